@@ -1,0 +1,49 @@
+// swift-tools-version:6.1
+// Persephone: a CPU harness reproducing PersEPhonEE (HotMobile 2021).
+// Target graph (arrows are the only allowed dependencies), see docs/architecture.md:
+//   CPNG CZstd CZlib CBLAS   system libraries, found with pkg-config
+//   Codecs   -> CPNG, CZstd, CZlib   PNG, zstd, gzip and .csv.zst I/O
+//   Tensor   -> CBLAS                storage, shapes, kernels: the only pointer code of the engine
+//   NN       -> Tensor               layers, losses, optimizers, checkpoints, FLOP counts
+//   Datasets -> Tensor, Codecs       IDX/CIFAR importers, PNG class-folder trees, cache, loading
+//   persephone -> ...                CLI: parsing and dispatch only
+import PackageDescription
+
+let release: [SwiftSetting] = [.unsafeFlags(["-Ounchecked"], .when(configuration: .release))]
+
+let package = Package(
+    name: "Persephone",
+    platforms: [.macOS(.v13)],
+    products: [
+        .executable(name: "persephone", targets: ["persephone"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+    ],
+    targets: [
+        .systemLibrary(name: "CPNG", path: "Sources/CPNG", pkgConfig: "libpng",
+                       providers: [.apt(["libpng-dev"])]),
+        .systemLibrary(name: "CZstd", path: "Sources/CZstd", pkgConfig: "libzstd",
+                       providers: [.apt(["libzstd-dev"])]),
+        .systemLibrary(name: "CZlib", path: "Sources/CZlib", pkgConfig: "zlib",
+                       providers: [.apt(["zlib1g-dev"])]),
+        .systemLibrary(name: "CBLAS", path: "Sources/CBLAS", pkgConfig: "openblas",
+                       providers: [.apt(["libopenblas-dev"])]),
+
+        .target(name: "Codecs", dependencies: ["CPNG", "CZstd", "CZlib"]),
+        .target(name: "Tensor", dependencies: ["CBLAS"], swiftSettings: release),
+        .target(name: "NN", dependencies: ["Tensor"], swiftSettings: release),
+        .target(name: "Datasets", dependencies: ["Tensor", "Codecs"]),
+        .executableTarget(
+            name: "persephone",
+            dependencies: [
+                "Datasets", "NN", "Codecs",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]),
+
+        .testTarget(name: "CodecsTests", dependencies: ["Codecs"]),
+        .testTarget(name: "TensorTests", dependencies: ["Tensor"]),
+        .testTarget(name: "NNTests", dependencies: ["NN", "Tensor"]),
+        .testTarget(name: "DatasetsTests", dependencies: ["Datasets", "Codecs", "Tensor"]),
+    ]
+)

@@ -1,0 +1,1 @@
+// Tests for the Codecs target live beside this file.

@@ -1,0 +1,1 @@
+// Tests for the Datasets target live beside this file.

@@ -1,0 +1,1 @@
+// Tests for the NN target live beside this file.
