@@ -6,6 +6,7 @@
 //   Tensor   -> CBLAS                storage, shapes, kernels: the only pointer code of the engine
 //   NN       -> Tensor               layers, losses, optimizers, checkpoints, FLOP counts
 //   Datasets -> Tensor, Codecs       IDX/CIFAR importers, PNG class-folder trees, cache, loading
+//   Bench    -> NN, Tensor            `persephone bench`
 //   persephone -> ...                CLI: parsing and dispatch only
 import PackageDescription
 
@@ -34,16 +35,20 @@ let package = Package(
         .target(name: "Tensor", dependencies: ["CBLAS"], swiftSettings: release),
         .target(name: "NN", dependencies: ["Tensor"], swiftSettings: release),
         .target(name: "Datasets", dependencies: ["Tensor", "Codecs"]),
+        .target(name: "Bench", dependencies: ["NN", "Tensor"], swiftSettings: release),
         .executableTarget(
             name: "persephone",
             dependencies: [
-                "Datasets", "NN", "Codecs",
+                "Datasets", "NN", "Codecs", "Bench",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]),
 
-        .testTarget(name: "CodecsTests", dependencies: ["Codecs"]),
+        .testTarget(name: "CodecsTests", dependencies: ["Codecs", "CZlib"]),
         .testTarget(name: "TensorTests", dependencies: ["Tensor"]),
         .testTarget(name: "NNTests", dependencies: ["NN", "Tensor"]),
         .testTarget(name: "DatasetsTests", dependencies: ["Datasets", "Codecs", "Tensor"]),
-    ]
+    ],
+    // Swift 5 mode: kernels hand non-Sendable closures to concurrentPerform, and data
+    // races are ruled out by construction (disjoint chunks), not by the type checker.
+    swiftLanguageModes: [.v5]
 )

@@ -1,0 +1,3 @@
+// Benchmarks of the engine: `persephone bench` (see docs/benchmarks.md).
+import Tensor
+import NN
