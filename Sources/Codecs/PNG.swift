@@ -1,4 +1,9 @@
 import CPNG
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
 
 /// The 8-bit pixel formats PNG decoding can produce.
 public enum PNGColor: Sendable {
@@ -52,9 +57,9 @@ public struct PNGInfo: Sendable, Equatable {
 /// - Colour to gray uses libpng's sRGB luminance weights in linear light; gray to RGB
 ///   replicates the value; 1, 2 and 4-bit gray are scaled to 0...255 (2-bit 1 -> 85).
 /// - A gAMA chunk other than sRGB's is honoured: values are converted to sRGB.
-/// - Adam7-interlaced 16-bit input works around a libpng bug (see `decode`): it is reduced
-///   to 8 bits exactly as above, but any alpha compositing and colour-to-gray conversion
-///   happen in the stored encoding rather than in linear light.
+/// - Adam7-interlaced 16-bit input without alpha avoids a libpng bug (see
+///   `decodeAdam7SixteenBit`): values come out as above, except that colour to gray of an
+///   sRGB-encoded file is computed on the stored values rather than in linear light.
 ///
 /// Errors come back through png_image.message (libpng's setjmp/longjmp stays inside
 /// libpng) and are thrown as `CodecError` naming the file. Encoding writes 8-bit gray or
@@ -68,6 +73,9 @@ public enum PNG {
         guard !bytes.isEmpty else {
             throw CodecError(path: name, message: "empty file, not a PNG", hint: "re-create or re-download the image")
         }
+        // begin_read validates the signature and IHDR, so afterwards byte 24 is IHDR's bit
+        // depth and byte 28 its interlace method.
+        let adam7SixteenBit = bytes.count > 28 && bytes[24] == 16 && bytes[28] != 0
         var image = png_image()
         image.version = UInt32(PNG_IMAGE_VERSION)
         defer { png_image_free(&image) }
@@ -75,42 +83,117 @@ public enum PNG {
             guard png_image_begin_read_from_memory(&image, raw.baseAddress, raw.count) != 0 else {
                 throw decodeError(name, image)
             }
+            let hasAlpha = image.format & UInt32(PNG_FORMAT_FLAG_ALPHA) != 0
+            if adam7SixteenBit && !hasAlpha {
+                png_image_free(&image)
+                return try decodeAdam7SixteenBit(bytes, as: color, name: name)
+            }
             // Only valid after begin_read, which initialises `flags`.
             image.flags |= UInt32(PNG_IMAGE_FLAG_16BIT_sRGB)
-            let storedFormat = image.format
             image.format = color.format
-            let width = Int(image.width), height = Int(image.height), channels = color.channels
-            let (count, overflow) = width.multipliedReportingOverflow(by: height * channels)
-            guard !overflow, count <= maxDecodedBytes else {
-                throw CodecError(path: name, message: "image too large to decode (\(width)x\(height))",
-                                 hint: "images up to \(maxDecodedBytes >> 20) MiB decoded are supported")
-            }
+            let width = Int(image.width), height = Int(image.height)
+            let count = try decodedCount(width: width, height: height, channels: color.channels, name: name)
+            // Zero-filled: with no background colour libpng composites alpha onto the
+            // buffer's contents, that is onto black.
             var pixels = [UInt8](repeating: 0, count: count)
-            // begin_read validated the signature and IHDR, so byte 28 is IHDR's interlace method.
-            let interlaced = raw[28] != 0
-            if interlaced && storedFormat & UInt32(PNG_FORMAT_FLAG_LINEAR) != 0 {
-                // Debian's libpng 1.6.39-2+deb12u6 scales Adam7 16-bit input to 8 bits from a
-                // stale row buffer (pnggroup/libpng#853). Its 16-bit output path is unaffected:
-                // read that with the samples taken as linear, so libpng passes them through
-                // unchanged (compositing on black and colour-to-gray in the stored encoding),
-                // and round v/257 here, as the non-interlaced sRGB path does.
-                image.format = color.format | UInt32(PNG_FORMAT_FLAG_LINEAR)
-                image.flags &= ~UInt32(PNG_IMAGE_FLAG_16BIT_sRGB)
-                var wide = [UInt16](repeating: 0, count: count)
-                let finished = wide.withUnsafeMutableBytes { out in
-                    png_image_finish_read(&image, nil, out.baseAddress, Int32(width * channels), nil)
-                }
-                guard finished != 0 else { throw decodeError(name, image) }
-                for i in 0..<count { pixels[i] = UInt8((UInt32(wide[i]) * 255 + 32767) / 65535) }
-            } else {
-                var black = png_color(red: 0, green: 0, blue: 0)
-                let finished = pixels.withUnsafeMutableBytes { out in
-                    png_image_finish_read(&image, &black, out.baseAddress, Int32(width * channels), nil)
-                }
-                guard finished != 0 else { throw decodeError(name, image) }
+            let finished = pixels.withUnsafeMutableBytes { out in
+                png_image_finish_read(&image, nil, out.baseAddress, Int32(width * color.channels), nil)
             }
-            return PNGImage(width: width, height: height, channels: channels, pixels: pixels)
+            guard finished != 0 else { throw decodeError(name, image) }
+            return PNGImage(width: width, height: height, channels: color.channels, pixels: pixels)
         }
+    }
+
+    /// Adam7-interlaced 16-bit images without alpha. Debian's libpng 1.6.39-2+deb12u6 scales
+    /// these to 8 bits from a stale row buffer (pnggroup/libpng#853; images with alpha take
+    /// an unaffected compositing path). Its 16-bit linear output path is sound, so these are
+    /// read at 16 bits and reduced here:
+    /// - sRGB-encoded files (no gamma chunk, an sRGB chunk, or gAMA 1/2.2) lose their gamma
+    ///   and colour-space chunks, so libpng passes the samples through unchanged, and v
+    ///   becomes round(v/257), as on the main path; colour to gray is then computed on the
+    ///   stored values rather than in linear light.
+    /// - Other gammas are converted by libpng to linear light and encoded here as libpng's
+    ///   main path would.
+    static func decodeAdam7SixteenBit(_ bytes: [UInt8], as color: PNGColor, name: String) throws -> PNGImage {
+        let chunks = headerChunks(bytes)
+        let gamma = chunks.first { $0.type == "gAMA" && $0.data.count == 4 }
+            .map { $0.data.reduce(0) { $0 << 8 | Int($1) } }
+        // libpng's own test for "same gamma": within 5% (PNG_GAMMA_THRESHOLD).
+        let sRGBEncoded = chunks.contains { $0.type == "sRGB" } || gamma.map { abs($0 - 45455) < 2273 } ?? true
+        let input = sRGBEncoded ? withoutColorSpaceChunks(bytes) : bytes
+        var image = png_image()
+        image.version = UInt32(PNG_IMAGE_VERSION)
+        defer { png_image_free(&image) }
+        return try input.withUnsafeBytes { raw in
+            guard png_image_begin_read_from_memory(&image, raw.baseAddress, raw.count) != 0 else {
+                throw decodeError(name, image)
+            }
+            image.format = color.format | UInt32(PNG_FORMAT_FLAG_LINEAR)
+            let width = Int(image.width), height = Int(image.height)
+            let count = try decodedCount(width: width, height: height, channels: color.channels, name: name)
+            var wide = [UInt16](repeating: 0, count: count)
+            let finished = wide.withUnsafeMutableBytes { out in
+                png_image_finish_read(&image, nil, out.baseAddress, Int32(width * color.channels), nil)
+            }
+            guard finished != 0 else { throw decodeError(name, image) }
+            let pixels: [UInt8]
+            if sRGBEncoded {
+                pixels = wide.map { UInt8((UInt32($0) * 255 + 32767) / 65535) }
+            } else {
+                let encode = encodedFromLinear16
+                pixels = wide.map { encode[Int($0)] }
+            }
+            return PNGImage(width: width, height: height, channels: color.channels, pixels: pixels)
+        }
+    }
+
+    /// 8-bit encoding of every 16-bit linear value as libpng's main path does it: with its
+    /// sRGB approximation, the power 1/2.2 (PNG_DEFAULT_sRGB = 0.45455), rounded.
+    static let encodedFromLinear16: [UInt8] = (0...65535).map { v in
+        UInt8((255 * pow(Double(v) / 65535, 0.45455)).rounded())
+    }
+
+    /// The chunks before the first IDAT: type and data. Walks chunk headers only (libpng
+    /// has validated them by the time this is called).
+    static func headerChunks(_ bytes: [UInt8]) -> [(type: String, data: ArraySlice<UInt8>)] {
+        var chunks: [(type: String, data: ArraySlice<UInt8>)] = []
+        var offset = 8
+        while offset + 12 <= bytes.count {
+            let length = bytes[offset..<offset + 4].reduce(0) { $0 << 8 | Int($1) }
+            let type = String(decoding: bytes[offset + 4..<offset + 8], as: UTF8.self)
+            if type == "IDAT" || offset + 12 + length > bytes.count { break }
+            chunks.append((type, bytes[offset + 8..<offset + 8 + length]))
+            offset += 12 + length
+        }
+        return chunks
+    }
+
+    /// The PNG with its gAMA, sRGB, iCCP and cHRM chunks removed (other chunks untouched,
+    /// so their CRCs stay valid).
+    static func withoutColorSpaceChunks(_ bytes: [UInt8]) -> [UInt8] {
+        let dropped: Set<[UInt8]> = [Array("gAMA".utf8), Array("sRGB".utf8), Array("iCCP".utf8), Array("cHRM".utf8)]
+        var out = Array(bytes.prefix(8))
+        var offset = 8
+        while offset + 12 <= bytes.count {
+            let length = bytes[offset..<offset + 4].reduce(0) { $0 << 8 | Int($1) }
+            let end = min(bytes.count, offset + 12 + length)
+            if !dropped.contains(Array(bytes[offset + 4..<offset + 8])) {
+                out.append(contentsOf: bytes[offset..<end])
+            }
+            offset = end
+        }
+        out.append(contentsOf: bytes[offset...])
+        return out
+    }
+
+    /// width * height * channels, refusing sizes a forged header could use to exhaust memory.
+    static func decodedCount(width: Int, height: Int, channels: Int, name: String) throws -> Int {
+        let (count, overflow) = width.multipliedReportingOverflow(by: height * channels)
+        guard !overflow, count <= maxDecodedBytes else {
+            throw CodecError(path: name, message: "image too large to decode (\(width)x\(height))",
+                             hint: "images up to \(maxDecodedBytes >> 20) MiB decoded are supported")
+        }
+        return count
     }
 
     /// Reads and decodes the PNG file at `path`.

@@ -33,6 +33,8 @@ struct PNGFileBuilder {
     var palette: [[UInt8]] = []
     /// Raw tRNS payload, if any.
     var transparency: [UInt8]?
+    /// Further chunks (type, data) placed between IHDR and PLTE, e.g. gAMA or sRGB.
+    var extraChunks: [(String, [UInt8])] = []
 
     func build() -> [UInt8] {
         precondition(samples.count == width * height * colorType.samples)
@@ -40,6 +42,7 @@ struct PNGFileBuilder {
         var ihdr = bigEndian32(width) + bigEndian32(height)
         ihdr += [UInt8(bitDepth), colorType.rawValue, 0, 0, interlaced ? 1 : 0]
         file += PNGFileBuilder.chunk("IHDR", ihdr)
+        for (type, data) in extraChunks { file += PNGFileBuilder.chunk(type, data) }
         if !palette.isEmpty { file += PNGFileBuilder.chunk("PLTE", palette.flatMap { $0 }) }
         if let transparency { file += PNGFileBuilder.chunk("tRNS", transparency) }
         file += PNGFileBuilder.chunk("IDAT", zlibCompress(filteredScanlines()))
