@@ -92,8 +92,6 @@ final class AtomicOutputFile {
 
     deinit { abandon() }
 
-    var isOpen: Bool { fd >= 0 }
-
     func write(_ bytes: UnsafeRawBufferPointer) throws {
         precondition(fd >= 0, "write to a committed or abandoned output file")
         var offset = 0

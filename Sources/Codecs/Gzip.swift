@@ -22,7 +22,7 @@ public enum Gzip {
         }
         defer { inflateEnd(&stream) }
         var out: [UInt8] = []
-        out.reserveCapacity(bytes.count * 4)
+        out.reserveCapacity(min(bytes.count, 1 << 26) * 4)
         var buffer = [UInt8](repeating: 0, count: 1 << 16)
         var members = 0
         try bytes.withUnsafeBufferPointer { input in

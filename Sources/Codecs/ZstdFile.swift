@@ -11,6 +11,9 @@ public final class ZstdFileWriter {
 
     private enum State { case open, closed, failed(CodecError) }
 
+    /// Creates the temporary file beside `path`. `level` must lie in
+    /// ZSTD_minCLevel()...ZSTD_maxCLevel() (a precondition: levels are validated with the
+    /// spec that sets them).
     public init(path: String, level: Int = 3) throws {
         self.path = path
         encoder = ZstdEncoder(level: level)
@@ -93,7 +96,7 @@ public final class ZstdFileReader {
     /// The whole decompressed content.
     public func readAll() throws -> [UInt8] {
         var all: [UInt8] = []
-        all.reserveCapacity(file.sizeHint * 4)
+        all.reserveCapacity(min(file.sizeHint, 1 << 26) * 4)
         try forEachChunk { all.append(contentsOf: $0) }
         return all
     }
