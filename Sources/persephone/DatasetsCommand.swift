@@ -7,10 +7,24 @@ struct DatasetsCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "datasets",
         abstract: "Import, inspect, check and load PNG class-folder datasets (docs/datasets.md).",
-        subcommands: [Import.self, Info.self, Check.self, LoadBench.self])
+        subcommands: [Import.self, Info.self, Check.self, Verify.self, LoadBench.self])
 
     enum Source: String, ExpressibleByArgument, CaseIterable {
         case fashionMNIST = "fashion-mnist", cifar10, cifar100
+
+        /// Reads the original files; only Fashion-MNIST has a default directory.
+        func read(from directory: String?) throws -> ImportPlan {
+            switch self {
+            case .fashionMNIST:
+                return try DatasetSources.fashionMNIST(from: directory ?? DatasetSources.fashionMNISTDefault)
+            case .cifar10, .cifar100:
+                guard let directory else {
+                    throw ValidationError("\(rawValue) needs --from DIR, the extracted binary release")
+                }
+                return self == .cifar10 ? try DatasetSources.cifar10(from: directory)
+                    : try DatasetSources.cifar100(from: directory)
+            }
+        }
     }
 
     struct Import: ParsableCommand {
@@ -38,16 +52,7 @@ struct DatasetsCommand: ParsableCommand {
         func run() throws {
             try DatasetsCLI.reportingErrors {
                 let start = Date()
-                let plan: ImportPlan
-                switch source {
-                case .fashionMNIST:
-                    plan = try DatasetSources.fashionMNIST(from: sourceDirectory ?? DatasetSources.fashionMNISTDefault)
-                case .cifar10, .cifar100:
-                    guard let from = sourceDirectory else {
-                        throw ValidationError("\(source.rawValue) needs --from DIR, the extracted binary release")
-                    }
-                    plan = source == .cifar10 ? try DatasetSources.cifar10(from: from) : try DatasetSources.cifar100(from: from)
-                }
+                let plan = try source.read(from: sourceDirectory)
                 let to = destination ?? "datasets/\(plan.name)"
                 DatasetsCLI.note("import \(plan.name): read \(plan.splits.map { "\($0.images.count) \($0.name)" }.joined(separator: " + ")) images; writing \(to)")
                 let manifest = try DatasetImporter.write(plan, to: to, force: force, log: DatasetsCLI.note)
@@ -89,6 +94,31 @@ struct DatasetsCommand: ParsableCommand {
                 print("\(directory): \(report.imagesChecked) images checked, "
                       + (report.passed ? "no problems" : "\(report.problems.count) problem(s)")
                       + ", checksum \(report.checksum)")
+                if !report.passed { throw ExitCode.failure }
+            }
+        }
+    }
+
+    struct Verify: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Compare a tree with the original files it was imported from, image by image; exit status 1 on any difference.")
+
+        @Argument(help: "Dataset directory (the one holding dataset.json).")
+        var directory: String
+
+        @Option(help: "The original distribution: \(Source.allCases.map(\.rawValue).joined(separator: ", ")).")
+        var source: Source
+
+        @Option(name: .customLong("from"), help: "Directory holding the original files (as for import).")
+        var sourceDirectory: String?
+
+        func run() throws {
+            try DatasetsCLI.reportingErrors {
+                let plan = try source.read(from: sourceDirectory)
+                let report = try DatasetTree(root: directory).verify(against: plan, log: DatasetsCLI.note)
+                for line in report.mismatches { print("\(directory)/\(line)") }
+                print("\(directory): \(report.imagesCompared) images compared with the \(source.rawValue) source, "
+                      + (report.passed ? "all equal" : "\(report.mismatches.count) mismatch line(s)"))
                 if !report.passed { throw ExitCode.failure }
             }
         }

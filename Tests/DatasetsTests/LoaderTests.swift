@@ -160,3 +160,28 @@ struct ImportedFixture {
         #expect(report.problems.map(\.path) == report.problems.map(\.path).sorted())
     }
 }
+
+@Suite struct VerifyTests {
+    @Test func verifyFindsChangedPixelsMovedAndMissingFiles() throws {
+        let imported = try ImportedFixture()
+        defer { imported.remove() }
+        let plan = try DatasetSources.fashionMNIST(from: imported.root)
+        let tree = try DatasetTree(root: imported.tree)
+        let clean = try tree.verify(against: plan)
+        #expect(clean.passed, "\(clean.mismatches)")
+        #expect(clean.imagesCompared == imported.fixture.train.count + imported.fixture.test.count)
+
+        let t = imported.tree
+        let pixels = [UInt8](repeating: 3, count: FashionFixture.rows * FashionFixture.columns)
+        try PNG.write(PNGImage(width: FashionFixture.columns, height: FashionFixture.rows, channels: 1, pixels: pixels),
+                      to: t + "/train/coat/00002.png")
+        try FileManager.default.moveItem(atPath: t + "/train/trouser/00003.png", toPath: t + "/train/bag/00003.png")
+        try FileManager.default.removeItem(atPath: t + "/test/dress/00003.png")
+        let report = try tree.verify(against: plan)
+        #expect(report.mismatches == [
+            "train/coat/00002.png: pixels differ from source image 2",
+            "train/bag/00003.png: in class Bag, the source says Trouser",
+            "test: 1 source images have no file (first: index 3)",
+        ])
+    }
+}
