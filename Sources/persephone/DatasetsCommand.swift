@@ -12,7 +12,14 @@ struct DatasetsCommand: ParsableCommand {
     enum Source: String, ExpressibleByArgument, CaseIterable {
         case fashionMNIST = "fashion-mnist", cifar10, cifar100
 
-        /// Reads the original files; only Fashion-MNIST has a default directory.
+        /// Only Fashion-MNIST has a default source directory.
+        func validate(from directory: String?) throws {
+            if self != .fashionMNIST && directory == nil {
+                throw ValidationError("\(rawValue) needs --from DIR, the extracted binary release")
+            }
+        }
+
+        /// Reads the original files.
         func read(from directory: String?) throws -> ImportPlan {
             switch self {
             case .fashionMNIST:
@@ -48,6 +55,8 @@ struct DatasetsCommand: ParsableCommand {
 
         @Flag(help: "Replace an existing tree at --to.")
         var force = false
+
+        func validate() throws { try source.validate(from: sourceDirectory) }
 
         func run() throws {
             try DatasetsCLI.reportingErrors {
@@ -111,6 +120,8 @@ struct DatasetsCommand: ParsableCommand {
 
         @Option(name: .customLong("from"), help: "Directory holding the original files (as for import).")
         var sourceDirectory: String?
+
+        func validate() throws { try source.validate(from: sourceDirectory) }
 
         func run() throws {
             try DatasetsCLI.reportingErrors {
@@ -221,8 +232,10 @@ enum DatasetsCLI {
     static func table(_ rows: [[String]]) -> [String] {
         let widths = (0..<rows[0].count).map { c in rows.map { $0[c].count }.max()! }
         return rows.map { row in
-            "  " + zip(row, widths).map { $0 + String(repeating: " ", count: $1 - $0.count) }
-                .joined(separator: "  ").trimmingCharacters(in: .whitespaces)
+            var line = "  " + zip(row, widths).map { $0 + String(repeating: " ", count: $1 - $0.count) }
+                .joined(separator: "  ")
+            while line.last == " " { line.removeLast() }
+            return line
         }
     }
 }
