@@ -49,8 +49,16 @@ public enum DatasetImporter {
                                message: "class names \"\(plan.classNames[folders.firstIndex(of: duplicate.element)!])\" and \"\(plan.classNames[duplicate.offset])\" map to the same folder \"\(duplicate.element)\"",
                                hint: "rename one of the classes in the source's class-name file")
         }
+        // The source readers validate their input; these are programmer errors.
         guard let first = plan.splits.first?.images else {
             preconditionFailure("an import plan needs at least one split")
+        }
+        for split in plan.splits {
+            let images = split.images
+            precondition((images.channels, images.height, images.width) == (first.channels, first.height, first.width),
+                         "split \(split.name) has another image shape")
+            precondition(images.labels.allSatisfy { $0 >= 0 && $0 < plan.classNames.count },
+                         "split \(split.name) has labels outside the \(plan.classNames.count) classes")
         }
         let partial = destination + ".partial-\(ProcessInfo.processInfo.processIdentifier)"
         try? fm.removeItem(atPath: partial)
