@@ -75,6 +75,17 @@ import Testing
         #expect(names == ["tree"])
     }
 
+    @Test func failedImportLeavesNoTreeAndNoPartialDirectory() throws {
+        let root = Fixture.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: root) }
+        // Two-channel images cannot be written as PNGs: the import fails after creating folders.
+        let images = LabelledImages(channels: 2, height: 2, width: 2, pixels: Fixture.bytes(3 * 8, seed: 13), labels: [0, 1, 0])
+        let plan = ImportPlan(name: "bad", classNames: ["a", "b"], superclasses: nil, source: "tests",
+                              splits: [.init(name: "train", images: images)])
+        #expect(throws: (any Error).self) { try DatasetImporter.write(plan, to: root + "/tree") }
+        #expect(try FileManager.default.contentsOfDirectory(atPath: root).isEmpty)
+    }
+
     @Test func badSourceFilesNameTheFileAndHowToFixIt() throws {
         let root = Fixture.temporaryDirectory()
         defer { try? FileManager.default.removeItem(atPath: root) }
