@@ -8,6 +8,11 @@ public struct RunPlan: Sendable {
     /// A plan for one typed experiment (what the registry builds; tests use it directly).
     public init<Config>(experiment: Experiment<Config>, document: SpecDocument,
                         overrides: [Override] = [], sweeps: [SweepAxis] = []) throws {
+        guard document.experiment == experiment.kind else {
+            throw SpecError(origin: document.experimentOrigin, key: "experiment",
+                            message: "this spec is for `\(document.experiment)`, not `\(experiment.kind)`",
+                            hint: "run it with the experiment it names")
+        }
         let (spec, configs) = try resolveSpec(Config.self, document: document, overrides: overrides, sweeps: sweeps)
         self.spec = spec
         tables = experiment.tables
