@@ -39,6 +39,12 @@ public struct PointPlan: Sendable, Equatable, Codable {
     /// `key=value` for each axis, joined by ','; `default` when there is no sweep.
     public var id: String
     public var assignments: [Assignment]
+
+    public init(index: Int, id: String, assignments: [Assignment]) {
+        self.index = index
+        self.id = id
+        self.assignments = assignments
+    }
 }
 
 /// The largest sweep a spec may expand to (a guard against a typo'd range).

@@ -36,9 +36,17 @@ public struct RunSummary: Sendable, Equatable {
 public final class StderrProgress: @unchecked Sendable {
     private let lock = NSLock()
     private let isTerminal: Bool
+    private let write: (String) -> Void
     private var lineOpen = false
+    /// When the status line was last redrawn: point statuses redraw it at most 10 times a second.
+    private var lastStatus = ContinuousClock.now - .seconds(1)
 
-    public init(isTerminal: Bool = isatty(2) == 1) { self.isTerminal = isTerminal }
+    /// `write` receives the exact text (default: standard error).
+    public init(isTerminal: Bool = isatty(2) == 1,
+                write: @escaping (String) -> Void = { FileHandle.standardError.write(Data($0.utf8)) }) {
+        self.isTerminal = isTerminal
+        self.write = write
+    }
 
     /// A fresh printer as an event sink.
     public static func events(isTerminal: Bool = isatty(2) == 1) -> @Sendable (RunEvent) -> Void {
@@ -53,7 +61,11 @@ public final class StderrProgress: @unchecked Sendable {
         case let .started(folder, total, resumed, toRun):
             line("run: \(folder): \(total) points, \(resumed) already recorded, \(toRun) to run")
         case let .status(point, text):
-            if isTerminal { transient("[\(point.id)] \(text)") }
+            let now = ContinuousClock.now
+            if isTerminal && now - lastStatus >= .milliseconds(100) {
+                lastStatus = now
+                transient("[\(point.id)] \(text)")
+            }
         case let .pointFinished(point, seconds, done, toRun, eta):
             let text = "[\(done)/\(toRun)] \(point.id) ok in \(formatDuration(seconds)), ETA \(formatDuration(eta))"
             if isTerminal { transient(text) } else { line(text) }
@@ -71,12 +83,12 @@ public final class StderrProgress: @unchecked Sendable {
     }
 
     private func transient(_ text: String) {
-        FileHandle.standardError.write(Data(("\r\u{1B}[K" + String(text.prefix(160))).utf8))
+        write("\r\u{1B}[K" + String(text.prefix(160)))
         lineOpen = true
     }
 
     private func line(_ text: String) {
-        FileHandle.standardError.write(Data(((lineOpen ? "\r\u{1B}[K" : "") + text + "\n").utf8))
+        write((lineOpen ? "\r\u{1B}[K" : "") + text + "\n")
         lineOpen = false
     }
 }

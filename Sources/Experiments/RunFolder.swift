@@ -120,12 +120,41 @@ public struct PointRecord: Codable, Sendable, Equatable {
     }
 }
 
-/// Writes `value` as pretty canonical JSON under a temporary name, then renames it.
+/// Writes `value` as pretty canonical JSON to `<path>.tmp.<pid>.<n>`, flushes it to the
+/// disk and renames it to `path`: a reader (or a run resumed after a kill or power loss)
+/// sees the old file or the whole new one, never a torn one.
 func writeJSON<T: Encodable>(_ value: T, path: String) throws {
+    let temporary = "\(path).tmp.\(getpid()).\(temporaryCounter.next())"
     do {
-        try canonicalValue(of: value).prettyJSON.write(toFile: path, atomically: true, encoding: .utf8)
+        guard FileManager.default.createFile(atPath: temporary, contents: nil) else {
+            throw RunError("cannot create \(temporary)", hint: "check that the folder exists and is writable")
+        }
+        let handle = try FileHandle(forWritingTo: URL(fileURLWithPath: temporary))
+        defer { try? handle.close() }
+        try handle.write(contentsOf: Data(canonicalValue(of: value).prettyJSON.utf8))
+        try handle.synchronize()
+        guard rename(temporary, path) == 0 else {
+            throw RunError("cannot rename \(temporary) to \(path): \(String(cString: strerror(errno)))",
+                           hint: "check that the destination is writable")
+        }
     } catch {
+        unlink(temporary)
+        if let error = error as? RunError { throw error }
         throw RunError("cannot write \(path): \(error.localizedDescription)", hint: "check free disk space and permissions")
+    }
+}
+
+/// Numbers temporary files apart when worker threads write at once.
+private let temporaryCounter = AtomicCounter()
+
+private final class AtomicCounter: @unchecked Sendable {
+    private let lock = NSLock()
+    private var value = 0
+    func next() -> Int {
+        lock.lock()
+        defer { lock.unlock() }
+        value += 1
+        return value
     }
 }
 

@@ -237,3 +237,37 @@ struct RunnerTests {
         #expect(Cell.bool(true).text == "true")
     }
 }
+
+@Suite("Progress")
+struct ProgressTests {
+    final class Sink: @unchecked Sendable {
+        var text = ""
+    }
+
+    let point = PointPlan(index: 4, id: "seed=2", assignments: [])
+
+    @Test func plainLinesWhenNotATerminal() {
+        let sink = Sink()
+        let progress = StderrProgress(isTerminal: false) { sink.text += $0 }
+        progress.handle(.started(folder: "results/x", total: 12, resumed: 4, toRun: 8))
+        progress.handle(.status(point: point, text: "epoch 1"))
+        progress.handle(.pointFinished(point: point, seconds: 12.34, done: 1, toRun: 8, eta: 250))
+        progress.handle(.pointFailed(point: point, error: "boom", done: 2, toRun: 8))
+        #expect(sink.text == """
+            run: results/x: 12 points, 4 already recorded, 8 to run
+            [1/8] seed=2 ok in 12.3s, ETA 4m10s
+            [2/8] seed=2 FAILED: boom
+
+            """)
+    }
+
+    @Test func aRefreshingLineOnATerminal() {
+        let sink = Sink()
+        let progress = StderrProgress(isTerminal: true) { sink.text += $0 }
+        progress.handle(.status(point: point, text: "epoch 1"))
+        progress.handle(.pointFinished(point: point, seconds: 0.5, done: 1, toRun: 8, eta: 7200))
+        progress.handle(.pointFailed(point: point, error: "boom", done: 2, toRun: 8))
+        #expect(sink.text == "\r\u{1B}[K[seed=2] epoch 1\r\u{1B}[K[1/8] seed=2 ok in 500ms, ETA 2h00m"
+                + "\r\u{1B}[K[2/8] seed=2 FAILED: boom\n")
+    }
+}
