@@ -1,10 +1,16 @@
 /// The schema of an experiment's configuration: a `Codable` struct whose `init()` holds
-/// the defaults (document each key, its default and why, in docs/specs.md). A spec
-/// file's keys are laid over the encoded defaults, then decoded back; a key the type
-/// never asks for is an unknown key. Enum keys should conform to `SpecChoice`.
+/// the defaults and whose `keyReasons` say, per key, why that default. A spec file's
+/// keys are laid over the encoded defaults, then decoded back; a key the type never
+/// asks for is an unknown key. Enum keys should conform to `SpecChoice`.
+/// `SchemaReference` lists every key with its default and reason (docs/specs.md is
+/// generated from it with `persephone run --keys <kind>`).
 public protocol ExperimentConfig: Codable, Sendable {
     /// Every key at its default.
     init()
+    /// Dotted key -> one line: what it sets and why its default. Every leaf key of the
+    /// defaults needs one (`SchemaReference.undocumented` lists the missing ones);
+    /// optional keys whose default is nil are listed here too.
+    static var keyReasons: [String: String] { get }
     /// Checks values the types admit but the meaning rules out; throw a
     /// `SpecConstraintViolation` naming the dotted key.
     func validate() throws

@@ -28,7 +28,8 @@ public struct RunPlan: Sendable {
 
 /// The experiment kinds `persephone run` knows, keyed by the spec's `experiment:` name.
 public struct ExperimentRegistry: Sendable {
-    private var makers: [String: (summary: String, plan: @Sendable (SpecDocument, [Override], [SweepAxis]) throws -> RunPlan)] = [:]
+    private var makers: [String: (summary: String, reference: SchemaReference,
+                                  plan: @Sendable (SpecDocument, [Override], [SweepAxis]) throws -> RunPlan)] = [:]
 
     public init() {}
 
@@ -38,7 +39,7 @@ public struct ExperimentRegistry: Sendable {
 
     public mutating func register<Config>(_ experiment: Experiment<Config>) {
         precondition(makers[experiment.kind] == nil, "experiment kind `\(experiment.kind)` registered twice")
-        makers[experiment.kind] = (experiment.summary, { document, overrides, sweeps in
+        makers[experiment.kind] = (experiment.summary, SchemaReference(Config.self), { document, overrides, sweeps in
             try RunPlan(experiment: experiment, document: document, overrides: overrides, sweeps: sweeps)
         })
     }
@@ -47,6 +48,9 @@ public struct ExperimentRegistry: Sendable {
     public var kinds: [(kind: String, summary: String)] {
         makers.keys.sorted().map { ($0, makers[$0]!.summary) }
     }
+
+    /// The schema reference of a kind, or nil if it is not registered.
+    public func reference(of kind: String) -> SchemaReference? { makers[kind]?.reference }
 
     /// Resolves a document against its kind's schema.
     public func plan(_ document: SpecDocument, overrides: [Override] = [], sweeps: [SweepAxis] = []) throws -> RunPlan {

@@ -58,9 +58,13 @@ public func mergeRunFolders(_ inputs: [String], into output: String, provenance:
     }
 
     let out = RunFolder(path: output)
-    if let existing = try out.readFrozenSpec(), existing != spec {
-        throw RunError("\(output) holds the results of spec \(existing.hash), but the shards hold \(spec.hash)",
-                       hint: "choose another --out folder, or remove \(output)")
+    if let existing = try out.readFrozenSpec() {
+        guard existing == spec else {
+            throw RunError("\(output) holds the results of spec \(existing.hash), but the shards hold \(spec.hash)",
+                           hint: "choose another --out folder, or remove \(output)")
+        }
+    } else if !((try? FileManager.default.contentsOfDirectory(atPath: output)) ?? []).isEmpty {
+        throw RunError("\(output) exists but holds no spec.resolved.json", hint: "choose another --out folder, or remove it")
     }
     try out.create()
     try writeJSON(spec, path: out.frozenSpecPath)

@@ -65,6 +65,11 @@ func resolveSpec<Config: ExperimentConfig>(
     }
     var axes = document.sweep
     for axis in sweeps {
+        if let clash = overrides.first(where: { $0.key == axis.key }) {
+            throw SpecError(origin: .commandLine(clash.text), key: axis.key,
+                            message: "the key is both overridden and swept on the command line",
+                            hint: "keep `\(clash.text)` or `--sweep \(axis.key)=...`, not both")
+        }
         if let i = axes.firstIndex(where: { $0.key == axis.key }) { axes[i] = axis } else { axes.append(axis) }
     }
     axes.removeAll { axis in overrides.contains { $0.key == axis.key } }

@@ -123,7 +123,8 @@ extension SpecTreeDecoder: SingleValueDecodingContainer {
 
     func decode(_ type: Float.Type) throws -> Float {
         let value = try decode(Double.self)
-        guard let float = Float(exactly: Double(Float(value))), float.isFinite else {
+        let float = Float(value)
+        guard float.isFinite else {
             throw mismatch("a number within Float's range", hint: "write a smaller number")
         }
         return float

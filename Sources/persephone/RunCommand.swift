@@ -39,12 +39,24 @@ struct RunCommand: ParsableCommand {
     @Flag(help: "List the registered experiment kinds.")
     var list = false
 
+    @Option(help: "Print the keys of an experiment kind (default and reason) as a Markdown table, for docs/specs.md.")
+    var keys: String?
+
     func run() throws {
         let registry = ExperimentRegistry.standard
         if list {
             let kinds = registry.kinds
             print(kinds.isEmpty ? "no experiment kinds are registered yet (they arrive with the method, issue 5)"
                                 : kinds.map { "\($0.kind)\t\($0.summary)" }.joined(separator: "\n"))
+            return
+        }
+        if let keys {
+            guard let reference = registry.reference(of: keys) else {
+                let known = registry.kinds.map(\.kind)
+                throw ValidationError("unknown experiment kind `\(keys)`; known: "
+                                      + (known.isEmpty ? "none (no experiment kinds are registered yet)" : known.joined(separator: ", ")))
+            }
+            print(reference.markdown, terminator: "")
             return
         }
         guard let spec else { throw ValidationError("name a spec file, or pass --list") }

@@ -182,3 +182,30 @@ struct SpecTests {
         #expect(value.prettyJSON.hasPrefix("{\n  \"a\": "))
     }
 }
+
+@Suite("Schema reference")
+struct SchemaReferenceTests {
+    @Test func listsEveryKeyWithDefaultAndReason() {
+        let reference = SchemaReference(DescentConfig.self)
+        #expect(reference.keys.map(\.key) == ["lr", "note", "optimizer", "seed", "steps", "tags", "target.center", "target.scale"])
+        #expect(reference.undocumented.isEmpty)
+        #expect(reference.keys.first { $0.key == "note" }?.defaultValue == "null")
+        #expect(reference.keys.first { $0.key == "target.center" }?.defaultValue == "3.0")
+        #expect(reference.markdown.contains("| `optimizer` | `\"sgd\"` | sgd is the plain baseline; momentum is the variant |"))
+    }
+
+    struct Undocumented: ExperimentConfig {
+        var a = 1
+        var b = Target()
+        static let keyReasons = ["a": "documented"]
+    }
+
+    @Test func reportsKeysWithoutReason() {
+        #expect(SchemaReference(Undocumented.self).undocumented == ["b.center", "b.scale"])
+    }
+
+    @Test func anOverrideAndASweepOfOneKeyClash() {
+        let error = specError { _ = try plan("experiment: descent\n", overrides: ["seed=1"], sweeps: ["seed=2,3"]) }
+        #expect(error?.origin == .commandLine("seed=1"))
+    }
+}

@@ -26,6 +26,17 @@ struct DescentConfig: ExperimentConfig, Equatable {
     var tags: [String] = []
     var note: String?
 
+    static let keyReasons = [
+        "lr": "step size; 0.1 converges in a few steps on the unit quadratic",
+        "steps": "descent steps; 3 keeps test runs tiny",
+        "seed": "starting point x0; 0 is 3 away from the default center",
+        "optimizer": "sgd is the plain baseline; momentum is the variant",
+        "target.center": "the minimum; 3 so that the default start is off it",
+        "target.scale": "curvature; 1 is the unit quadratic",
+        "tags": "free labels; none by default",
+        "note": "free text; unset by default",
+    ]
+
     func validate() throws {
         guard lr > 0 else { throw SpecConstraintViolation(key: "lr", "must be positive", hint: "use a step size such as 0.1") }
         guard steps >= 1 else { throw SpecConstraintViolation(key: "steps", "must be at least 1", hint: "take one step or more") }
