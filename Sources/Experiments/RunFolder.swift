@@ -36,6 +36,16 @@ public struct RunFolder: Sendable {
         }
     }
 
+    /// Removes temporary files (`*.tmp.*`) a killed writer left in the folder and in
+    /// `points/`: every output is renamed into place whole, so they are never results.
+    func removeTemporaryFiles() {
+        for dir in [path, pointsPath] {
+            for name in (try? FileManager.default.contentsOfDirectory(atPath: dir)) ?? [] where name.contains(".tmp.") {
+                try? FileManager.default.removeItem(atPath: dir + "/" + name)
+            }
+        }
+    }
+
     /// The frozen spec, or nil when the folder has none.
     func readFrozenSpec() throws -> FrozenSpec? {
         guard FileManager.default.fileExists(atPath: frozenSpecPath) else { return nil }
@@ -49,10 +59,6 @@ public struct RunFolder: Sendable {
         var records: [Int: PointRecord] = [:]
         for name in names.sorted() {
             let path = pointsPath + "/" + name
-            if name.contains(".tmp") {  // left by a run killed mid-write
-                try? FileManager.default.removeItem(atPath: path)
-                continue
-            }
             guard name.hasSuffix(".json"), let index = Int(name.dropLast(5)) else { continue }
             do {
                 let record = try readJSON(PointRecord.self, path: path)

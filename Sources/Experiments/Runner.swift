@@ -111,6 +111,7 @@ public struct Runner: Sendable {
             }
         }
         try folder.create()
+        folder.removeTemporaryFiles()
         if !FileManager.default.fileExists(atPath: folder.frozenSpecPath) {
             try writeJSON(frozen, path: folder.frozenSpecPath)
         }

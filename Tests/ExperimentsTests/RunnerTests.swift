@@ -71,6 +71,7 @@ struct RunnerTests {
         try FileManager.default.removeItem(atPath: folder + "/points/000001.json")
         try FileManager.default.removeItem(atPath: folder + "/points/000007.json")
         try "{\"index\": 3, ".write(toFile: folder + "/points/000003.json.tmp.abc123", atomically: false, encoding: .utf8)
+        try "lr,se".write(toFile: folder + "/final.csv.zst.tmp.XyZ123", atomically: false, encoding: .utf8)
 
         let calls = Counter()
         let second = try Runner(plan: try plan(sweepSpec, experiment: descentExperiment(calls: calls)),
@@ -83,6 +84,7 @@ struct RunnerTests {
             #expect(bytes(folder + "/" + name) == bytes(dir.path + "/whole/" + name))
         }
         #expect(!FileManager.default.fileExists(atPath: folder + "/points/000003.json.tmp.abc123"))
+        #expect(!FileManager.default.fileExists(atPath: folder + "/final.csv.zst.tmp.XyZ123"))
 
         // A third run has nothing left to do and rewrites the same bytes.
         let third = try Runner(plan: try plan(sweepSpec, experiment: descentExperiment(calls: calls)),
