@@ -209,3 +209,28 @@ struct SchemaReferenceTests {
         #expect(error?.origin == .commandLine("seed=1"))
     }
 }
+
+@Suite("Spec details")
+struct SpecDetailTests {
+    @Test func anchorsAndAliasesResolve() throws {
+        let p = try plan("experiment: descent\nsteps: &n 4\ntarget:\n  center: *n\n")
+        #expect(p.spec.config.value(at: ["target", "center"]) == .double(4))
+        #expect(p.spec.config.value(at: ["steps"]) == .int(4))
+    }
+
+    @Test func mergeKeysAreRefused() {
+        let error = specError { _ = try plan("experiment: descent\nbase: &b {lr: 1}\ntarget:\n  <<: *b\n") }
+        #expect(error?.message == "YAML merge keys are not supported")
+    }
+
+    @Test func provenanceDescribesTheMachine() {
+        let p = Provenance.collect(datasetChecksum: "abc", libraries: ["zstd": "1.5"])
+        #expect(p.machine.cores >= 1 && p.machine.memoryBytes > 0)
+        #expect(!p.swiftCompiler.isEmpty)
+        #expect(p.datasetChecksum == "abc" && p.libraries == ["zstd": "1.5"])
+        if let commit = p.gitCommit {
+            #expect(commit.count == 40 && commit.allSatisfy(\.isHexDigit))
+            #expect(p.gitDirty != nil)
+        }
+    }
+}
