@@ -77,8 +77,9 @@ func resolveSpec<Config: ExperimentConfig>(
     let base: Config = try decodeTree(Config.self, from: tree, rejectUnknownKeys: true)
     if axes.isEmpty { try validate(base, tree: tree) }
 
-    let count = axes.reduce(1) { $0.multipliedReportingOverflow(by: $1.values.count).partialValue }
-    guard count <= maximumPoints, axes.allSatisfy({ $0.values.count <= maximumPoints }) else {
+    // Saturates at maximumPoints + 1, so a huge product cannot overflow.
+    let count = axes.reduce(1) { min($0 * min($1.values.count, maximumPoints + 1), maximumPoints + 1) }
+    guard count <= maximumPoints else {
         throw SpecError(origin: axes.last?.origin ?? .schemaDefault, key: "sweep",
                         message: "the sweep expands to more than \(maximumPoints) points",
                         hint: "shorten the axes, or split the sweep into several specs")

@@ -128,3 +128,12 @@ struct SweepTests {
         #expect(shard.split(separator: "\n").dropFirst(2).map { $0.split(separator: " ")[0] } == ["1", "6", "11"])
     }
 }
+
+@Suite("Sweep limits")
+struct SweepLimitTests {
+    @Test func aHugeSweepIsRefusedBeforeExpanding() {
+        let values = (0..<400).map(String.init).joined(separator: ",")
+        let error = specError { _ = try plan("experiment: descent\n", sweeps: ["seed=\(values)", "steps=\(values)"]) }
+        #expect(error?.message == "the sweep expands to more than 100000 points")
+    }
+}
