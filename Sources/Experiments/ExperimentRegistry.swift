@@ -1,0 +1,71 @@
+/// A spec resolved and bound to the code that computes its points: what `Runner` runs.
+public struct RunPlan: Sendable {
+    public var spec: ResolvedSpec
+    public var tables: [TableSchema]
+    /// Computes the point of that index (typed configuration captured inside).
+    let execute: @Sendable (Int, PointProgress) throws -> PointResult
+
+    /// A plan for one typed experiment (what the registry builds; tests use it directly).
+    public init<Config>(experiment: Experiment<Config>, document: SpecDocument,
+                        overrides: [Override] = [], sweeps: [SweepAxis] = []) throws {
+        guard document.experiment == experiment.kind else {
+            throw SpecError(origin: document.experimentOrigin, key: "experiment",
+                            message: "this spec is for `\(document.experiment)`, not `\(experiment.kind)`",
+                            hint: "run it with the experiment it names")
+        }
+        let (spec, configs) = try resolveSpec(Config.self, document: document, overrides: overrides, sweeps: sweeps)
+        self.spec = spec
+        tables = experiment.tables
+        let points = spec.points
+        let compute = experiment.compute
+        execute = { index, progress in
+            let plan = points[index]
+            return try compute(ResolvedPoint(index: index, id: plan.id, assignments: plan.assignments,
+                                             config: configs[index]), progress)
+        }
+    }
+}
+
+/// The experiment kinds `persephone run` knows, keyed by the spec's `experiment:` name.
+public struct ExperimentRegistry: Sendable {
+    private var makers: [String: (summary: String, reference: SchemaReference,
+                                  plan: @Sendable (SpecDocument, [Override], [SweepAxis]) throws -> RunPlan)] = [:]
+
+    public init() {}
+
+    /// The kinds the `persephone` command line ships. Empty until the method (issue 5)
+    /// lands: the runner is generic and has no experiment of its own to run.
+    public static var standard: ExperimentRegistry { ExperimentRegistry() }
+
+    public mutating func register<Config>(_ experiment: Experiment<Config>) {
+        precondition(makers[experiment.kind] == nil, "experiment kind `\(experiment.kind)` registered twice")
+        makers[experiment.kind] = (experiment.summary, SchemaReference(Config.self), { document, overrides, sweeps in
+            try RunPlan(experiment: experiment, document: document, overrides: overrides, sweeps: sweeps)
+        })
+    }
+
+    /// Registered kinds, sorted, with their one-line summaries.
+    public var kinds: [(kind: String, summary: String)] {
+        makers.keys.sorted().map { ($0, makers[$0]!.summary) }
+    }
+
+    /// The schema reference of a kind, or nil if it is not registered.
+    public func reference(of kind: String) -> SchemaReference? { makers[kind]?.reference }
+
+    /// Resolves a document against its kind's schema.
+    public func plan(_ document: SpecDocument, overrides: [Override] = [], sweeps: [SweepAxis] = []) throws -> RunPlan {
+        guard let maker = makers[document.experiment] else {
+            if makers.isEmpty {
+                throw SpecError(origin: document.experimentOrigin, key: "experiment",
+                                message: "unknown experiment kind `\(document.experiment)`: no experiment kinds are registered yet",
+                                hint: "the runner is built; the experiments arrive with the method (issue 5)")
+            }
+            let names = makers.keys.sorted()
+            var hint = "known kinds: \(names.joined(separator: ", "))"
+            if let guess = nearMiss(document.experiment, among: names) { hint = "did you mean `\(guess)`? " + hint }
+            throw SpecError(origin: document.experimentOrigin, key: "experiment",
+                            message: "unknown experiment kind `\(document.experiment)`", hint: hint)
+        }
+        return try maker.plan(document, overrides, sweeps)
+    }
+}

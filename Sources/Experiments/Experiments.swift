@@ -1,1 +1,0 @@
-// Specs, sweeps, the runner and result tables (issue 6).

@@ -1,0 +1,183 @@
+import Foundation
+
+/// What produced a run, filled partly by the caller (dataset checksum, library
+/// versions) and partly by `Provenance.collect` (git, toolchain, machine).
+public struct Provenance: Codable, Sendable, Equatable {
+    public var gitCommit: String?
+    /// True when `git status --porcelain` lists changes; nil without git.
+    public var gitDirty: Bool?
+    /// Checksum of the dataset the experiment read (the caller knows which); nil if none.
+    public var datasetChecksum: String?
+    /// The Swift compiler that built this binary (from `#if compiler` checks).
+    public var swiftCompiler: String
+    public var operatingSystem: String
+    /// Library name -> version string (libpng, zstd, OpenBLAS...), passed in by the caller.
+    public var libraries: [String: String]
+    public var machine: Machine
+
+    public struct Machine: Codable, Sendable, Equatable {
+        public var cpuModel: String?
+        public var cores: Int
+        public var activeCores: Int
+        public var memoryBytes: Int64
+        public var hostname: String
+
+        enum CodingKeys: String, CodingKey {
+            case cpuModel = "cpu_model", cores, activeCores = "active_cores", memoryBytes = "memory_bytes", hostname
+        }
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case gitCommit = "git_commit", gitDirty = "git_dirty", datasetChecksum = "dataset_checksum"
+        case swiftCompiler = "swift_compiler", operatingSystem = "operating_system", libraries, machine
+    }
+
+    /// Collects what the process can find out itself; git is asked in the current
+    /// directory and may be absent (the fields stay nil).
+    public static func collect(datasetChecksum: String? = nil, libraries: [String: String] = [:]) -> Provenance {
+        let info = ProcessInfo.processInfo
+        let commit = runGit(["rev-parse", "HEAD"])?.trimmingCharacters(in: .whitespacesAndNewlines)
+        let status = commit == nil ? nil : runGit(["status", "--porcelain"])
+        return Provenance(
+            gitCommit: commit, gitDirty: status.map { !$0.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty },
+            datasetChecksum: datasetChecksum, swiftCompiler: compilerVersion,
+            operatingSystem: info.operatingSystemVersionString, libraries: libraries,
+            machine: Machine(cpuModel: cpuModel(), cores: info.processorCount, activeCores: info.activeProcessorCount,
+                             memoryBytes: Int64(clamping: info.physicalMemory), hostname: info.hostName))
+    }
+
+    /// The compiler version as far as `#if compiler` can tell (the binary has no other record).
+    static var compilerVersion: String {
+        #if compiler(>=6.4)
+        return ">= 6.4"
+        #elseif compiler(>=6.3.1)
+        return "6.3.1 or a later 6.3.x"
+        #elseif compiler(>=6.3)
+        return "6.3"
+        #elseif compiler(>=6.2)
+        return "6.2.x"
+        #elseif compiler(>=6.1)
+        return "6.1.x"
+        #elseif compiler(>=6.0)
+        return "6.0.x"
+        #else
+        return "< 6.0"
+        #endif
+    }
+
+    /// The `model name` line of /proc/cpuinfo (Linux), or nil.
+    static func cpuModel() -> String? {
+        guard let text = try? String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8) else { return nil }
+        for line in text.split(separator: "\n") where line.hasPrefix("model name") {
+            if let colon = line.firstIndex(of: ":") {
+                return line[line.index(after: colon)...].trimmingCharacters(in: .whitespaces)
+            }
+        }
+        return nil
+    }
+
+    /// Runs git with `arguments`; its standard output, or nil if git is missing or fails.
+    static func runGit(_ arguments: [String]) -> String? {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        process.arguments = ["git"] + arguments
+        let out = Pipe()
+        process.standardOutput = out
+        process.standardError = FileHandle.nullDevice
+        process.standardInput = FileHandle.nullDevice
+        do { try process.run() } catch { return nil }
+        let data = out.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        guard process.terminationStatus == 0 else { return nil }
+        return String(decoding: data, as: UTF8.self)
+    }
+}
+
+/// `manifest.json`: provenance and the status of every point of a run folder.
+public struct Manifest: Codable, Sendable, Equatable {
+    public var experiment: String
+    public var name: String
+    public var specHash: String
+    public var spec: CanonicalValue
+    /// `complete` (every point ok), `failed` (some point failed) or `partial` (some
+    /// point not run here: another shard's, or an interrupted run).
+    public var status: String
+    /// The shard this folder ran (`0/1` for a whole run); `merged` for `persephone merge`.
+    public var shard: String
+    /// Values of every swept or configured key named `seed` or ending in `.seed`.
+    public var seeds: [CanonicalValue]
+    public var provenance: Provenance
+    public var started: String
+    public var ended: String
+    public var points: [PointStatus]
+    /// The folders a merge read, in order; empty for a run.
+    public var mergedFrom: [String]
+
+    public struct PointStatus: Codable, Sendable, Equatable {
+        public var index: Int
+        public var id: String
+        /// `ok`, `failed` or `pending`.
+        public var status: String
+        public var error: String?
+        public var seconds: Double?
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case experiment, name, specHash = "spec_hash", spec, status, shard, seeds, provenance, started, ended, points
+        case mergedFrom = "merged_from"
+    }
+
+    init(frozen: FrozenSpec, records: [Int: PointRecord], shard: String, provenance: Provenance,
+         started: Date, ended: Date, mergedFrom: [String] = []) {
+        experiment = frozen.experiment
+        name = frozen.name
+        specHash = frozen.hash
+        spec = frozen.spec
+        self.shard = shard
+        self.provenance = provenance
+        self.started = timestamp(started)
+        self.ended = timestamp(ended)
+        self.mergedFrom = mergedFrom
+        points = frozen.points.map { plan in
+            guard let record = records[plan.index] else {
+                return PointStatus(index: plan.index, id: plan.id, status: "pending", error: nil, seconds: nil)
+            }
+            return PointStatus(index: plan.index, id: plan.id, status: record.status.rawValue, error: record.error,
+                               seconds: record.seconds)
+        }
+        if points.contains(where: { $0.status == "failed" }) { status = "failed" }
+        else if points.contains(where: { $0.status == "pending" }) { status = "partial" }
+        else { status = "complete" }
+        seeds = Manifest.seeds(in: frozen.spec)
+    }
+
+    /// Seeds of the spec: the base configuration's `seed` keys and every swept seed value.
+    static func seeds(in spec: CanonicalValue) -> [CanonicalValue] {
+        var found: [CanonicalValue] = []
+        func add(_ v: CanonicalValue) { if !found.contains(v) { found.append(v) } }
+        if case let .list(axes)? = spec.value(at: ["sweep"]) {
+            for axis in axes {
+                guard case let .string(key)? = axis.value(at: ["key"]), key == "seed" || key.hasSuffix(".seed"),
+                      case let .list(values)? = axis.value(at: ["values"]) else { continue }
+                values.forEach(add)
+            }
+        }
+        if found.isEmpty, let config = spec.value(at: ["config"]) {
+            func walk(_ v: CanonicalValue) {
+                guard case let .map(m) = v else { return }
+                for key in m.keys.sorted() {
+                    if key == "seed" { add(m[key]!) } else { walk(m[key]!) }
+                }
+            }
+            walk(config)
+        }
+        return found
+    }
+}
+
+/// ISO 8601 UTC with milliseconds.
+func timestamp(_ date: Date) -> String {
+    let formatter = ISO8601DateFormatter()
+    formatter.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
+    return formatter.string(from: date)
+}

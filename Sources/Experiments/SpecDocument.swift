@@ -1,0 +1,200 @@
+import Foundation
+
+/// A spec file read but not yet checked against an experiment's schema.
+///
+/// Layout of a spec file: three reserved top-level keys and the experiment's own keys.
+/// ```yaml
+/// experiment: data-growth      # which registered experiment kind runs it (required)
+/// name: data-growth-quick      # results folder name: results/<name>/ (default: the kind)
+/// sweep:                       # dotted key -> list of values; cartesian product
+///   seed: [1, 2, 3]
+/// users: 10                    # everything else: the experiment's configuration
+/// ```
+public struct SpecDocument: Sendable {
+    /// The file path as given (used in every error).
+    public var path: String
+    public var experiment: String
+    public var experimentOrigin: SpecOrigin
+    /// The `name:` key, if given.
+    public var name: String?
+    /// The `sweep:` block's axes, in file order.
+    public var sweep: [SweepAxis]
+    /// The experiment's own keys (the file without `experiment`, `name` and `sweep`).
+    public var body: SpecNode
+
+    /// Reads and parses a spec file.
+    public static func load(path: String) throws -> SpecDocument {
+        let text: String
+        do {
+            text = try String(contentsOfFile: path, encoding: .utf8)
+        } catch {
+            throw SpecError(origin: .commandLine(path), key: "", message: "cannot read the spec file",
+                            hint: "check the path (specs live in experiments/) and that it is UTF-8 text")
+        }
+        return try parse(yaml: text, path: path)
+    }
+
+    /// Parses spec text; `path` names it in errors.
+    public static func parse(yaml: String, path: String) throws -> SpecDocument {
+        let root = try SpecNode.parse(yaml: yaml, name: path) { mark in
+            .file(path: path, line: mark?.line ?? 1, column: mark?.column ?? 1)
+        }
+        guard let entries = root.entries else {
+            throw SpecError(origin: root.origin, key: "", message: "a spec file must be a mapping of keys",
+                            hint: "start with `experiment: <kind>` and write one `key: value` per line")
+        }
+        var experiment: (String, SpecOrigin)?
+        var name: String?
+        var sweep: [SweepAxis] = []
+        var body: [SpecEntry] = []
+        for entry in entries {
+            switch entry.key {
+            case "experiment":
+                guard case let .scalar(text, _) = entry.value.content, !entry.value.isNull, !text.isEmpty else {
+                    throw SpecError(origin: entry.value.origin, key: "experiment", message: "expected the experiment kind's name",
+                                    hint: "write `experiment: <kind>`; `persephone run --list` shows the kinds")
+                }
+                experiment = (text, entry.value.origin)
+            case "name":
+                guard case let .scalar(text, _) = entry.value.content, isFolderName(text) else {
+                    throw SpecError(origin: entry.value.origin, key: "name", message: "expected a folder name",
+                                    hint: "use letters, digits, '-', '_' and '.', not starting with '.'")
+                }
+                name = text
+            case "sweep":
+                sweep = try SweepAxis.parseBlock(entry.value)
+            default:
+                body.append(entry)
+            }
+        }
+        guard let experiment else {
+            throw SpecError(origin: .file(path: path, line: 1, column: 1), key: "experiment",
+                            message: "missing key", hint: "add `experiment: <kind>` naming what the spec runs")
+        }
+        return SpecDocument(path: path, experiment: experiment.0, experimentOrigin: experiment.1, name: name,
+                            sweep: sweep, body: SpecNode(.map(body), origin: root.origin))
+    }
+}
+
+/// True for names usable as one path component: [A-Za-z0-9._-]+, not starting with '.'.
+func isFolderName(_ text: String) -> Bool {
+    !text.isEmpty && !text.hasPrefix(".") && text.unicodeScalars.allSatisfy {
+        ("a"..."z").contains($0) || ("A"..."Z").contains($0) || ("0"..."9").contains($0) || "-_.".unicodeScalars.contains($0)
+    }
+}
+
+/// A command-line override in Hydra's style, `key.sub=value`. The value is read as a
+/// YAML flow value (`3`, `0.1`, `adam`, `"007"`, `[1, 2]`, `{a: 1}`), so its type is
+/// checked against the schema exactly as a spec file's value is.
+public struct Override: Sendable {
+    public var key: String
+    public var path: [String]
+    public var value: SpecNode
+    public var text: String
+
+    public init(parsing text: String) throws {
+        let origin = SpecOrigin.commandLine(text)
+        guard let eq = text.firstIndex(of: "=") else {
+            throw SpecError(origin: origin, key: "", message: "an override needs `=`",
+                            hint: "write `key.sub=value`, for example `train.lr=0.01`")
+        }
+        key = String(text[..<eq])
+        path = try splitDottedKey(key, origin: origin)
+        value = try parseFlowValue(String(text[text.index(after: eq)...]), origin: origin)
+        self.text = text
+        if ["experiment", "name", "sweep"].contains(path[0]) {
+            throw SpecError(origin: origin, key: key, message: "`\(path[0])` cannot be overridden",
+                            hint: path[0] == "sweep" ? "use `--sweep key=a,b,c`" : "edit the spec file, or use --out for another folder")
+        }
+    }
+}
+
+/// Parses a command-line value as a YAML flow value; every node gets `origin`.
+func parseFlowValue(_ text: String, origin: SpecOrigin) throws -> SpecNode {
+    do {
+        // "k: <text>" so that a bare scalar, a flow list and a flow map all parse alike.
+        let node = try SpecNode.parse(yaml: "v: " + text, name: "\(origin)") { _ in origin }
+        guard let value = node.entries?.first?.value else { return SpecNode(.scalar("", quoted: false), origin: origin) }
+        return value
+    } catch let error as SpecError {
+        throw SpecError(origin: origin, key: "", message: "the value is not valid YAML: \(error.message)",
+                        hint: "quote text holding ':' or '#', write lists as [a, b]")
+    }
+}
+
+/// One axis of a sweep: a dotted key and the values it takes, in order.
+public struct SweepAxis: Sendable {
+    public var key: String
+    public var path: [String]
+    public var values: [SpecNode]
+    /// Where the axis was declared (the key in the `sweep:` block, or the `--sweep` text).
+    public var origin: SpecOrigin
+
+    /// Parses `--sweep key=a,b,c`: values split at commas outside brackets and quotes,
+    /// each read as a YAML flow value.
+    public init(parsing text: String) throws {
+        let origin = SpecOrigin.commandLine("--sweep \(text)")
+        guard let eq = text.firstIndex(of: "=") else {
+            throw SpecError(origin: origin, key: "", message: "a sweep needs `=`",
+                            hint: "write `--sweep key=a,b,c`, for example `--sweep seed=1,2,3`")
+        }
+        key = String(text[..<eq])
+        path = try splitDottedKey(key, origin: origin)
+        values = try splitTopLevelCommas(String(text[text.index(after: eq)...])).map { try parseFlowValue($0, origin: origin) }
+        self.origin = origin
+        try checkValues()
+    }
+
+    init(key: String, values: [SpecNode], origin: SpecOrigin) throws {
+        self.key = key
+        path = try splitDottedKey(key, origin: origin)
+        self.values = values
+        self.origin = origin
+        try checkValues()
+    }
+
+    private func checkValues() throws {
+        guard !values.isEmpty else {
+            throw SpecError(origin: origin, key: "sweep.\(key)", message: "a sweep axis needs at least one value",
+                            hint: "list the values: `\(key): [a, b]`, or remove the axis")
+        }
+    }
+
+    /// The `sweep:` block: a mapping from dotted keys to lists (a scalar is a one-value axis).
+    static func parseBlock(_ node: SpecNode) throws -> [SweepAxis] {
+        if node.isNull { return [] }
+        guard let entries = node.entries else {
+            throw SpecError(origin: node.origin, key: "sweep", message: "expected a mapping of dotted keys to lists",
+                            hint: "write `sweep:` then lines such as `  seed: [1, 2, 3]`")
+        }
+        return try entries.map { entry in
+            let values: [SpecNode]
+            if case let .list(items) = entry.value.content { values = items } else { values = [entry.value] }
+            return try SweepAxis(key: entry.key, values: values, origin: entry.keyOrigin)
+        }
+    }
+}
+
+/// Splits at commas that are not inside [], {} or quotes.
+func splitTopLevelCommas(_ text: String) -> [String] {
+    var parts: [String] = [], current = "", depth = 0
+    var quote: Character?
+    for c in text {
+        if let q = quote {
+            if c == q { quote = nil }
+        } else if c == "\"" || c == "'" {
+            quote = c
+        } else if c == "[" || c == "{" {
+            depth += 1
+        } else if c == "]" || c == "}" {
+            depth -= 1
+        } else if c == "," && depth == 0 {
+            parts.append(current)
+            current = ""
+            continue
+        }
+        current.append(c)
+    }
+    parts.append(current)
+    return parts
+}

@@ -1,0 +1,94 @@
+import ArgumentParser
+import Experiments
+import Foundation
+
+/// `persephone run SPEC [key=value ...]`: resolves a spec and runs its sweep (docs/runner.md).
+struct RunCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "run",
+        abstract: "Run an experiment spec: resolve, sweep, run resumably, write tables.",
+        discussion: """
+            Overrides are Hydra-style `key.sub=value`, type-checked against the experiment's schema. \
+            A run folder is resumable: run the same command again after an interruption. See docs/runner.md.
+            """)
+
+    @Argument(help: "The spec file (experiments/<name>.yaml).")
+    var spec: String?
+
+    @Argument(help: "Overrides, `key.sub=value`.")
+    var overrides: [String] = []
+
+    @Option(name: .customLong("sweep"), help: "A sweep axis, `key=a,b,c` (repeatable; replaces the spec's axis of that key).")
+    var sweeps: [String] = []
+
+    @Flag(help: "List every point (index and id) without running anything.")
+    var dryRun = false
+
+    @Option(help: "Run shard i of n (0-based; points with index mod n == i). Default: SLURM_ARRAY_TASK_ID/SLURM_ARRAY_TASK_COUNT when set.")
+    var shard: String?
+
+    @Option(help: "Points computed at once (default: the number of active cores).")
+    var jobs: Int = ProcessInfo.processInfo.activeProcessorCount
+
+    @Option(help: "The run folder (default: results/<name>, or results/<name>.shard-<i>-of-<n> for a shard).")
+    var out: String?
+
+    @Flag(help: "Move an existing run folder aside (to <folder>.<hash>) and start afresh.")
+    var forceNew = false
+
+    @Flag(help: "List the registered experiment kinds.")
+    var list = false
+
+    @Option(help: "Print the keys of an experiment kind (default and reason) as a Markdown table, for docs/specs.md.")
+    var keys: String?
+
+    func run() throws {
+        let registry = ExperimentRegistry.standard
+        if list {
+            let kinds = registry.kinds
+            print(kinds.isEmpty ? "no experiment kinds are registered yet (they arrive with the method, issue 5)"
+                                : kinds.map { "\($0.kind)\t\($0.summary)" }.joined(separator: "\n"))
+            return
+        }
+        if let keys {
+            guard let reference = registry.reference(of: keys) else {
+                let known = registry.kinds.map(\.kind)
+                throw ValidationError("unknown experiment kind `\(keys)`; known: "
+                                      + (known.isEmpty ? "none (no experiment kinds are registered yet)" : known.joined(separator: ", ")))
+            }
+            print(reference.markdown, terminator: "")
+            return
+        }
+        guard let spec else { throw ValidationError("name a spec file, or pass --list") }
+        guard jobs >= 1 else { throw ValidationError("--jobs must be at least 1") }
+        try reportingErrors {
+            let document = try SpecDocument.load(path: spec)
+            let plan = try registry.plan(document, overrides: overrides.map(Override.init(parsing:)),
+                                         sweeps: sweeps.map(SweepAxis.init(parsing:)))
+            let chosen = try shard.map(Shard.init(parsing:))
+                ?? Shard.fromSlurm(environment: ProcessInfo.processInfo.environment) ?? .all
+            let folder = out ?? RunOptions.defaultFolder(name: plan.spec.name, shard: chosen)
+            if dryRun {
+                print(dryRunListing(plan.spec, shard: chosen, folder: folder), terminator: "")
+                return
+            }
+            let summary = try Runner(plan: plan, options: RunOptions(folder: folder, jobs: jobs, shard: chosen,
+                                                                    forceNew: forceNew)).run()
+            if !summary.succeeded { throw ExitCode.failure }
+        }
+    }
+}
+
+/// Prints the error of a spec, run or table problem as one `error:` line and exits 1;
+/// other errors go to ArgumentParser.
+func reportingErrors(_ body: () throws -> Void) throws {
+    do {
+        try body()
+    } catch let error as SpecError {
+        FileHandle.standardError.write(Data("error: \(error)\n".utf8))
+        throw ExitCode.failure
+    } catch let error as RunError {
+        FileHandle.standardError.write(Data("error: \(error)\n".utf8))
+        throw ExitCode.failure
+    }
+}

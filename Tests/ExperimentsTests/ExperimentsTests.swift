@@ -1,1 +1,0 @@
-// Tests for the Experiments target live beside this file.
