@@ -1,3 +1,4 @@
+import Codecs
 /// The checksum stored in dataset.json (docs/datasets.md, "Checksum").
 ///
 /// Definition: each PNG file gets h_f = FNV-1a-64 of its bytes. The files of all splits are

@@ -1,3 +1,4 @@
+import Codecs
 import Foundation
 
 /// The decoded cache of a split, `<root>/.cache/<split>.bin` (docs/datasets.md, "Cache").

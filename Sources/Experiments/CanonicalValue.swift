@@ -1,3 +1,4 @@
+import Codecs
 /// A value in the canonical form every file of the runner is written in (resolved specs,
 /// point records, manifests). Canonical JSON: maps with keys sorted by their UTF-8 bytes,
 /// no insignificant whitespace (`compactJSON`); integers in decimal; doubles in Swift's
@@ -115,18 +116,10 @@ public indirect enum CanonicalValue: Equatable, Sendable {
 /// value's `compactJSON` UTF-8 bytes, as 16 lowercase hex digits. It identifies a
 /// resolved spec: the runner refuses to mix points of two different hashes.
 public enum SpecHash {
-    public static func fnv1a64(_ bytes: some Sequence<UInt8>) -> UInt64 {
-        var hash: UInt64 = 0xcbf2_9ce4_8422_2325
-        for byte in bytes {
-            hash ^= UInt64(byte)
-            hash &*= 0x0000_0100_0000_01b3
-        }
-        return hash
-    }
+    public static func fnv1a64(_ bytes: some Sequence<UInt8>) -> UInt64 { FNV1a.hash(bytes) }
 
     public static func hex(of value: CanonicalValue) -> String {
-        let hex = String(fnv1a64(value.compactJSON.utf8), radix: 16)
-        return String(repeating: "0", count: 16 - hex.count) + hex
+        FNV1a.hex(fnv1a64(value.compactJSON.utf8))
     }
 }
 

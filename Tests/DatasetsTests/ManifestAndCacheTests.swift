@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import Codecs
 @testable import Datasets
 
 @Suite struct ManifestTests {

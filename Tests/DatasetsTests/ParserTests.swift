@@ -1,4 +1,5 @@
 import Testing
+import Codecs
 @testable import Datasets
 
 @Suite struct IDXTests {

@@ -1,5 +1,5 @@
-/// 64-bit FNV-1a (Fowler-Noll-Vo), the hash behind dataset checksums and cache
-/// fingerprints (see docs/datasets.md, "Checksum").
+/// 64-bit FNV-1a (Fowler-Noll-Vo), the hash behind dataset checksums, cache
+/// fingerprints (see docs/datasets.md, "Checksum") and spec hashes (docs/specs.md).
 ///
 /// Foundation has no SHA-256 on Linux; these hashes guard against accidental change and
 /// corruption, not against tampering, so a small, documented, deterministic hash is enough.
@@ -41,6 +41,12 @@ public struct FNV1a: Sendable {
         var h = FNV1a()
         h.feed(bytes)
         return h.value
+    }
+
+    /// 16 lower-case hex digits, zero-padded.
+    public static func hex(_ value: UInt64) -> String {
+        let hex = String(value, radix: 16)
+        return String(repeating: "0", count: 16 - hex.count) + hex
     }
 
     /// `fnv1a64:` followed by 16 lower-case hex digits, the form stored in dataset.json.
