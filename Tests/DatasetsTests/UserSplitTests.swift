@@ -266,6 +266,13 @@ extension UserSplitSpec {
         #expect(base.users.map(\.validation) == moreTest.users.map(\.validation))
         #expect(base.users.map(\.train) == fewerLabels.users.map(\.train))
         #expect(base.users.map(\.test) == fewerLabels.users.map(\.test))
+        // Another validation share divides the same pool, in the same order, differently.
+        let moreValidation = try SyntheticLabels.split(.with { $0.users = 4; $0.validationFraction = 0.5 }, seed: 3)
+        for (a, b) in zip(base.users, moreValidation.users) {
+            #expect(Set(a.train + a.validation) == Set(b.train + b.validation))
+            #expect(b.validation.count == 250)
+            #expect(a.train.filter(Set(b.train).contains) == b.train)
+        }
     }
 
     @Test func growthRoundsArePrefixesWithStableFlags() throws {
