@@ -34,6 +34,32 @@ public struct SimulatedUser: Codable, Equatable, Sendable {
         self.test = test
     }
 
+    private enum CodingKeys: String, CodingKey {
+        case index, classes, superclass, train, trainLabelled, validation, validationLabelled, test
+    }
+
+    /// Decodes a saved user, refusing flag arrays that do not match their samples (which
+    /// would otherwise surface as an out-of-range crash far from the file).
+    public init(from decoder: Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        let train = try c.decode([Int].self, forKey: .train)
+        let trainLabelled = try c.decode([Bool].self, forKey: .trainLabelled)
+        let validation = try c.decode([Int].self, forKey: .validation)
+        let validationLabelled = try c.decode([Bool].self, forKey: .validationLabelled)
+        guard train.count == trainLabelled.count else {
+            throw DecodingError.dataCorruptedError(forKey: .trainLabelled, in: c,
+                debugDescription: "\(trainLabelled.count) flags for \(train.count) train samples; they must be parallel")
+        }
+        guard validation.count == validationLabelled.count else {
+            throw DecodingError.dataCorruptedError(forKey: .validationLabelled, in: c,
+                debugDescription: "\(validationLabelled.count) flags for \(validation.count) validation samples; they must be parallel")
+        }
+        self.init(index: try c.decode(Int.self, forKey: .index), classes: try c.decode([Int].self, forKey: .classes),
+                  superclass: try c.decodeIfPresent(Int.self, forKey: .superclass), train: train,
+                  trainLabelled: trainLabelled, validation: validation, validationLabelled: validationLabelled,
+                  test: try c.decode([Int].self, forKey: .test))
+    }
+
     /// Training samples that keep their label, in pool order.
     public var labelledTrain: [Int] { pool(count: train.count).labelledIndices }
     /// Training samples without a label, in pool order.

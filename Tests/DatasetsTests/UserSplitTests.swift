@@ -297,6 +297,15 @@ extension UserSplitSpec {
         #expect(odd.map(\.count) == [150, 300, 400])
     }
 
+    @Test func savedSplitsRoundTripAndMismatchedFlagsAreRefused() throws {
+        let split = try SyntheticLabels.split(.with { $0.kind = .superclass; $0.users = 3; $0.labelledFraction = 0.3 })
+        let data = try JSONEncoder().encode(split)
+        #expect(try JSONDecoder().decode(UserSplit.self, from: data) == split)
+        let user = #"{"index":0,"classes":[1],"train":[5,6],"trainLabelled":[true],"validation":[],"validationLabelled":[],"test":[]}"#
+        let error = #expect(throws: DecodingError.self) { try JSONDecoder().decode(SimulatedUser.self, from: Data(user.utf8)) }
+        #expect(String(describing: error).contains("1 flags for 2 train samples"))
+    }
+
     @Test func loadedSplitsGiveTheSameUsersAsTheirLabels() throws {
         // 1x1 gray images; the labels and superclass groups are what the split is dealt from.
         let trainLabels = SyntheticLabels.labels([40, 40, 40, 40])
