@@ -5,5 +5,12 @@ struct Persephone: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "persephone",
         abstract: "Reproduce PersEPhonEE (early-exit CNN personalisation) on a CPU.",
-        subcommands: [DatasetsCommand.self, ImageCommand.self, RunCommand.self, MergeCommand.self, TableCommand.self])
+        subcommands: [
+            DatasetsCommand.self,
+            ImageCommand.self,
+            UsersCommand.self,
+            RunCommand.self,
+            MergeCommand.self,
+            TableCommand.self,
+        ])
 }
