@@ -6,6 +6,7 @@
 //   Tensor   -> CBLAS                storage, shapes, kernels: the only pointer code of the engine
 //   NN       -> Tensor               layers, losses, optimizers, checkpoints, FLOP counts
 //   Datasets -> Tensor, Codecs       IDX/CIFAR importers, PNG class-folder trees, cache, loading
+//   Experiments -> Codecs, Tensor, Yams   specs, sweeps, runner, result tables (Exits to come)
 //   Bench    -> NN, Tensor            `persephone bench`
 //   persephone -> ...                CLI: parsing and dispatch only
 import PackageDescription
@@ -20,6 +21,7 @@ let package = Package(
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
     ],
     targets: [
         .systemLibrary(name: "CPNG", path: "Sources/CPNG", pkgConfig: "libpng",
@@ -35,17 +37,19 @@ let package = Package(
         .target(name: "Tensor", dependencies: ["CBLAS"], swiftSettings: release),
         .target(name: "NN", dependencies: ["Tensor"], swiftSettings: release),
         .target(name: "Datasets", dependencies: ["Tensor", "Codecs"]),
+        .target(name: "Experiments", dependencies: ["Codecs", "Tensor", "Yams"]),
         .target(name: "Bench", dependencies: ["NN", "Tensor"], swiftSettings: release),
         .executableTarget(
             name: "persephone",
             dependencies: [
-                "Datasets", "NN", "Codecs", "Bench",
+                "Datasets", "NN", "Codecs", "Bench", "Experiments",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]),
 
         .testTarget(name: "CodecsTests", dependencies: ["Codecs", "CZlib"]),
         .testTarget(name: "TensorTests", dependencies: ["Tensor"]),
         .testTarget(name: "NNTests", dependencies: ["NN", "Tensor"]),
+        .testTarget(name: "ExperimentsTests", dependencies: ["Experiments", "Codecs"]),
         .testTarget(name: "DatasetsTests", dependencies: ["Datasets", "Codecs", "Tensor"]),
     ],
     // Swift 5 mode: kernels hand non-Sendable closures to concurrentPerform, and data

@@ -1,0 +1,1 @@
+// Specs, sweeps, the runner and result tables (issue 6).

@@ -1,1 +1,0 @@
-// Tests for the Codecs target live beside this file.

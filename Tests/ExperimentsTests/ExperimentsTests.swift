@@ -1,0 +1,1 @@
+// Tests for the Experiments target live beside this file.
