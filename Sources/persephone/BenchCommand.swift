@@ -1,0 +1,63 @@
+import ArgumentParser
+import Bench
+import Foundation
+import Tensor
+
+/// `persephone bench`: engine throughput on this machine (docs/benchmarks.md).
+struct BenchCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "bench",
+        abstract: "Measure sgemm and ResNet-20 convolution throughput (use a release build).")
+
+    @Flag(help: "Per-shape convolution figures: forward, backward-input and backward-weight GFLOP/s.")
+    var conv = false
+
+    @Flag(help: "Print JSON instead of a table.")
+    var json = false
+
+    @Option(help: "Batch size of the convolution shapes.")
+    var batch = 128
+
+    @Option(help: "Timed repeats per figure (the median is reported, after one warm-up).")
+    var repeats = 5
+
+    @Option(help: "Kernel worker threads (Parallel.workers); defaults to the active cores.")
+    var workers: Int?
+
+    @Option(help: "OpenBLAS threads during the run (1 = Persephone parallelises over images).")
+    var blasThreads = 1
+
+    func validate() throws {
+        guard conv else {
+            throw ValidationError("the whole-network benchmark arrives with the NN layers; run `persephone bench --conv`")
+        }
+        guard batch >= 1, repeats >= 1, blasThreads >= 1, (workers ?? 1) >= 1 else {
+            throw ValidationError("--batch, --repeats, --workers and --blas-threads must be at least 1")
+        }
+    }
+
+    func run() throws {
+        let report = ConvBenchmark.run(batch: batch, repeats: repeats, workers: workers ?? Parallel.workers,
+                                       blasThreads: blasThreads)
+        if json {
+            let encoder = JSONEncoder()
+            encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+            print(String(decoding: try encoder.encode(report), as: UTF8.self))
+            return
+        }
+        print("sgemm 1024^3: \(fmt(report.sgemmGFLOPs)) GFLOP/s   (workers \(report.workers), OpenBLAS threads \(report.blasThreads), batch \(report.batch))")
+        print("shape                          fwd GF/s  bwd-in GF/s  bwd-w GF/s")
+        for s in report.shapes {
+            print(s.name.padding(toLength: 30, withPad: " ", startingAt: 0),
+                  fmt(s.forwardGFLOPs).leftPad(9), fmt(s.backwardInputGFLOPs).leftPad(12),
+                  fmt(s.backwardWeightGFLOPs).leftPad(11))
+        }
+        print("network conv, training step: \(fmt(report.networkTrainGFLOPs)) GFLOP/s, \(fmt(report.networkTrainSeconds * 1000)) ms")
+    }
+
+    private func fmt(_ x: Double) -> String { String(format: "%.1f", x) }
+}
+
+private extension String {
+    func leftPad(_ n: Int) -> String { count >= n ? self : String(repeating: " ", count: n - count) + self }
+}
