@@ -3,6 +3,18 @@
 // backward passes. Figures are medians over repeats after one warm-up call.
 import Dispatch
 import Tensor
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// What a benchmark times.
+public enum BenchmarkClock: String, Codable, Sendable {
+    /// Elapsed time: the figure that matters, but inflated by other processes on the cores.
+    case wall
+    /// CPU time of the calling thread: with one worker and one BLAS thread, a single-core
+    /// figure that other processes on a shared machine barely disturb (used for tuning).
+    case threadCPU
+}
 
 /// One convolution shape of the benchmark network and how often the network uses it.
 public struct ConvBenchmarkShape: Sendable {
@@ -62,6 +74,8 @@ public struct ConvBenchmarkReport: Codable, Sendable {
     public var batch: Int
     public var workers: Int
     public var blasThreads: Int
+    public var clock: BenchmarkClock
+    /// sgemm at 1024³ with OpenBLAS's threads set to `blasThreads`.
     public var sgemmGFLOPs: Double
     public var shapes: [ConvShapeFigures]
     /// Whole-network convolution work of a training step (forward, weight gradients, and
@@ -96,11 +110,14 @@ public enum ConvBenchmark {
         ]
     }
 
-    /// Measures sgemm and every ResNet-20 convolution. `workers` sets `Parallel.workers`
+    /// Measures sgemm and every ResNet-20 convolution (or those whose name contains `filter`). `workers` sets `Parallel.workers`
     /// and `blasThreads` OpenBLAS's threads for the run; both are restored afterwards.
     public static func run(batch: Int = 128, repeats: Int = 5, workers: Int = Parallel.workers,
-                           blasThreads: Int = 1, algorithm: Conv2dAlgorithm = .automatic) -> ConvBenchmarkReport {
+                           blasThreads: Int = 1, algorithm: Conv2dAlgorithm = .automatic,
+                           shapesMatching filter: String? = nil, clock: BenchmarkClock = .wall) -> ConvBenchmarkReport {
         precondition(batch >= 1 && repeats >= 1 && workers >= 1 && blasThreads >= 1)
+        precondition(clock == .wall || (workers == 1 && blasThreads == 1),
+                     "thread CPU time measures one worker with one BLAS thread")
         // Touch a convolution first so the engine's one-time BLAS setting happens before ours.
         _ = conv2dForward(input: Tensor(zeros: [1, 1, 1, 1]), weight: Tensor(zeros: [1, 1, 1, 1]), bias: nil,
                           geometry: Conv2dGeometry(batch: 1, inChannels: 1, height: 1, width: 1,
@@ -110,22 +127,23 @@ public enum ConvBenchmark {
         BLASThreads.set(blasThreads)
         defer { Parallel.workers = savedWorkers; BLASThreads.set(savedBLAS) }
 
-        let gemm = sgemmGFLOPs(size: 1024, repeats: repeats)
+        let gemm = sgemmGFLOPs(size: 1024, repeats: repeats, clock: clock)
         var rng = SeededGenerator(seed: 2026)
         var figures: [ConvShapeFigures] = []
         var trainSeconds = 0.0, trainFLOPs = 0.0
-        for shape in resnet20Shapes(batch: batch) {
+        for shape in resnet20Shapes(batch: batch) where filter == nil || shape.name.contains(filter!) {
             let g = shape.geometry
+            if !applies(algorithm, g) { continue }
             let x = random(g.inputShape, &rng), w = random(g.weightShape, &rng)
             let dy = random(g.outputShape, &rng)
             var dw = Tensor(zeros: g.weightShape)
-            let fwd = medianSeconds(repeats) {
+            let fwd = medianSeconds(repeats, clock) {
                 _ = conv2dForward(input: x, weight: w, bias: nil, geometry: g, algorithm: algorithm)
             }
-            let bwdIn = medianSeconds(repeats) {
+            let bwdIn = medianSeconds(repeats, clock) {
                 _ = conv2dBackwardInput(dOutput: dy, weight: w, geometry: g, algorithm: algorithm)
             }
-            let bwdW = medianSeconds(repeats) {
+            let bwdW = medianSeconds(repeats, clock) {
                 conv2dBackwardWeight(dOutput: dy, input: x, geometry: g, accumulatingInto: &dw,
                                      algorithm: algorithm)
             }
@@ -135,18 +153,19 @@ public enum ConvBenchmark {
             trainSeconds += Double(shape.occurrences) * (fwd + bwdW + (shape.needsInputGradient ? bwdIn : 0))
             trainFLOPs += Double(shape.occurrences) * passes * Double(g.forwardFLOPs)
         }
-        return ConvBenchmarkReport(batch: batch, workers: workers, blasThreads: blasThreads, sgemmGFLOPs: gemm,
+        return ConvBenchmarkReport(batch: batch, workers: workers, blasThreads: blasThreads, clock: clock,
+                                   sgemmGFLOPs: gemm,
                                    shapes: figures, networkTrainGFLOPs: trainFLOPs / trainSeconds / 1e9,
                                    networkTrainSeconds: trainSeconds)
     }
 
     /// GFLOP/s of a square row-major sgemm (2·n³ FLOPs), median of `repeats` after a warm-up,
     /// with OpenBLAS's current thread setting.
-    public static func sgemmGFLOPs(size n: Int = 1024, repeats: Int = 5) -> Double {
+    public static func sgemmGFLOPs(size n: Int = 1024, repeats: Int = 5, clock: BenchmarkClock = .wall) -> Double {
         var rng = SeededGenerator(seed: 1)
         let a = random([n, n], &rng), b = random([n, n], &rng)
         var c = Tensor(zeros: [n, n])
-        let seconds = medianSeconds(repeats) {
+        let seconds = medianSeconds(repeats, clock) {
             a.withUnsafeBufferPointer { pa in b.withUnsafeBufferPointer { pb in
                 c.withUnsafeMutableBufferPointer { pc in
                     sgemm(.none, .none, m: n, n: n, k: n, a: pa.baseAddress!, lda: n, b: pb.baseAddress!, ldb: n,
@@ -157,18 +176,39 @@ public enum ConvBenchmark {
         return 2 * Double(n) * Double(n) * Double(n) / seconds / 1e9
     }
 
-    static func random(_ shape: [Int], _ rng: inout SeededGenerator) -> Tensor {
-        Tensor(shape: shape, scalars: (0..<Tensor.count(of: shape)).map { _ in rng.nextNormal() })
+    /// Whether an explicitly chosen algorithm can compute `g` (`.automatic` always can).
+    static func applies(_ algorithm: Conv2dAlgorithm, _ g: Conv2dGeometry) -> Bool {
+        switch algorithm {
+        case .automatic, .im2colGemm: return true
+        case .direct: return g.inChannels == g.groups
+        case .winograd: return g.kernelHeight == 3 && g.kernelWidth == 3 && g.strideH == 1 && g.strideW == 1
+            && g.groups == 1
+        }
     }
 
-    /// Median wall time of `repeats` calls after one untimed warm-up call.
-    static func medianSeconds(_ repeats: Int, _ body: () -> Void) -> Double {
+    static func now(_ clock: BenchmarkClock) -> Double {
+        switch clock {
+        case .wall:
+            return Double(DispatchTime.now().uptimeNanoseconds) / 1e9
+        case .threadCPU:
+            var ts = timespec()
+            clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts)
+            return Double(ts.tv_sec) + Double(ts.tv_nsec) / 1e9
+        }
+    }
+
+    static func random(_ shape: [Int], _ rng: inout SeededGenerator) -> Tensor {
+        Tensor(shape: shape, scalars: (0..<Tensor.count(of: shape)).map { _ in rng.nextUniform() - 0.5 })
+    }
+
+    /// Median time of `repeats` calls after one untimed warm-up call.
+    static func medianSeconds(_ repeats: Int, _ clock: BenchmarkClock, _ body: () -> Void) -> Double {
         body()
         var times: [Double] = []
         for _ in 0..<repeats {
-            let start = DispatchTime.now().uptimeNanoseconds
+            let start = now(clock)
             body()
-            times.append(Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9)
+            times.append(now(clock) - start)
         }
         times.sort()
         return times.count % 2 == 1 ? times[times.count / 2]

@@ -15,6 +15,9 @@ public enum Conv2dAlgorithm: Hashable, Sendable {
     case im2colGemm(imagesPerChunk: Int)
     /// Direct loops, for one input channel per group (depthwise, or a 1-channel stem).
     case direct
+    /// Winograd F(2×2, 3×3) for 3×3 kernels at stride 1 with one group,
+    /// `imagesPerChunk` images per batch of 16 GEMMs.
+    case winograd(imagesPerChunk: Int)
 }
 
 /// output = conv(input, weight) + bias, shape `geometry.outputShape`.
@@ -34,6 +37,9 @@ public func conv2dForward(input: Tensor, weight: Tensor, bias: Tensor?,
     case .im2colGemm(let b):
         return gemmConv2dForward(input: input, weight: weight, bias: bias, geometry: geometry,
                                  imagesPerChunk: b)
+    case .winograd(let b):
+        return winogradConv2dForward(input: input, weight: weight, bias: bias, geometry: geometry,
+                                     imagesPerChunk: b)
     case .automatic:
         preconditionFailure("resolve never returns .automatic")
     }
@@ -53,6 +59,9 @@ public func conv2dBackwardInput(dOutput: Tensor, weight: Tensor, geometry: Conv2
     case .im2colGemm(let b):
         return gemmConv2dBackwardInput(dOutput: dOutput, weight: weight, geometry: geometry,
                                        imagesPerChunk: b)
+    case .winograd(let b):
+        return winogradConv2dBackwardInput(dOutput: dOutput, weight: weight, geometry: geometry,
+                                           imagesPerChunk: b)
     case .automatic:
         preconditionFailure("resolve never returns .automatic")
     }
@@ -76,6 +85,9 @@ public func conv2dBackwardWeight(dOutput: Tensor, input: Tensor, geometry: Conv2
     case .im2colGemm(let b):
         gemmConv2dBackwardWeight(dOutput: dOutput, input: input, geometry: geometry,
                                  imagesPerChunk: b, accumulatingInto: &dWeight)
+    case .winograd(let b):
+        winogradConv2dBackwardWeight(dOutput: dOutput, input: input, geometry: geometry,
+                                     imagesPerChunk: b, accumulatingInto: &dWeight)
     case .automatic:
         preconditionFailure("resolve never returns .automatic")
     }
@@ -91,19 +103,38 @@ func resolve(_ algorithm: Conv2dAlgorithm, _ g: Conv2dGeometry,
     case .im2colGemm(let b):
         precondition(b >= 1, "imagesPerChunk must be at least 1, got \(b)")
         return .im2colGemm(imagesPerChunk: min(b, g.batch))
+    case .winograd(let b):
+        precondition(winogradApplies(g), "Winograd F(2x2,3x3) needs a 3x3 kernel, stride 1 and one group")
+        precondition(b >= 1, "imagesPerChunk must be at least 1, got \(b)")
+        return .winograd(imagesPerChunk: min(b, g.batch))
     case .automatic:
-        // One input channel per group: a GEMM with K = R*S is all overhead.
-        if g.inChannels == g.groups { return .direct }
+        // Depthwise (one input channel per group, several groups): per-group GEMMs would have
+        // a single row. A single-group, single-channel stem still runs faster as one GEMM.
+        if g.inChannels == g.groups && g.groups > 1 { return .direct }
+        if winogradApplies(g) && g.outHeight * g.outWidth >= 100 && g.inChannels >= 8 {
+            return .winograd(imagesPerChunk: defaultWinogradImagesPerChunk(g))
+        }
         return .im2colGemm(imagesPerChunk: defaultImagesPerChunk(g, weightGradient: weightGradient))
     }
 }
 
-/// Images per GEMM: enough columns that a narrow (K = 16) GEMM streams long rows,
-/// few enough that the column matrix stays in L2. A function of the geometry only.
+/// Images per GEMM: one image when it has enough output pixels (the GEMM then writes the
+/// NCHW output directly), a few small images together otherwise. Measured on the ResNet-20
+/// shapes: OpenBLAS's small-matrix kernels make larger chunks no faster. A function of the
+/// geometry only.
 func defaultImagesPerChunk(_ g: Conv2dGeometry, weightGradient: Bool) -> Int {
     let P = g.outHeight * g.outWidth
-    let targetColumns = weightGradient ? 2048 : 1024
+    let targetColumns = weightGradient ? 512 : 256
     return max(1, min(g.batch, targetColumns / P))
+}
+
+/// Winograd runs only where it measured faster than im2col + GEMM: from 10×10 outputs up
+/// (at 7×7, a quarter of the tiles are padding and the short rows defeat vectorised transforms)
+/// and from 8 input channels (below, the transforms cost more than the GEMM they save).
+/// Images per Winograd chunk: about 256 tile columns per GEMM. A function of the geometry only.
+func defaultWinogradImagesPerChunk(_ g: Conv2dGeometry) -> Int {
+    let tiles = ((g.outHeight + 1) / 2) * ((g.outWidth + 1) / 2)
+    return max(1, min(g.batch, 256 / tiles))
 }
 
 /// Persephone parallelises over images itself; OpenBLAS threads on top of that would

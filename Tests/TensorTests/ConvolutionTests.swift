@@ -33,12 +33,16 @@ let convCases: [ConvCase] = [
     ConvCase(3, 1, 9, 7, 5, kernel: (3, 3), pad: (1, 1)),
     ConvCase(2, 4, 7, 8, 3, kernel: (1, 3), stride: (2, 1), pad: (0, 1)),
     ConvCase(3, 10, 5, 5, 6, kernel: (3, 3), pad: (2, 2), groups: 2),
+    ConvCase(3, 7, 8, 11, 9, kernel: (3, 3), pad: (1, 1)),
+    ConvCase(1, 4, 3, 3, 5, kernel: (3, 3), pad: (2, 2)),
+    ConvCase(3, 16, 7, 7, 16, kernel: (3, 3), pad: (1, 1)),
 ]
 
 /// Every algorithm that applies to a geometry; `.automatic` first.
 func algorithms(for g: Conv2dGeometry) -> [Conv2dAlgorithm] {
     var all: [Conv2dAlgorithm] = [.automatic, .im2colGemm(imagesPerChunk: 1), .im2colGemm(imagesPerChunk: 2)]
     if g.inChannels == g.groups { all.append(.direct) }
+    if winogradApplies(g) { all += [.winograd(imagesPerChunk: 1), .winograd(imagesPerChunk: 2)] }
     return all
 }
 
