@@ -75,6 +75,8 @@ public struct ConvBenchmarkReport: Codable, Sendable {
     public var workers: Int
     public var blasThreads: Int
     public var clock: BenchmarkClock
+    /// OpenBLAS's CPU kernel set (`BLASLibrary.coreName`).
+    public var blasCoreName: String
     /// sgemm at 1024³ with OpenBLAS's threads set to `blasThreads`.
     public var sgemmGFLOPs: Double
     public var shapes: [ConvShapeFigures]
@@ -154,6 +156,7 @@ public enum ConvBenchmark {
             trainFLOPs += Double(shape.occurrences) * passes * Double(g.forwardFLOPs)
         }
         return ConvBenchmarkReport(batch: batch, workers: workers, blasThreads: blasThreads, clock: clock,
+                                   blasCoreName: BLASLibrary.coreName,
                                    sgemmGFLOPs: gemm,
                                    shapes: figures, networkTrainGFLOPs: trainFLOPs / trainSeconds / 1e9,
                                    networkTrainSeconds: trainSeconds)

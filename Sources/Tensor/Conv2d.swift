@@ -31,7 +31,7 @@ public func conv2dForward(input: Tensor, weight: Tensor, bias: Tensor?,
     precondition(bias == nil || bias!.shape == [geometry.outChannels],
                  "conv2d bias \(bias!.shape), expected [\(geometry.outChannels)]")
     ensureSingleThreadedBLAS()
-    switch resolve(algorithm, geometry) {
+    switch resolve(algorithm, geometry, pass: .forward) {
     case .direct:
         return directConv2dForward(input: input, weight: weight, bias: bias, geometry: geometry)
     case .im2colGemm(let b):
@@ -53,7 +53,7 @@ public func conv2dBackwardInput(dOutput: Tensor, weight: Tensor, geometry: Conv2
     precondition(weight.shape == geometry.weightShape,
                  "conv2d weight \(weight.shape), geometry expects \(geometry.weightShape)")
     ensureSingleThreadedBLAS()
-    switch resolve(algorithm, geometry) {
+    switch resolve(algorithm, geometry, pass: .backwardInput) {
     case .direct:
         return directConv2dBackwardInput(dOutput: dOutput, weight: weight, geometry: geometry)
     case .im2colGemm(let b):
@@ -78,7 +78,7 @@ public func conv2dBackwardWeight(dOutput: Tensor, input: Tensor, geometry: Conv2
     precondition(dWeight.shape == geometry.weightShape,
                  "conv2d dWeight \(dWeight.shape), geometry expects \(geometry.weightShape)")
     ensureSingleThreadedBLAS()
-    switch resolve(algorithm, geometry, weightGradient: true) {
+    switch resolve(algorithm, geometry, pass: .backwardWeight) {
     case .direct:
         directConv2dBackwardWeight(dOutput: dOutput, input: input, geometry: geometry,
                                    accumulatingInto: &dWeight)
@@ -93,9 +93,13 @@ public func conv2dBackwardWeight(dOutput: Tensor, input: Tensor, geometry: Conv2
     }
 }
 
+/// The three computations of a convolution layer.
+enum Conv2dPass {
+    case forward, backwardInput, backwardWeight
+}
+
 /// The concrete algorithm for `.automatic`; explicit choices pass through.
-func resolve(_ algorithm: Conv2dAlgorithm, _ g: Conv2dGeometry,
-             weightGradient: Bool = false) -> Conv2dAlgorithm {
+func resolve(_ algorithm: Conv2dAlgorithm, _ g: Conv2dGeometry, pass: Conv2dPass) -> Conv2dAlgorithm {
     switch algorithm {
     case .direct:
         precondition(g.inChannels == g.groups, "the direct kernel needs one input channel per group")
@@ -111,10 +115,11 @@ func resolve(_ algorithm: Conv2dAlgorithm, _ g: Conv2dGeometry,
         // Depthwise (one input channel per group, several groups): per-group GEMMs would have
         // a single row. A single-group, single-channel stem still runs faster as one GEMM.
         if g.inChannels == g.groups && g.groups > 1 { return .direct }
-        if winogradApplies(g) && g.outHeight * g.outWidth >= 100 && g.inChannels >= 8 {
+        if winogradApplies(g) && g.inChannels >= 8
+            && (g.outHeight * g.outWidth >= 100 || pass != .backwardInput) {
             return .winograd(imagesPerChunk: defaultWinogradImagesPerChunk(g))
         }
-        return .im2colGemm(imagesPerChunk: defaultImagesPerChunk(g, weightGradient: weightGradient))
+        return .im2colGemm(imagesPerChunk: defaultImagesPerChunk(g, weightGradient: pass == .backwardWeight))
     }
 }
 
@@ -128,9 +133,9 @@ func defaultImagesPerChunk(_ g: Conv2dGeometry, weightGradient: Bool) -> Int {
     return max(1, min(g.batch, targetColumns / P))
 }
 
-/// Winograd runs only where it measured faster than im2col + GEMM: from 10×10 outputs up
-/// (at 7×7, a quarter of the tiles are padding and the short rows defeat vectorised transforms)
-/// and from 8 input channels (below, the transforms cost more than the GEMM they save).
+/// Winograd runs where it measured faster than im2col + GEMM on this machine: from 8 input
+/// channels (below, the transforms cost more than the GEMM they save), and for the input
+/// gradient only from 10×10 outputs (at 7×7 a quarter of the tiles are padding).
 /// Images per Winograd chunk: about 256 tile columns per GEMM. A function of the geometry only.
 func defaultWinogradImagesPerChunk(_ g: Conv2dGeometry) -> Int {
     let tiles = ((g.outHeight + 1) / 2) * ((g.outWidth + 1) / 2)

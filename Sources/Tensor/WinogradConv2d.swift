@@ -140,7 +140,7 @@ func winogradTransformInput(_ x: UnsafePointer<Float>, images: Int, plan p: Wino
                     (r30 - r32).store(t + 12 * CT); (r31 + r32).store(t + 13 * CT)
                     (r32 - r31).store(t + 14 * CT); (r31 - r33).store(t + 15 * CT)
                 }
-                forEachLane(TW, { tiles(SIMD8<Float>.self, $0) }, { tiles(Float.self, $0) })
+                forEachLane(TW, { tiles(SIMD8<Float>.self, $0) }, { tiles(SIMD4<Float>.self, $0) }, { tiles(Float.self, $0) })
             }
         }
     }
@@ -176,7 +176,7 @@ func winogradTransformOutput(_ m: UnsafePointer<Float>, images: Int, plan p: Win
                     (a10 - a20 - a30).store(ye1 + tx)
                     (a11 - a21 - a31).store(yo1 + tx)
                 }
-                forEachLane(TW, { tiles(SIMD8<Float>.self, $0) }, { tiles(Float.self, $0) })
+                forEachLane(TW, { tiles(SIMD8<Float>.self, $0) }, { tiles(SIMD4<Float>.self, $0) }, { tiles(Float.self, $0) })
                 let top = plane + 2 * ty * OW
                 for j in 0..<((OW + 1) / 2) { top[2 * j] = ye0[j] + bk }
                 for j in 0..<(OW / 2) { top[2 * j + 1] = yo0[j] + bk }
@@ -220,7 +220,7 @@ func winogradTransformOutputGradient(_ dy: UnsafePointer<Float>, images: Int, pl
                     (-f10).store(s + 12 * KT); (-f11).store(s + 13 * KT)
                     (-f12).store(s + 14 * KT); (-f13).store(s + 15 * KT)
                 }
-                forEachLane(TW, { tiles(SIMD8<Float>.self, $0) }, { tiles(Float.self, $0) })
+                forEachLane(TW, { tiles(SIMD8<Float>.self, $0) }, { tiles(SIMD4<Float>.self, $0) }, { tiles(Float.self, $0) })
             }
         }
     }
@@ -252,13 +252,13 @@ func winogradAddInputGradient(_ dv: UnsafePointer<Float>, images: Int, plan p: W
                         L.load(x0 + tx).store(ze + tx)
                         (L.load(x1 + tx) - L.load(x2 + tx) + L.load(x3 + tx)).store(zo + tx)
                     }
-                    forEachLane(TW, { own(SIMD8<Float>.self, $0) }, { own(Float.self, $0) })
+                    forEachLane(TW, { own(SIMD8<Float>.self, $0) }, { own(SIMD4<Float>.self, $0) }, { own(Float.self, $0) })
                     ze[TW] = 0; zo[TW] = 0
                     @inline(__always) func next<L: FloatLanes>(_: L.Type, _ tx: Int) {
                         (L.load(ze + tx + 1) + (L.load(x1 + tx) + L.load(x2 + tx) - L.load(x0 + tx))).store(ze + tx + 1)
                         (L.load(zo + tx + 1) - L.load(x3 + tx)).store(zo + tx + 1)
                     }
-                    forEachLane(TW, { next(SIMD8<Float>.self, $0) }, { next(Float.self, $0) })
+                    forEachLane(TW, { next(SIMD8<Float>.self, $0) }, { next(SIMD4<Float>.self, $0) }, { next(Float.self, $0) })
                 }
                 // Rows: s0 = z0, s1 = z1 - z2 + z3, s2 = -z0 + z1 + z2, s3 = -z3 (both parities at once).
                 let z0 = UnsafePointer(z), z1 = z0 + half, z2 = z1 + half, z3 = z2 + half
@@ -273,7 +273,7 @@ func winogradAddInputGradient(_ dv: UnsafePointer<Float>, images: Int, plan p: W
                         (-a3).store(s3 + o)
                     }
                 }
-                forEachLane(half, { rowsOf(SIMD8<Float>.self, $0) }, { rowsOf(Float.self, $0) })
+                forEachLane(half, { rowsOf(SIMD8<Float>.self, $0) }, { rowsOf(SIMD4<Float>.self, $0) }, { rowsOf(Float.self, $0) })
                 for a in 0..<4 {
                     let ih = 2 * ty - g.padH + a
                     if ih < 0 || ih >= H { continue }

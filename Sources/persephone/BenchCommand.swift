@@ -73,7 +73,7 @@ struct BenchCommand: ParsableCommand {
             print(String(decoding: try encoder.encode(report), as: UTF8.self))
             return
         }
-        print("sgemm 1024^3: \(fmt(report.sgemmGFLOPs)) GFLOP/s   (workers \(report.workers), OpenBLAS threads \(report.blasThreads), batch \(report.batch), \(report.clock.rawValue) clock)")
+        print("sgemm 1024^3: \(fmt(report.sgemmGFLOPs)) GFLOP/s   (workers \(report.workers), OpenBLAS threads \(report.blasThreads), batch \(report.batch), \(report.clock.rawValue) clock, OpenBLAS kernels \(report.blasCoreName))")
         print("shape                          fwd GF/s  bwd-in GF/s  bwd-w GF/s")
         for s in report.shapes {
             print(s.name.padding(toLength: 30, withPad: " ", startingAt: 0),

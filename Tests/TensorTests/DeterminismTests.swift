@@ -40,10 +40,11 @@ import Testing
         #expect(run(g, workers: 3) == first)
     }
 
-    @Test func smallChunksBitIdenticalAcrossWorkerCounts() {
+    @Test(arguments: [Conv2dAlgorithm.im2colGemm(imagesPerChunk: 1), .winograd(imagesPerChunk: 1)])
+    func smallChunksBitIdenticalAcrossWorkerCounts(_ algorithm: Conv2dAlgorithm) {
         let g = Self.geometries[0]
-        let one = run(g, workers: 1, algorithm: .im2colGemm(imagesPerChunk: 1))
-        #expect(run(g, workers: 2, algorithm: .im2colGemm(imagesPerChunk: 1)) == one)
-        #expect(run(g, workers: 5, algorithm: .im2colGemm(imagesPerChunk: 1)) == one)
+        let one = run(g, workers: 1, algorithm: algorithm)
+        #expect(run(g, workers: 2, algorithm: algorithm) == one)
+        #expect(run(g, workers: 5, algorithm: algorithm) == one)
     }
 }
