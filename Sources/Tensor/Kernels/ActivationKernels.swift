@@ -20,7 +20,12 @@ public func clampedReLUBackward(dOutput: Tensor, output: Tensor, cap: Float = .i
     return Tensor.filled(shape: output.shape) { dx in
         dOutput.withUnsafeBufferPointer { dy in output.withUnsafeBufferPointer { y in
             forEachElementChunk(count: y.count) { range in
-                for i in range { dx[i] = (y[i] > 0 && y[i] < cap) ? dy[i] : 0 }
+                // Both loads unconditional so the select vectorises (no branch per element).
+                if cap == .infinity {
+                    for i in range { let g = dy[i]; dx[i] = y[i] > 0 ? g : 0 }
+                } else {
+                    for i in range { let g = dy[i], v = y[i]; dx[i] = (v > 0) == (v < cap) ? g : 0 }
+                }
             }
         }}
     }

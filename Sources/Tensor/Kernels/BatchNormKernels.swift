@@ -1,7 +1,9 @@
 // Batch normalisation over NCHW in training mode (Ioffe & Szegedy 2015).
 // Legend: N batch, C channels, HW = H * W plane size, M = N * HW values per channel.
-// Each channel is reduced by one worker: per-plane Float sums (HW <= a few thousand)
-// added in Double, in a fixed order, so results do not depend on the chunking.
+// Each channel is reduced by one worker: per-plane Float sums (HW <= a few thousand,
+// vectorised, see KernelSupport.swift) added in Double, in a fixed order, so results do
+// not depend on the chunking. Mean and variance take two passes (sum, then squared
+// deviations) for accuracy; a channel's data stays in L2 between the passes.
 
 /// Per-channel batch statistics cached by the forward pass for backward.
 public struct BatchNormStatistics: Sendable {
@@ -31,21 +33,12 @@ public func batchNormForwardTraining(_ input: Tensor, gamma: [Float], beta: [Flo
             invStd.withUnsafeMutableBufferPointer { pInv in
                 Parallel.forEachChunk(count: c) { _, range in
                     for ch in range {
+                        let x0 = x.baseAddress!
                         var sum: Double = 0
-                        for i in 0..<n {
-                            let base = (i * c + ch) * hw
-                            var s: Float = 0
-                            for j in base..<(base + hw) { s += x[j] }
-                            sum += Double(s)
-                        }
+                        for i in 0..<n { sum += Double(runSum(x0 + (i * c + ch) * hw, hw)) }
                         let mu = Float(sum / m)
                         var sq: Double = 0
-                        for i in 0..<n {
-                            let base = (i * c + ch) * hw
-                            var s: Float = 0
-                            for j in base..<(base + hw) { let d = x[j] - mu; s += d * d }
-                            sq += Double(s)
-                        }
+                        for i in 0..<n { sq += Double(runSquaredDeviation(x0 + (i * c + ch) * hw, hw, mean: mu)) }
                         let v = Float(sq / m)
                         let inv = 1 / (v + eps).squareRoot()
                         pMean[ch] = mu; pVar[ch] = v; pInv[ch] = inv
@@ -82,8 +75,7 @@ public func batchNormBackwardTraining(dOutput: Tensor, input: Tensor, statistics
                     var sumDy: Double = 0, sumDyXc: Double = 0
                     for i in 0..<n {
                         let base = (i * c + ch) * hw
-                        var s: Float = 0, sx: Float = 0
-                        for j in base..<(base + hw) { s += dy[j]; sx += dy[j] * (x[j] - mu) }
+                        let (s, sx) = runGradientSums(dy.baseAddress! + base, x.baseAddress! + base, hw, mean: mu)
                         sumDy += Double(s); sumDyXc += Double(sx)
                     }
                     let dg = Float(sumDyXc) * inv, db = Float(sumDy)

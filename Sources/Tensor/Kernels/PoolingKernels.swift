@@ -141,11 +141,7 @@ public func globalAvgPoolForward(_ input: Tensor) -> Tensor {
     return Tensor.filled(shape: [input.shape[0], input.shape[1]]) { y in
         input.withUnsafeBufferPointer { x in
             Parallel.forEachChunk(count: planes) { _, range in
-                for p in range {
-                    var s: Float = 0
-                    for j in (p * hw)..<((p + 1) * hw) { s += x[j] }
-                    y[p] = s * scale
-                }
+                for p in range { y[p] = runSum(x.baseAddress! + p * hw, hw) * scale }
             }
         }
     }
