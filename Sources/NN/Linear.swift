@@ -32,15 +32,11 @@ public final class Linear: Layer {
     public func backward(_ dOutput: Tensor) -> Tensor? {
         guard let input = cachedInput else { preconditionFailure("Linear.backward without a training forward") }
         cachedInput = nil
-        if weight.isTrainable || bias?.isTrainable == true {
-            var dBias: Tensor? = bias?.isTrainable == true ? bias!.gradient : nil
-            if weight.isTrainable {
-                linearBackwardWeight(dOutput: dOutput, input: input, accumulatingInto: &weight.gradient, bias: &dBias)
-            } else {
-                var scratch = Tensor(zeros: weight.value.shape)
-                linearBackwardWeight(dOutput: dOutput, input: input, accumulatingInto: &scratch, bias: &dBias)
-            }
-            if let dBias { bias!.gradient = dBias }
+        if weight.isTrainable {
+            linearBackwardWeight(dOutput: dOutput, input: input, accumulatingInto: &weight.gradient)
+        }
+        if let bias, bias.isTrainable {
+            linearBackwardBias(dOutput: dOutput, accumulatingInto: &bias.gradient)
         }
         return computesInputGradient ? linearBackwardInput(dOutput: dOutput, weight: weight.value) : nil
     }

@@ -103,10 +103,11 @@ import Testing
         var dwRef = [Float](repeating: 0, count: o * i)
         sgemmReference(.transposed, .none, m: o, n: i, k: n, a: dy.scalars, lda: o, b: x.scalars, ldb: i, c: &dwRef, ldc: i)
         var dW = Tensor(repeating: 1, shape: [o, i])
-        var dB: Tensor? = Tensor(zeros: [o])
-        linearBackwardWeight(dOutput: dy, input: x, accumulatingInto: &dW, bias: &dB)
+        var dB = Tensor(zeros: [o])
+        linearBackwardWeight(dOutput: dy, input: x, accumulatingInto: &dW)
+        linearBackwardBias(dOutput: dy, accumulatingInto: &dB)
         #expect(maxDiff(dW, Tensor(shape: [o, i], scalars: dwRef.map { $0 + 1 })) < 1e-4)
-        #expect(dB!.scalars.indices.allSatisfy { j in abs(dB!.scalars[j] - (0..<n).reduce(0) { $0 + dy.scalars[$1 * o + j] }) < 1e-5 })
+        #expect(dB.scalars.indices.allSatisfy { j in abs(dB.scalars[j] - (0..<n).reduce(0) { $0 + dy.scalars[$1 * o + j] }) < 1e-5 })
     }
 
     @Test func byteConversionRoundTrips() {
