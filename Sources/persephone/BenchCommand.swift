@@ -52,15 +52,25 @@ struct BenchCommand: ParsableCommand {
 
     func validate() throws {
         _ = try parsedAlgorithm()
-        guard conv else {
-            throw ValidationError("the whole-network benchmark arrives with the NN layers; run `persephone bench --conv`")
-        }
         guard batch >= 1, repeats >= 1, blasThreads >= 1, (workers ?? 1) >= 1 else {
             throw ValidationError("--batch, --repeats, --workers and --blas-threads must be at least 1")
         }
     }
 
     func run() throws {
+        if !conv {
+            let report = NetworkBenchmark.run(repeats: repeats, workers: workers ?? Parallel.workers) { line in
+                if !json { print(line) } else { FileHandle.standardError.write((line + "\n").data(using: .utf8)!) }
+            }
+            if json {
+                let encoder = JSONEncoder()
+                encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+                print(String(decoding: try encoder.encode(report), as: UTF8.self))
+            } else {
+                print("train_efficiency: \(fmt(report.trainEfficiency * 100))% of sgemm peak (forward \(report.forwardFLOPsPerImage) FLOPs/image)")
+            }
+            return
+        }
         if cpuTime && (workers ?? 1) != 1 || cpuTime && blasThreads != 1 {
             throw ValidationError("--cpu-time measures one core: drop --workers/--blas-threads or set them to 1")
         }
