@@ -12,6 +12,9 @@ struct BenchCommand: ParsableCommand {
     @Flag(help: "Per-shape convolution figures: forward, backward-input and backward-weight GFLOP/s.")
     var conv = false
 
+    @Flag(help: "Per-layer forward and backward times of one ResNet-20 training step.")
+    var layers = false
+
     @Flag(help: "Print JSON instead of a table.")
     var json = false
 
@@ -58,6 +61,19 @@ struct BenchCommand: ParsableCommand {
     }
 
     func run() throws {
+        if layers {
+            let rows = LayerProfile.resnet20(batch: batch, repeats: repeats)
+            print("layer        output            fwd MFLOP   fwd ms   bwd ms")
+            for r in rows {
+                print(r.name.padding(toLength: 12, withPad: " ", startingAt: 0),
+                      "\(r.outputShape)".padding(toLength: 17, withPad: " ", startingAt: 0),
+                      fmt(Double(r.forwardFLOPs) / 1e6).leftPad(9), fmt2(r.forwardMilliseconds).leftPad(8),
+                      fmt2(r.backwardMilliseconds).leftPad(8))
+            }
+            let f = rows.reduce(0) { $0 + $1.forwardMilliseconds }, b = rows.reduce(0) { $0 + $1.backwardMilliseconds }
+            print("total forward \(fmt2(f)) ms, backward \(fmt2(b)) ms")
+            return
+        }
         if !conv {
             let report = NetworkBenchmark.run(repeats: repeats, workers: workers ?? Parallel.workers) { line in
                 if !json { print(line) } else { FileHandle.standardError.write((line + "\n").data(using: .utf8)!) }
@@ -94,6 +110,7 @@ struct BenchCommand: ParsableCommand {
     }
 
     private func fmt(_ x: Double) -> String { String(format: "%.1f", x) }
+    private func fmt2(_ x: Double) -> String { String(format: "%.2f", x) }
 }
 
 private extension String {
