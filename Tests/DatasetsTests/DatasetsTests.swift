@@ -1,1 +1,0 @@
-// Tests for the Datasets target live beside this file.
