@@ -1,0 +1,1 @@
+// Pretraining, the offline exit stage and evaluation (issue 4).

@@ -1,0 +1,1 @@
+// Tests for the Training target live beside this file.
