@@ -1,1 +1,0 @@
-// Pretraining, the offline exit stage and evaluation (issue 4).

@@ -1,1 +1,0 @@
-// Tests for the Training target live beside this file.
