@@ -82,7 +82,7 @@ public enum ModelCheckpoint {
     /// with the right shape, and none may be left over (`num_batches_tracked` is optional).
     public static func load(from url: URL) throws -> MultiExitModel {
         let file = url.path
-        let metadata = try SafeTensors.read(from: url).metadata
+        let (entries, _, metadata) = try SafeTensors.read(from: url)
         func fail(_ message: String) -> TrainingError {
             TrainingError(subject: file, message: message,
                           hint: "a model checkpoint is written by `persephone pretrain` (docs/checkpoints-models.md)")
@@ -124,13 +124,30 @@ public enum ModelCheckpoint {
             model.attachExit(at: point, kind: try descriptor.headKind(file: file), generator: &generator)
         }
         try Checkpoint.load(into: model.checkpointModules, from: url)
+        restoreBatchCounts(model, from: entries)
         return model
+    }
+
+    /// `Checkpoint.load` ignores `num_batches_tracked` (it has no effect on our batch norm);
+    /// restoring it keeps a load-then-save round trip byte-identical.
+    static func restoreBatchCounts(_ model: MultiExitModel, from entries: [String: SafeTensors.Entry]) {
+        for (prefix, layer) in model.checkpointModules {
+            for (name, buffer) in layer.namedBuffers where buffer.storage == .int64 {
+                let full = prefix.isEmpty ? name : prefix + "." + name
+                guard let e = entries[full], e.dtype == "I64", e.shape == buffer.value.shape, e.bytes.count == 8 * buffer.value.count
+                else { continue }
+                let bytes = Array(e.bytes)
+                buffer.value.scalars = (0..<buffer.value.count).map { i in
+                    Float((0..<8).reversed().reduce(Int64(0)) { $0 << 8 | Int64(bytes[8 * i + $1]) })
+                }
+            }
+        }
     }
 
     /// Loads a checkpoint's tensors into an existing model of the same architecture and
     /// exits, refusing (before touching any tensor) a file of another architecture.
     public static func loadWeights(into model: MultiExitModel, from url: URL) throws {
-        let metadata = try SafeTensors.read(from: url).metadata
+        let (entries, _, metadata) = try SafeTensors.read(from: url)
         let architecture = metadata["architecture"] ?? "(none)"
         let hyperparameters = metadata["hyperparameters"].flatMap { try? JSONDecoder().decode([String: String].self, from: Data($0.utf8)) }
         guard architecture == model.backbone.architecture, hyperparameters == model.backbone.hyperparameters else {
@@ -139,6 +156,7 @@ public enum ModelCheckpoint {
                                 hint: "load it with ModelCheckpoint.load(from:), which rebuilds the architecture the file names")
         }
         try Checkpoint.load(into: model.checkpointModules, from: url)
+        restoreBatchCounts(model, from: entries)
     }
 
     /// Compact JSON with sorted keys, so equal values give equal bytes.
