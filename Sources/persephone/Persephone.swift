@@ -5,5 +5,5 @@ struct Persephone: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "persephone",
         abstract: "Reproduce PersEPhonEE (early-exit CNN personalisation) on a CPU.",
-        subcommands: [DatasetsCommand.self, ImageCommand.self, BenchCommand.self])
+        subcommands: [DatasetsCommand.self, ImageCommand.self, BenchCommand.self, PretrainCommand.self, ExitsCommand.self, EvaluateCommand.self])
 }
