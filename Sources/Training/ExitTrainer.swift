@@ -117,7 +117,7 @@ public final class ExitTrainer {
         let schedule = LearningRateSchedule.cosine(base: c.learningRate, steps: c.epochs * batches.count)
         let imagesPerEpoch = batches.reduce(0) { $0 + $1.count }
         var throughput = Throughput()
-        var result = Evaluation.evaluate(model, on: data.test)
+        var result: EvaluationResult?
         for epoch in 0..<c.epochs {
             let epochStart = Date()
             var generator = SeededGenerator(seed: c.seed).derived(UInt64(epoch + 1))
@@ -156,15 +156,18 @@ public final class ExitTrainer {
                                             etaSeconds: throughput.eta(remainingImages: remaining),
                                             learningRate: optimizer.learningRate)))
             }
-            result = Evaluation.evaluate(model, on: data.test)
+            let evaluation = Evaluation.evaluate(model, on: data.test)
+            result = evaluation
             progress(.epoch(EpochSummary(epoch: epoch + 1, epochs: c.epochs, trainLoss: lossSum / Double(seen),
                                          trainAccuracy: Double(correct) / Double(seen * heads.count),
-                                         testAccuracies: result.classifiers.map { ($0.name, $0.accuracy) },
+                                         testAccuracies: evaluation.classifiers.map { ($0.name, $0.accuracy) },
                                          seconds: Date().timeIntervalSince(epochStart))))
         }
+        // configuration.problem guarantees at least one epoch.
+        let final = result!
         var accuracies: [String: Double] = [:]
-        for r in result.classifiers where c.points.contains(r.name) { accuracies[r.name] = r.accuracy }
+        for r in final.classifiers where c.points.contains(r.name) { accuracies[r.name] = r.accuracy }
         model.exitTraining = ExitTrainingRecord(configuration: c, testAccuracies: accuracies)
-        return result
+        return final
     }
 }

@@ -71,6 +71,7 @@ public final class Pretrainer {
         if let problem = configuration.problem {
             throw TrainingError(subject: "pretrain", message: problem, hint: "fix the argument")
         }
+        try TrainingError.checkWritable(output)
         self.configuration = configuration; self.data = data; self.output = output
     }
 

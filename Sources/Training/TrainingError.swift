@@ -1,3 +1,5 @@
+import Foundation
+
 /// A problem with a training input: a checkpoint, a resume state, arguments, a dataset.
 /// `subject` is the file (or argument) at fault; `hint` says how to fix it.
 public struct TrainingError: Error, CustomStringConvertible, Equatable {
@@ -10,4 +12,17 @@ public struct TrainingError: Error, CustomStringConvertible, Equatable {
     }
 
     public var description: String { "\(subject): \(message); \(hint)" }
+}
+
+extension TrainingError {
+    /// Fails early, before any training, when `url`'s directory is missing or read-only.
+    public static func checkWritable(_ url: URL) throws {
+        let directory = url.deletingLastPathComponent().path
+        var isDirectory: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: directory, isDirectory: &isDirectory), isDirectory.boolValue,
+              FileManager.default.isWritableFile(atPath: directory) else {
+            throw TrainingError(subject: url.path, message: "cannot be written: directory \(directory) is missing or read-only",
+                                hint: "create the directory (mkdir -p) or choose another output path")
+        }
+    }
 }

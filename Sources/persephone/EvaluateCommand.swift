@@ -23,6 +23,7 @@ struct EvaluateCommand: ParsableCommand {
 
     func run() throws {
         try DatasetsCLI.reportingErrors {
+            if let predictions { try TrainingError.checkWritable(URL(fileURLWithPath: predictions)) }
             let model = try ModelCheckpoint.load(from: URL(fileURLWithPath: checkpoint))
             let tree = try DatasetTree(root: dataset)
             let data = try tree.load(split: split, log: DatasetsCLI.note).split

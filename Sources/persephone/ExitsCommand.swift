@@ -43,6 +43,7 @@ struct ExitsCommand: ParsableCommand {
         func run() throws {
             try DatasetsCLI.reportingErrors {
                 let start = Date()
+                try TrainingError.checkWritable(URL(fileURLWithPath: out))
                 let model = try ModelCheckpoint.load(from: URL(fileURLWithPath: checkpoint))
                 let data = try TrainingData.load(directory: dataset, log: DatasetsCLI.note)
                 guard data.identity.checksum == model.dataset.checksum else {

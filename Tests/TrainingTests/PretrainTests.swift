@@ -129,3 +129,17 @@ import Testing
         #expect(PretrainConfiguration(architecture: "vgg").problem?.contains("unknown architecture") == true)
     }
 }
+
+@Suite struct OutputPathTests {
+    @Test func missingOutputDirectoryIsRefusedBeforeTraining() throws {
+        let (dir, tree) = try TinyData.makeTree(trainPerClass: 2, testPerClass: 1)
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let data = try TrainingData.load(directory: tree)
+        let out = dir.appendingPathComponent("no/such/dir/m.safetensors")
+        let error = try #require(throws: TrainingError.self) {
+            try Pretrainer(configuration: TinyData.configuration(), data: data, output: out)
+        }
+        #expect(error.subject == out.path)
+        #expect(error.description.contains("mkdir"))
+    }
+}
