@@ -59,6 +59,13 @@ public enum Batches {
         return Tensor(shape: [indices.count, c, h, w], scalars: out)
     }
 
+    /// The samples `indices` normalised, without augmentation (evaluation).
+    public static func make(from images: Tensor, indices: ArraySlice<Int>, normalization: InputNormalization) -> Tensor {
+        // With augmentation off nothing is drawn, so any generator will do.
+        var unused = SeededGenerator(seed: 0)
+        return make(from: images, indices: indices, normalization: normalization, augmentation: .none, generator: &unused)
+    }
+
     /// Sample order of one epoch: a Fisher-Yates shuffle of 0..<count.
     public static func shuffledOrder(count: Int, generator: inout SeededGenerator) -> [Int] {
         var order = Array(0..<count)

@@ -36,11 +36,9 @@ public enum Evaluation {
         var correct = [Int](repeating: 0, count: names.count)
         var predictions = [[Int]](repeating: [], count: names.count)
         var confidences = [[Float]](repeating: [], count: names.count)
-        var unused = SeededGenerator(seed: 0)
         let order = Array(0..<split.count)
         for range in Batches.ranges(count: split.count, batchSize: batchSize, training: false) {
-            let x = Batches.make(from: split.images, indices: order[range], normalization: model.normalization,
-                                 generator: &unused)
+            let x = Batches.make(from: split.images, indices: order[range], normalization: model.normalization)
             let out = model.forward(x)
             for (c, logits) in (out.exitLogits + [out.finalLogits]).enumerated() {
                 let k = logits.shape[1]
