@@ -64,6 +64,9 @@ struct PretrainCommand: ParsableCommand {
             DatasetsCLI.note("pretrain \(arch) on \(data.identity.name): \(data.train.count) train, \(data.test.count) test images, "
                              + "\(epochs) epochs, batch \(batch), lr \(lr), weight decay \(weightDecay), seed \(seed)")
             let url = URL(fileURLWithPath: out)
+            if FileManager.default.fileExists(atPath: out) && !FileManager.default.fileExists(atPath: out + ".resume") {
+                DatasetsCLI.note("note: \(out) exists and will be replaced when this run finishes")
+            }
             let printer = TrainingProgressPrinter()
             var epochSeconds: [Double] = []
             let model = try Pretrainer(configuration: configuration, data: data, output: url).run(stopAfterEpoch: stopAfter) {
