@@ -45,12 +45,6 @@ struct ExitsCommand: ParsableCommand {
                 let start = Date()
                 try TrainingError.checkWritable(URL(fileURLWithPath: out))
                 let model = try ModelCheckpoint.load(from: URL(fileURLWithPath: checkpoint))
-                let data = try TrainingData.load(directory: dataset, log: DatasetsCLI.note)
-                guard data.identity.checksum == model.dataset.checksum else {
-                    throw TrainingError(subject: dataset,
-                                        message: "has checksum \(data.identity.checksum) but \(checkpoint) was pretrained on \(model.dataset.name) with checksum \(model.dataset.checksum)",
-                                        hint: "train exits on the dataset the backbone was pretrained on")
-                }
                 let chosen: [String]
                 switch points {
                 case nil: chosen = ExitTrainingConfiguration.defaultPoints(for: model.backbone)
@@ -61,6 +55,16 @@ struct ExitsCommand: ParsableCommand {
                     points: chosen, head: head, headBlocks: headBlocks, headWidth: headWidth, epochs: epochs,
                     batchSize: batch, learningRate: lr, momentum: momentum, weightDecay: weightDecay, seed: seed,
                     augmentation: Augmentation(cropPadding: cropPadding, horizontalFlip: !noFlip))
+                // Argument errors before the (slower) dataset load.
+                if let problem = configuration.problem(for: model.backbone) {
+                    throw TrainingError(subject: "exits train", message: problem, hint: "fix the argument")
+                }
+                let data = try TrainingData.load(directory: dataset, log: DatasetsCLI.note)
+                guard data.identity.checksum == model.dataset.checksum else {
+                    throw TrainingError(subject: dataset,
+                                        message: "has checksum \(data.identity.checksum) but \(checkpoint) was pretrained on \(model.dataset.name) with checksum \(model.dataset.checksum)",
+                                        hint: "train exits on the dataset the backbone was pretrained on")
+                }
                 let trainer = try ExitTrainer(model: model, configuration: configuration, data: data)
                 DatasetsCLI.note("exits \(chosen.joined(separator: ",")) (\(head)) on \(model.backbone.architecture), "
                                  + "\(epochs) epochs, batch \(batch), lr \(lr), seed \(seed)")
