@@ -40,3 +40,30 @@ reproduce: ## run every experiment of the paper and regenerate results/
 
 clean:
 	rm -rf .build
+
+# Pretraining and offline exits for ResNet-20 on Fashion-MNIST (docs/training.md).
+# SCALE=quick (default): 1 + 1 epochs, a smoke run of a few minutes, written as resnet20-quick*;
+# SCALE=full: the accuracy run (40 + 10 epochs, hours on 2 cores), written as resnet20*.
+SCALE ?= quick
+PRETRAIN_NAME_quick := resnet20-quick
+PRETRAIN_NAME_full := resnet20
+PRETRAIN_FLAGS_quick := --epochs 1
+PRETRAIN_FLAGS_full := --epochs 40
+EXITS_FLAGS_quick := --epochs 1
+EXITS_FLAGS_full := --epochs 10
+PRETRAIN_CKPT = checkpoints/fashion-mnist/$(PRETRAIN_NAME_$(SCALE))
+
+.PHONY: pretrain
+pretrain: release ## ResNet-20 on Fashion-MNIST, then one exit per stage (SCALE=quick|full) -> checkpoints/fashion-mnist/
+	@case "$(SCALE)" in quick|full) ;; *) echo "make pretrain: SCALE must be quick or full, not '$(SCALE)'" >&2; exit 2;; esac
+	@[ -f datasets/fashion-mnist/dataset.json ] || $(BIN) datasets import fashion-mnist
+	@mkdir -p checkpoints/fashion-mnist
+	@if [ -f $(PRETRAIN_CKPT)-backbone.safetensors ]; then \
+	    echo "make pretrain: $(PRETRAIN_CKPT)-backbone.safetensors exists; delete it to pretrain again"; \
+	else \
+	    $(BIN) pretrain --dataset datasets/fashion-mnist --arch resnet20 $(PRETRAIN_FLAGS_$(SCALE)) \
+	        --out $(PRETRAIN_CKPT)-backbone.safetensors; \
+	fi
+	$(BIN) exits train --checkpoint $(PRETRAIN_CKPT)-backbone.safetensors --dataset datasets/fashion-mnist \
+	    $(EXITS_FLAGS_$(SCALE)) --out $(PRETRAIN_CKPT).safetensors
+	$(BIN) evaluate --checkpoint $(PRETRAIN_CKPT).safetensors --dataset datasets/fashion-mnist

@@ -7,7 +7,9 @@
 //   NN       -> Tensor               layers, losses, optimizers, checkpoints, FLOP counts
 //   Datasets -> Tensor, Codecs       IDX/CIFAR importers, PNG class-folder trees, cache, loading
 //   Experiments -> Codecs, Tensor, Yams   specs, sweeps, runner, result tables (Exits to come)
-//   Bench    -> NN, Tensor            `persephone bench`
+//   Models   -> NN, Tensor            backbones (CIFAR ResNet, MobileNetV2), exit heads, multi-exit nets
+//   Training -> Models, Datasets, NN, Codecs   pretraining, offline exits, evaluation, checkpoints of models
+//   Bench    -> Models, NN, Tensor            `persephone bench`
 //   persephone -> ...                CLI: parsing and dispatch only
 import PackageDescription
 
@@ -38,17 +40,21 @@ let package = Package(
         .target(name: "NN", dependencies: ["Tensor"], swiftSettings: release),
         .target(name: "Datasets", dependencies: ["Tensor", "Codecs"]),
         .target(name: "Experiments", dependencies: ["Codecs", "Tensor", "Yams"]),
-        .target(name: "Bench", dependencies: ["NN", "Tensor"], swiftSettings: release),
+        .target(name: "Models", dependencies: ["NN", "Tensor"], swiftSettings: release),
+        .target(name: "Training", dependencies: ["Models", "Datasets", "NN", "Tensor", "Codecs"], swiftSettings: release),
+        .target(name: "Bench", dependencies: ["Models", "NN", "Tensor"], swiftSettings: release),
         .executableTarget(
             name: "persephone",
             dependencies: [
-                "Datasets", "NN", "Codecs", "Bench", "Experiments",
+                "Datasets", "NN", "Codecs", "Bench", "Experiments", "Models", "Training",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]),
 
         .testTarget(name: "CodecsTests", dependencies: ["Codecs", "CZlib"]),
         .testTarget(name: "TensorTests", dependencies: ["Tensor"]),
         .testTarget(name: "NNTests", dependencies: ["NN", "Tensor"]),
+        .testTarget(name: "TrainingTests", dependencies: ["Training", "Models", "Datasets", "NN", "Tensor", "Codecs"]),
+        .testTarget(name: "ModelsTests", dependencies: ["Models", "NN", "Tensor"]),
         .testTarget(name: "ExperimentsTests", dependencies: ["Experiments", "Codecs"]),
         .testTarget(name: "DatasetsTests", dependencies: ["Datasets", "Codecs", "Tensor"]),
     ],

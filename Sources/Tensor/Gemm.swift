@@ -52,3 +52,14 @@ public enum BLASThreads {
     public static func set(_ count: Int) { openblas_set_num_threads(Int32(count)) }
     public static var current: Int { Int(openblas_get_num_threads()) }
 }
+
+/// Which OpenBLAS build and CPU kernel set computes the GEMMs. Results are bit-identical
+/// only for the same kernel set, so provenance records should include these strings
+/// (docs/determinism.md).
+public enum BLASLibrary {
+    /// The CPU kernel set OpenBLAS selected at load time, for example "Cooperlake" or
+    /// "Haswell" (overridable with the OPENBLAS_CORETYPE environment variable).
+    public static var coreName: String { String(cString: openblas_get_corename()) }
+    /// OpenBLAS's build configuration string (version, threading model, architecture).
+    public static var configuration: String { String(cString: openblas_get_config()) }
+}

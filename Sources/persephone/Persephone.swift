@@ -9,8 +9,12 @@ struct Persephone: ParsableCommand {
             DatasetsCommand.self,
             ImageCommand.self,
             UsersCommand.self,
+            PretrainCommand.self,
+            ExitsCommand.self,
+            EvaluateCommand.self,
             RunCommand.self,
             MergeCommand.self,
             TableCommand.self,
+            BenchCommand.self,
         ])
 }

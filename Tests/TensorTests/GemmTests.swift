@@ -30,3 +30,10 @@ import Testing
         for bound in [1, 2, 3, 10, 1000] { #expect((0..<100).allSatisfy { _ in u.nextInt(below: bound) < bound }) }
     }
 }
+
+@Suite struct BLASLibraryTests {
+    @Test func reportsKernelSetAndConfiguration() {
+        #expect(!BLASLibrary.coreName.isEmpty)
+        #expect(BLASLibrary.configuration.contains("OpenBLAS"))
+    }
+}

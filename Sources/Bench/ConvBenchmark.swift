@@ -1,0 +1,220 @@
+// Convolution and GEMM throughput on this machine (docs/benchmarks.md): sgemm at 1024³
+// and every convolution shape of CIFAR ResNet-20 on 1×28×28 inputs, forward and both
+// backward passes. Figures are medians over repeats after one warm-up call.
+import Dispatch
+import Tensor
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// What a benchmark times.
+public enum BenchmarkClock: String, Codable, Sendable {
+    /// Elapsed time: the figure that matters, but inflated by other processes on the cores.
+    case wall
+    /// CPU time of the calling thread: with one worker and one BLAS thread, a single-core
+    /// figure that other processes on a shared machine barely disturb (used for tuning).
+    case threadCPU
+}
+
+/// One convolution shape of the benchmark network and how often the network uses it.
+public struct ConvBenchmarkShape: Sendable {
+    public var name: String
+    public var geometry: Conv2dGeometry
+    /// Convolutions of this shape in one ResNet-20 forward pass.
+    public var occurrences: Int
+    /// False for the stem, whose input gradient a training step never needs.
+    public var needsInputGradient: Bool
+}
+
+/// Median timings of one shape, in seconds per call, and the GFLOP/s they imply
+/// (a backward pass costs the forward FLOPs: one multiply-add per weight use).
+public struct ConvShapeFigures: Codable, Sendable {
+    public var name: String
+    public var forwardSeconds: Double
+    public var backwardInputSeconds: Double
+    public var backwardWeightSeconds: Double
+    public var flops: Int
+    public var forwardGFLOPs: Double { Double(flops) / forwardSeconds / 1e9 }
+    public var backwardInputGFLOPs: Double { Double(flops) / backwardInputSeconds / 1e9 }
+    public var backwardWeightGFLOPs: Double { Double(flops) / backwardWeightSeconds / 1e9 }
+
+    enum CodingKeys: String, CodingKey {
+        case name, forwardSeconds, backwardInputSeconds, backwardWeightSeconds, flops
+        case forwardGFLOPs, backwardInputGFLOPs, backwardWeightGFLOPs
+    }
+    public func encode(to encoder: Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(name, forKey: .name)
+        try c.encode(flops, forKey: .flops)
+        try c.encode(forwardSeconds, forKey: .forwardSeconds)
+        try c.encode(backwardInputSeconds, forKey: .backwardInputSeconds)
+        try c.encode(backwardWeightSeconds, forKey: .backwardWeightSeconds)
+        try c.encode(forwardGFLOPs, forKey: .forwardGFLOPs)
+        try c.encode(backwardInputGFLOPs, forKey: .backwardInputGFLOPs)
+        try c.encode(backwardWeightGFLOPs, forKey: .backwardWeightGFLOPs)
+    }
+    public init(from decoder: Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        name = try c.decode(String.self, forKey: .name)
+        flops = try c.decode(Int.self, forKey: .flops)
+        forwardSeconds = try c.decode(Double.self, forKey: .forwardSeconds)
+        backwardInputSeconds = try c.decode(Double.self, forKey: .backwardInputSeconds)
+        backwardWeightSeconds = try c.decode(Double.self, forKey: .backwardWeightSeconds)
+    }
+    init(name: String, forwardSeconds: Double, backwardInputSeconds: Double,
+         backwardWeightSeconds: Double, flops: Int) {
+        self.name = name; self.forwardSeconds = forwardSeconds
+        self.backwardInputSeconds = backwardInputSeconds
+        self.backwardWeightSeconds = backwardWeightSeconds; self.flops = flops
+    }
+}
+
+/// Everything one benchmark run measured.
+public struct ConvBenchmarkReport: Codable, Sendable {
+    public var batch: Int
+    public var workers: Int
+    public var blasThreads: Int
+    public var clock: BenchmarkClock
+    /// OpenBLAS's CPU kernel set (`BLASLibrary.coreName`).
+    public var blasCoreName: String
+    /// sgemm at 1024³ with OpenBLAS's threads set to `blasThreads`.
+    public var sgemmGFLOPs: Double
+    public var shapes: [ConvShapeFigures]
+    /// Whole-network convolution work of a training step (forward, weight gradients, and
+    /// input gradients except the stem's) divided by its summed median time.
+    public var networkTrainGFLOPs: Double
+    /// Seconds of convolution per training step of the network at `batch`.
+    public var networkTrainSeconds: Double
+}
+
+public enum ConvBenchmark {
+    /// The convolutions of CIFAR ResNet-20 (He et al. 2016, widths 16/32/64, projection
+    /// shortcuts) on 1×28×28 inputs.
+    public static func resnet20Shapes(batch: Int) -> [ConvBenchmarkShape] {
+        func shape(_ name: String, _ c: Int, _ k: Int, _ hw: Int, _ kernel: Int, _ stride: Int,
+                   _ times: Int, inputGradient: Bool = true) -> ConvBenchmarkShape {
+            ConvBenchmarkShape(
+                name: name,
+                geometry: Conv2dGeometry(batch: batch, inChannels: c, height: hw, width: hw, outChannels: k,
+                                         kernelSize: (kernel, kernel), stride: (stride, stride),
+                                         padding: (kernel / 2, kernel / 2)),
+                occurrences: times, needsInputGradient: inputGradient)
+        }
+        return [
+            shape("stem 1->16 3x3 @28", 1, 16, 28, 3, 1, 1, inputGradient: false),
+            shape("stage1 16->16 3x3 @28", 16, 16, 28, 3, 1, 6),
+            shape("stage2 16->32 3x3 s2 @28", 16, 32, 28, 3, 2, 1),
+            shape("stage2 32->32 3x3 @14", 32, 32, 14, 3, 1, 5),
+            shape("stage2 proj 16->32 1x1 s2", 16, 32, 28, 1, 2, 1),
+            shape("stage3 32->64 3x3 s2 @14", 32, 64, 14, 3, 2, 1),
+            shape("stage3 64->64 3x3 @7", 64, 64, 7, 3, 1, 5),
+            shape("stage3 proj 32->64 1x1 s2", 32, 64, 14, 1, 2, 1),
+        ]
+    }
+
+    /// Measures sgemm and every ResNet-20 convolution (or those whose name contains `filter`). `workers` sets `Parallel.workers`
+    /// and `blasThreads` OpenBLAS's threads for the run; both are restored afterwards.
+    public static func run(batch: Int = 128, repeats: Int = 5, workers: Int = Parallel.workers,
+                           blasThreads: Int = 1, algorithm: Conv2dAlgorithm = .automatic,
+                           shapesMatching filter: String? = nil, clock: BenchmarkClock = .wall) -> ConvBenchmarkReport {
+        precondition(batch >= 1 && repeats >= 1 && workers >= 1 && blasThreads >= 1)
+        precondition(clock == .wall || (workers == 1 && blasThreads == 1),
+                     "thread CPU time measures one worker with one BLAS thread")
+        // Touch a convolution first so the engine's one-time BLAS setting happens before ours.
+        _ = conv2dForward(input: Tensor(zeros: [1, 1, 1, 1]), weight: Tensor(zeros: [1, 1, 1, 1]), bias: nil,
+                          geometry: Conv2dGeometry(batch: 1, inChannels: 1, height: 1, width: 1,
+                                                   outChannels: 1, kernelSize: (1, 1)))
+        let savedWorkers = Parallel.workers, savedBLAS = BLASThreads.current
+        Parallel.workers = workers
+        BLASThreads.set(blasThreads)
+        defer { Parallel.workers = savedWorkers; BLASThreads.set(savedBLAS) }
+
+        let gemm = sgemmGFLOPs(size: 1024, repeats: repeats, clock: clock)
+        var rng = SeededGenerator(seed: 2026)
+        var figures: [ConvShapeFigures] = []
+        var trainSeconds = 0.0, trainFLOPs = 0.0
+        for shape in resnet20Shapes(batch: batch) where filter == nil || shape.name.contains(filter!) {
+            let g = shape.geometry
+            if !applies(algorithm, g) { continue }
+            let x = random(g.inputShape, &rng), w = random(g.weightShape, &rng)
+            let dy = random(g.outputShape, &rng)
+            var dw = Tensor(zeros: g.weightShape)
+            let fwd = medianSeconds(repeats, clock) {
+                _ = conv2dForward(input: x, weight: w, bias: nil, geometry: g, algorithm: algorithm)
+            }
+            let bwdIn = medianSeconds(repeats, clock) {
+                _ = conv2dBackwardInput(dOutput: dy, weight: w, geometry: g, algorithm: algorithm)
+            }
+            let bwdW = medianSeconds(repeats, clock) {
+                conv2dBackwardWeight(dOutput: dy, input: x, geometry: g, accumulatingInto: &dw,
+                                     algorithm: algorithm)
+            }
+            figures.append(ConvShapeFigures(name: shape.name, forwardSeconds: fwd, backwardInputSeconds: bwdIn,
+                                            backwardWeightSeconds: bwdW, flops: g.forwardFLOPs))
+            let passes = shape.needsInputGradient ? 3.0 : 2.0
+            trainSeconds += Double(shape.occurrences) * (fwd + bwdW + (shape.needsInputGradient ? bwdIn : 0))
+            trainFLOPs += Double(shape.occurrences) * passes * Double(g.forwardFLOPs)
+        }
+        return ConvBenchmarkReport(batch: batch, workers: workers, blasThreads: blasThreads, clock: clock,
+                                   blasCoreName: BLASLibrary.coreName,
+                                   sgemmGFLOPs: gemm,
+                                   shapes: figures, networkTrainGFLOPs: trainFLOPs / trainSeconds / 1e9,
+                                   networkTrainSeconds: trainSeconds)
+    }
+
+    /// GFLOP/s of a square row-major sgemm (2·n³ FLOPs), median of `repeats` after a warm-up,
+    /// with OpenBLAS's current thread setting.
+    public static func sgemmGFLOPs(size n: Int = 1024, repeats: Int = 5, clock: BenchmarkClock = .wall) -> Double {
+        var rng = SeededGenerator(seed: 1)
+        let a = random([n, n], &rng), b = random([n, n], &rng)
+        var c = Tensor(zeros: [n, n])
+        let seconds = medianSeconds(repeats, clock) {
+            a.withUnsafeBufferPointer { pa in b.withUnsafeBufferPointer { pb in
+                c.withUnsafeMutableBufferPointer { pc in
+                    sgemm(.none, .none, m: n, n: n, k: n, a: pa.baseAddress!, lda: n, b: pb.baseAddress!, ldb: n,
+                          c: pc.baseAddress!, ldc: n)
+                }
+            }}
+        }
+        return 2 * Double(n) * Double(n) * Double(n) / seconds / 1e9
+    }
+
+    /// Whether an explicitly chosen algorithm can compute `g` (`.automatic` always can).
+    static func applies(_ algorithm: Conv2dAlgorithm, _ g: Conv2dGeometry) -> Bool {
+        switch algorithm {
+        case .automatic, .im2colGemm: return true
+        case .direct: return g.inChannels == g.groups
+        case .winograd: return g.kernelHeight == 3 && g.kernelWidth == 3 && g.strideH == 1 && g.strideW == 1
+            && g.groups == 1
+        }
+    }
+
+    static func now(_ clock: BenchmarkClock) -> Double {
+        switch clock {
+        case .wall:
+            return Double(DispatchTime.now().uptimeNanoseconds) / 1e9
+        case .threadCPU:
+            var ts = timespec()
+            clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts)
+            return Double(ts.tv_sec) + Double(ts.tv_nsec) / 1e9
+        }
+    }
+
+    static func random(_ shape: [Int], _ rng: inout SeededGenerator) -> Tensor {
+        Tensor(shape: shape, scalars: (0..<Tensor.count(of: shape)).map { _ in rng.nextUniform() - 0.5 })
+    }
+
+    /// Median time of `repeats` calls after one untimed warm-up call.
+    static func medianSeconds(_ repeats: Int, _ clock: BenchmarkClock, _ body: () -> Void) -> Double {
+        body()
+        var times: [Double] = []
+        for _ in 0..<repeats {
+            let start = now(clock)
+            body()
+            times.append(now(clock) - start)
+        }
+        times.sort()
+        return times.count % 2 == 1 ? times[times.count / 2]
+            : (times[times.count / 2 - 1] + times[times.count / 2]) / 2
+    }
+}

@@ -1,0 +1,56 @@
+// Per-layer timing of one ResNet-20 training step (`persephone bench --layers`): where the
+// step's time goes, child by child of the network, forward and backward. Medians over
+// repeats after a warm-up; wall clock.
+import Dispatch
+import Models
+import NN
+import Tensor
+
+public struct LayerTiming: Codable, Sendable {
+    public var name: String
+    public var outputShape: [Int]
+    public var forwardFLOPs: Int
+    public var forwardMilliseconds: Double
+    public var backwardMilliseconds: Double
+}
+
+public enum LayerProfile {
+    /// Times each top-level child of ResNet-20 at `batch` in a training step whose images
+    /// need no gradient (the first child computes no dInput).
+    public static func resnet20(batch: Int = 128, repeats: Int = 5) -> [LayerTiming] {
+        var rng = SeededGenerator(seed: 21)
+        let model = ResNet.make(ResNetConfiguration(), generator: &rng)
+        let children = model.network.children
+        let x = NetworkBenchmark.images(batch, &rng)
+        var forward = [[Double]](repeating: [], count: children.count)
+        var backward = [[Double]](repeating: [], count: children.count)
+        var shapes = [[Int]](repeating: [], count: children.count)
+        var flops = [Int](repeating: 0, count: children.count)
+        for r in 0..<(repeats + 1) {
+            var h = x
+            for (i, child) in children.enumerated() {
+                flops[i] = child.layer.cost(for: h.shape).forward
+                let t0 = DispatchTime.now().uptimeNanoseconds
+                h = child.layer.forward(h, mode: .training(inputGradient: i > 0))
+                if r > 0 { forward[i].append(Double(DispatchTime.now().uptimeNanoseconds - t0) / 1e6) }
+                shapes[i] = h.shape
+            }
+            var d: Tensor? = Tensor(repeating: 1.0 / Float(h.count), shape: h.shape)
+            for i in stride(from: children.count - 1, through: 0, by: -1) {
+                let t0 = DispatchTime.now().uptimeNanoseconds
+                d = children[i].layer.backward(d!)
+                if r > 0 { backward[i].append(Double(DispatchTime.now().uptimeNanoseconds - t0) / 1e6) }
+            }
+            model.network.zeroGradients()
+        }
+        return children.indices.map { i in
+            LayerTiming(name: children[i].name, outputShape: shapes[i], forwardFLOPs: flops[i],
+                        forwardMilliseconds: median(forward[i]), backwardMilliseconds: median(backward[i]))
+        }
+    }
+
+    static func median(_ xs: [Double]) -> Double {
+        let s = xs.sorted()
+        return s.count % 2 == 1 ? s[s.count / 2] : (s[s.count / 2 - 1] + s[s.count / 2]) / 2
+    }
+}

@@ -1,0 +1,107 @@
+import Tensor
+
+/// Batch normalisation over the channels of NCHW input (Ioffe & Szegedy 2015), PyTorch
+/// conventions: parameters `weight` (gamma) and `bias` (beta), both (C); buffers
+/// `running_mean`, `running_var` (C) and `num_batches_tracked` (scalar, I64 in checkpoints).
+///
+/// Training: normalise with the batch mean and biased variance, and update
+/// running = (1 - momentum) * running + momentum * batch, using the unbiased variance
+/// (M / (M - 1)) for `running_var`, M = N * H * W. Inference: use the running statistics.
+/// A batch norm whose parameters are all frozen stays in inference behaviour even in a
+/// training pass (frozen backbones keep their statistics), but still passes dInput back.
+public final class BatchNorm2d: Layer {
+    public let channels: Int
+    public let eps: Float
+    public let momentum: Float
+    public let weight: Parameter
+    public let bias: Parameter
+    public let runningMean: Buffer
+    public let runningVar: Buffer
+    public let batchesTracked: Buffer
+
+    private enum Cache {
+        case batch(input: Tensor, statistics: BatchNormStatistics)
+        case running(scale: [Float])
+    }
+    private var cache: Cache?
+    private var computesInputGradient = true
+
+    public init(channels: Int, eps: Float = 1e-5, momentum: Float = 0.1) {
+        self.channels = channels; self.eps = eps; self.momentum = momentum
+        weight = Parameter(name: "weight", value: Tensor(repeating: 1, shape: [channels]))
+        bias = Parameter(name: "bias", value: Tensor(zeros: [channels]))
+        runningMean = Buffer(name: "running_mean", value: Tensor(zeros: [channels]))
+        runningVar = Buffer(name: "running_var", value: Tensor(repeating: 1, shape: [channels]))
+        batchesTracked = Buffer(name: "num_batches_tracked", value: Tensor(zeros: []), storage: .int64)
+    }
+
+    /// Whether a training pass uses batch statistics (false when the layer is frozen).
+    public var usesBatchStatistics: Bool { weight.isTrainable || bias.isTrainable }
+
+    /// scale = gamma / sqrt(running_var + eps), shift = beta - running_mean * scale.
+    private func runningAffine() -> (scale: [Float], shift: [Float]) {
+        var scale = [Float](repeating: 0, count: channels), shift = scale
+        for c in 0..<channels {
+            scale[c] = weight.value.scalars[c] / (runningVar.value.scalars[c] + eps).squareRoot()
+            shift[c] = bias.value.scalars[c] - runningMean.value.scalars[c] * scale[c]
+        }
+        return (scale, shift)
+    }
+
+    public func forward(_ input: Tensor, mode: Mode) -> Tensor {
+        precondition(input.rank == 4 && input.shape[1] == channels,
+                     "BatchNorm2d(\(channels)) got input \(input.shape)")
+        computesInputGradient = mode.computesInputGradient
+        guard mode.isTraining, usesBatchStatistics else {
+            let (scale, shift) = runningAffine()
+            cache = mode.isTraining ? .running(scale: scale) : nil
+            return channelAffine(input, scale: scale, shift: shift)
+        }
+        let (output, stats) = batchNormForwardTraining(input, gamma: weight.value.scalars,
+                                                       beta: bias.value.scalars, eps: eps)
+        let m = Float(input.count / channels)
+        let unbiased = m > 1 ? m / (m - 1) : 1
+        for c in 0..<channels {
+            runningMean.value.scalars[c] = (1 - momentum) * runningMean.value.scalars[c] + momentum * stats.mean[c]
+            runningVar.value.scalars[c] = (1 - momentum) * runningVar.value.scalars[c]
+                + momentum * stats.variance[c] * unbiased
+        }
+        batchesTracked.value.scalars[0] += 1
+        cache = .batch(input: input, statistics: stats)
+        return output
+    }
+
+    public func backward(_ dOutput: Tensor) -> Tensor? {
+        switch cache {
+        case .batch(let input, let stats):
+            cache = nil
+            let (dInput, dGamma, dBeta) = batchNormBackwardTraining(dOutput: dOutput, input: input,
+                                                                    statistics: stats, gamma: weight.value.scalars)
+            if weight.isTrainable { for c in 0..<channels { weight.gradient.scalars[c] += dGamma[c] } }
+            if bias.isTrainable { for c in 0..<channels { bias.gradient.scalars[c] += dBeta[c] } }
+            return computesInputGradient ? dInput : nil
+        case .running(let scale):
+            cache = nil
+            return computesInputGradient ? channelAffine(dOutput, scale: scale, shift: nil) : nil
+        case nil:
+            preconditionFailure("BatchNorm2d.backward without a training forward")
+        }
+    }
+
+    public var namedParameters: [(name: String, parameter: Parameter)] {
+        [(name: "weight", parameter: weight), (name: "bias", parameter: bias)]
+    }
+
+    public var namedBuffers: [(name: String, buffer: Buffer)] {
+        [(name: "running_mean", buffer: runningMean), (name: "running_var", buffer: runningVar),
+         (name: "num_batches_tracked", buffer: batchesTracked)]
+    }
+
+    public func outputShape(for inputShape: [Int]) -> [Int] { inputShape }
+
+    /// Forward one multiply-add per element; dInput two (the reductions) plus one; dWeight one.
+    public func cost(for inputShape: [Int]) -> LayerCost {
+        let e = Tensor.count(of: inputShape)
+        return LayerCost(forward: 2 * e, backwardInput: 4 * e, backwardWeight: 2 * e)
+    }
+}

@@ -1,0 +1,139 @@
+import Tensor
+
+/// Children applied in order, each with a name that prefixes its parameter names
+/// (unnamed children get their index, as in PyTorch's nn.Sequential).
+///
+/// Freezing: in a training pass that needs no input gradient, the leading children
+/// without trainable parameters (the frozen prefix) run as inference — no activations
+/// kept, batch norm on running statistics — and backward stops at the first trainable
+/// child, which is itself told not to compute its input gradient. Training heads on a
+/// frozen backbone therefore costs the backbone's forward pass only.
+public final class Sequential: Layer {
+    public private(set) var children: [(name: String, layer: any Layer)]
+    /// Index of the first child backward visits in the current pass (children.count: none).
+    private var backwardStart: Int?
+
+    public init(_ children: [(name: String, layer: any Layer)]) {
+        precondition(Set(children.map(\.name)).count == children.count, "duplicate child names \(children.map(\.name))")
+        self.children = children
+    }
+
+    /// Children named by their index: "0", "1", ...
+    public convenience init(_ layers: [any Layer]) {
+        self.init(layers.enumerated().map { (name: String($0.offset), layer: $0.element) })
+    }
+
+    public func append(_ layer: any Layer, name: String? = nil) {
+        let name = name ?? String(children.count)
+        precondition(!children.contains { $0.name == name }, "duplicate child name \(name)")
+        children.append((name: name, layer: layer))
+    }
+
+    public subscript(name: String) -> (any Layer)? { children.first { $0.name == name }?.layer }
+
+    /// Index of the first child with a trainable parameter (children.count when none).
+    public var firstTrainableIndex: Int {
+        children.firstIndex { $0.layer.hasTrainableParameters } ?? children.count
+    }
+
+    /// Where backward starts walking back to, for a pass in `mode`.
+    private func start(for mode: Mode) -> Int {
+        mode.computesInputGradient ? 0 : firstTrainableIndex
+    }
+
+    public func forward(_ input: Tensor, mode: Mode) -> Tensor {
+        guard mode.isTraining else {
+            backwardStart = nil
+            return children.reduce(input) { $1.layer.forward($0, mode: .inference) }
+        }
+        let s = start(for: mode)
+        backwardStart = s
+        var x = input
+        for (i, child) in children.enumerated() {
+            let childMode: Mode = i < s ? .inference : .training(inputGradient: i > s || mode.computesInputGradient)
+            x = child.layer.forward(x, mode: childMode)
+        }
+        return x
+    }
+
+    public func backward(_ dOutput: Tensor) -> Tensor? {
+        guard let s = backwardStart else { preconditionFailure("Sequential.backward without a training forward") }
+        backwardStart = nil
+        var d: Tensor? = dOutput
+        for i in stride(from: children.count - 1, through: s, by: -1) {
+            guard let dy = d else { preconditionFailure("child \(children[i + 1].name) returned no input gradient") }
+            d = children[i].layer.backward(dy)
+        }
+        return s < children.count ? d : nil
+    }
+
+    public var namedParameters: [(name: String, parameter: Parameter)] {
+        children.flatMap { qualified($0.name, $0.layer.namedParameters) }
+    }
+
+    public var namedBuffers: [(name: String, buffer: Buffer)] {
+        children.flatMap { qualified($0.name, $0.layer.namedBuffers) }
+    }
+
+    public func outputShape(for inputShape: [Int]) -> [Int] {
+        children.reduce(inputShape) { $1.layer.outputShape(for: $0) }
+    }
+
+    public func cost(for inputShape: [Int]) -> LayerCost {
+        var shape = inputShape, total = LayerCost.zero
+        for child in children {
+            total = total + child.layer.cost(for: shape)
+            shape = child.layer.outputShape(for: shape)
+        }
+        return total
+    }
+
+    /// Frozen prefix: forward only; first trainable child: no dInput unless asked;
+    /// later children: the full backward their own parameters call for.
+    public func trainingStepFLOPs(for inputShape: [Int], inputGradient: Bool) -> Int {
+        let s = inputGradient ? 0 : firstTrainableIndex
+        var shape = inputShape, total = 0
+        for (i, child) in children.enumerated() {
+            total += i < s ? child.layer.cost(for: shape).forward
+                           : child.layer.trainingStepFLOPs(for: shape, inputGradient: i > s || inputGradient)
+            shape = child.layer.outputShape(for: shape)
+        }
+        return total
+    }
+
+    /// One row per child: its input and output shapes, parameter count and FLOPs, with
+    /// running totals, so any prefix of the network can be costed.
+    public func costTable(for inputShape: [Int]) -> [CostRow] {
+        var shape = inputShape, rows: [CostRow] = []
+        var cumulativeForward = 0, cumulativeParameters = 0
+        for child in children {
+            let out = child.layer.outputShape(for: shape)
+            let c = child.layer.cost(for: shape)
+            cumulativeForward += c.forward
+            cumulativeParameters += child.layer.parameterCount
+            rows.append(CostRow(name: child.name, inputShape: shape, outputShape: out,
+                                parameters: child.layer.parameterCount, cost: c,
+                                cumulativeForwardFLOPs: cumulativeForward,
+                                cumulativeParameters: cumulativeParameters))
+            shape = out
+        }
+        return rows
+    }
+
+    /// The first `count` children as their own network sharing the same layers
+    /// (for costing or running a prefix, e.g. a backbone up to an exit).
+    public func prefix(_ count: Int) -> Sequential {
+        precondition(count >= 0 && count <= children.count)
+        return Sequential(Array(children.prefix(count)))
+    }
+}
+
+/// One child of a `Sequential` in a cost table.
+public struct CostRow: Equatable, Sendable {
+    public var name: String
+    public var inputShape: [Int], outputShape: [Int]
+    public var parameters: Int
+    public var cost: LayerCost
+    public var cumulativeForwardFLOPs: Int
+    public var cumulativeParameters: Int
+}

@@ -1,0 +1,121 @@
+// im2col / col2im for convolution as GEMM (Chellapilla et al. 2006; darknet's im2col.c).
+// Legend as in Conv2dGeometry.swift; P = OH * OW output pixels per image; B images per
+// chunk. A column matrix has Cg*R*S rows, ordered (c, r, s) like an OIHW weight row, and
+// B*P columns, ordered (b, oh, ow), with leading dimension B*P.
+
+/// Range of output columns `ow` whose input column `ow*stride - pad + s` lies in 0..<W.
+@inline(__always)
+func validOutputRange(kernelOffset s: Int, stride: Int, pad: Int, inputExtent w: Int,
+                      outputExtent ow: Int) -> Range<Int> {
+    // ow*stride >= pad - s  and  ow*stride <= w - 1 + pad - s
+    let lo = max(0, ceilDiv(pad - s, stride))
+    let hi = min(ow, floorDiv(w - 1 + pad - s, stride) + 1)
+    return lo..<max(lo, hi)
+}
+
+@inline(__always) func ceilDiv(_ a: Int, _ b: Int) -> Int { -floorDiv(-a, b) }
+@inline(__always) func floorDiv(_ a: Int, _ b: Int) -> Int {
+    a >= 0 ? a / b : -((-a + b - 1) / b)
+}
+
+/// Unfolds channels c0..<c0+Cg of `images` consecutive images starting at `x`
+/// (each C×H×W) into `col` (Cg*R*S × images*P, leading dimension images*P).
+func im2col(_ x: UnsafePointer<Float>, images: Int, channelOffset c0: Int,
+            geometry g: Conv2dGeometry, into col: UnsafeMutablePointer<Float>) {
+    let cg = g.inChannels / g.groups
+    let H = g.height, W = g.width, OH = g.outHeight, OW = g.outWidth, P = OH * OW
+    let imageStride = g.inChannels * H * W, ld = images * P
+    for c in 0..<cg {
+        for r in 0..<g.kernelHeight {
+            for s in 0..<g.kernelWidth {
+                let row = col + ((c * g.kernelHeight + r) * g.kernelWidth + s) * ld
+                let owRange = validOutputRange(kernelOffset: s, stride: g.strideW, pad: g.padW,
+                                               inputExtent: W, outputExtent: OW)
+                for b in 0..<images {
+                    let plane = x + b * imageStride + (c0 + c) * H * W
+                    for oh in 0..<OH {
+                        let dst = row + b * P + oh * OW
+                        let ih = oh * g.strideH - g.padH + r
+                        if ih < 0 || ih >= H || owRange.isEmpty {
+                            dst.update(repeating: 0, count: OW)
+                            continue
+                        }
+                        if owRange.lowerBound > 0 { dst.update(repeating: 0, count: owRange.lowerBound) }
+                        let src = plane + ih * W - g.padW + s
+                        if g.strideW == 1 {
+                            (dst + owRange.lowerBound).update(from: src + owRange.lowerBound,
+                                                              count: owRange.count)
+                        } else {
+                            for ow in owRange { dst[ow] = src[ow * g.strideW] }
+                        }
+                        if owRange.upperBound < OW {
+                            (dst + owRange.upperBound).update(repeating: 0, count: OW - owRange.upperBound)
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// Folds `col` (layout as in `im2col`) back, adding into channels c0..<c0+Cg of
+/// `images` consecutive images at `dx`. Each dx element receives its terms in
+/// (c, r, s, b, oh, ow) order, fixed by the geometry alone.
+func col2im(_ col: UnsafePointer<Float>, images: Int, channelOffset c0: Int,
+            geometry g: Conv2dGeometry, addingInto dx: UnsafeMutablePointer<Float>) {
+    let cg = g.inChannels / g.groups
+    let H = g.height, W = g.width, OH = g.outHeight, OW = g.outWidth, P = OH * OW
+    let imageStride = g.inChannels * H * W, ld = images * P
+    for c in 0..<cg {
+        for r in 0..<g.kernelHeight {
+            for s in 0..<g.kernelWidth {
+                let row = col + ((c * g.kernelHeight + r) * g.kernelWidth + s) * ld
+                let owRange = validOutputRange(kernelOffset: s, stride: g.strideW, pad: g.padW,
+                                               inputExtent: W, outputExtent: OW)
+                if owRange.isEmpty { continue }
+                for b in 0..<images {
+                    let plane = dx + b * imageStride + (c0 + c) * H * W
+                    for oh in 0..<OH {
+                        let ih = oh * g.strideH - g.padH + r
+                        if ih < 0 || ih >= H { continue }
+                        let src = row + b * P + oh * OW
+                        let dst = plane + ih * W - g.padW + s
+                        if g.strideW == 1 {
+                            for ow in owRange { dst[ow] += src[ow] }
+                        } else {
+                            for ow in owRange { dst[ow * g.strideW] += src[ow] }
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// Copies rows k0..<k0+Kg of `images` consecutive NCHW maps (each K×P) into a Kg × images*P
+/// matrix, so one GEMM covers the whole chunk.
+func gatherChannelRows(_ y: UnsafePointer<Float>, images: Int, channels K: Int, rowOffset k0: Int,
+                       rows kg: Int, pixels P: Int, into m: UnsafeMutablePointer<Float>) {
+    for k in 0..<kg {
+        for b in 0..<images {
+            (m + k * images * P + b * P).update(from: y + (b * K + k0 + k) * P, count: P)
+        }
+    }
+}
+
+/// Inverse of `gatherChannelRows`, optionally adding `bias[k]` to row k.
+func scatterChannelRows(_ m: UnsafePointer<Float>, images: Int, channels K: Int, rowOffset k0: Int,
+                        rows kg: Int, pixels P: Int, bias: UnsafePointer<Float>?,
+                        into y: UnsafeMutablePointer<Float>) {
+    for k in 0..<kg {
+        let beta = bias?[k0 + k] ?? 0
+        for b in 0..<images {
+            let src = m + k * images * P + b * P, dst = y + (b * K + k0 + k) * P
+            if bias == nil {
+                dst.update(from: src, count: P)
+            } else {
+                for i in 0..<P { dst[i] = src[i] + beta }
+            }
+        }
+    }
+}

@@ -1,0 +1,144 @@
+// Batch normalisation over NCHW in training mode (Ioffe & Szegedy 2015).
+// Legend: N batch, C channels, HW = H * W plane size, M = N * HW values per channel.
+// Each channel is reduced by one worker: per-plane Float sums (HW <= a few thousand,
+// vectorised, see KernelSupport.swift) added in Double, in a fixed order, so results do
+// not depend on the chunking. Mean and variance take two passes (sum, then squared
+// deviations) for accuracy; a channel's data stays in L2 between the passes.
+
+/// Per-channel batch statistics cached by the forward pass for backward.
+public struct BatchNormStatistics: Sendable {
+    /// Batch mean per channel, (C).
+    public var mean: [Float]
+    /// Biased batch variance per channel (divides by M), (C).
+    public var variance: [Float]
+    /// 1 / sqrt(variance + eps) per channel, (C).
+    public var invStd: [Float]
+}
+
+/// y = (x - mean) * invStd * gamma + beta with batch statistics; returns y and the statistics.
+public func batchNormForwardTraining(_ input: Tensor, gamma: [Float], beta: [Float], eps: Float)
+    -> (output: Tensor, statistics: BatchNormStatistics) {
+    precondition(input.rank == 4, "batch norm needs NCHW, got \(input.shape)")
+    let n = input.shape[0], c = input.shape[1], hw = input.shape[2] * input.shape[3]
+    precondition(gamma.count == c && beta.count == c, "\(c) channels, gamma \(gamma.count), beta \(beta.count)")
+    precondition(n * hw > 0, "batch norm over an empty batch \(input.shape)")
+    let m = Double(n * hw)
+    var mean = [Float](repeating: 0, count: c)
+    var variance = [Float](repeating: 0, count: c)
+    var invStd = [Float](repeating: 0, count: c)
+    let output = Tensor.filled(shape: input.shape) { y in
+        input.withUnsafeBufferPointer { x in
+            mean.withUnsafeMutableBufferPointer { pMean in
+            variance.withUnsafeMutableBufferPointer { pVar in
+            invStd.withUnsafeMutableBufferPointer { pInv in
+                Parallel.forEachChunk(count: c) { _, range in
+                    for ch in range {
+                        let x0 = x.baseAddress!
+                        var sum: Double = 0
+                        for i in 0..<n { sum += Double(runSum(x0 + (i * c + ch) * hw, hw)) }
+                        let mu = Float(sum / m)
+                        var sq: Double = 0
+                        for i in 0..<n { sq += Double(runSquaredDeviation(x0 + (i * c + ch) * hw, hw, mean: mu)) }
+                        let v = Float(sq / m)
+                        let inv = 1 / (v + eps).squareRoot()
+                        pMean[ch] = mu; pVar[ch] = v; pInv[ch] = inv
+                        let a = gamma[ch] * inv, b = beta[ch] - mu * a
+                        for i in 0..<n {
+                            let base = (i * c + ch) * hw
+                            for j in base..<(base + hw) { y[j] = x[j] * a + b }
+                        }
+                    }
+                }
+            }}}
+        }
+    }
+    return (output, BatchNormStatistics(mean: mean, variance: variance, invStd: invStd))
+}
+
+/// Backward of training-mode batch norm. With xhat = (x - mean) * invStd:
+/// dGamma = sum dy * xhat, dBeta = sum dy,
+/// dx = gamma * invStd * (dy - dBeta / M - xhat * dGamma / M).
+public func batchNormBackwardTraining(dOutput: Tensor, input: Tensor, statistics: BatchNormStatistics,
+                                      gamma: [Float]) -> (dInput: Tensor, dGamma: [Float], dBeta: [Float]) {
+    precondition(dOutput.shape == input.shape && input.rank == 4, "dOutput \(dOutput.shape) vs input \(input.shape)")
+    let n = input.shape[0], c = input.shape[1], hw = input.shape[2] * input.shape[3]
+    precondition(gamma.count == c && statistics.mean.count == c)
+    let m = Float(n * hw)
+    var dGamma = [Float](repeating: 0, count: c)
+    var dBeta = [Float](repeating: 0, count: c)
+    let dInput = Tensor.filled(shape: input.shape) { dx in
+        input.withUnsafeBufferPointer { x in dOutput.withUnsafeBufferPointer { dy in
+        dGamma.withUnsafeMutableBufferPointer { pdg in dBeta.withUnsafeMutableBufferPointer { pdb in
+            Parallel.forEachChunk(count: c) { _, range in
+                for ch in range {
+                    let mu = statistics.mean[ch], inv = statistics.invStd[ch]
+                    var sumDy: Double = 0, sumDyXc: Double = 0
+                    for i in 0..<n {
+                        let base = (i * c + ch) * hw
+                        let (s, sx) = runGradientSums(dy.baseAddress! + base, x.baseAddress! + base, hw, mean: mu)
+                        sumDy += Double(s); sumDyXc += Double(sx)
+                    }
+                    let dg = Float(sumDyXc) * inv, db = Float(sumDy)
+                    pdg[ch] = dg; pdb[ch] = db
+                    let a = gamma[ch] * inv, meanDy = db / m, meanDyXhat = dg / m
+                    for i in 0..<n {
+                        let base = (i * c + ch) * hw
+                        for j in base..<(base + hw) {
+                            let xhat = (x[j] - mu) * inv
+                            dx[j] = a * (dy[j] - meanDy - xhat * meanDyXhat)
+                        }
+                    }
+                }
+            }
+        }}}}
+    }
+    return (dInput, dGamma, dBeta)
+}
+
+/// Naive reference for `batchNormForwardTraining`, in Double.
+public func batchNormForwardTrainingReference(_ input: Tensor, gamma: [Float], beta: [Float], eps: Float)
+    -> (output: Tensor, mean: [Double], variance: [Double]) {
+    let n = input.shape[0], c = input.shape[1], h = input.shape[2], w = input.shape[3]
+    let m = Double(n * h * w)
+    var out = Tensor(zeros: input.shape)
+    var means = [Double](), vars = [Double]()
+    for ch in 0..<c {
+        var s = 0.0
+        for i in 0..<n { for y in 0..<h { for x in 0..<w { s += Double(input[i, ch, y, x]) } } }
+        let mu = s / m
+        var v = 0.0
+        for i in 0..<n { for y in 0..<h { for x in 0..<w { let d = Double(input[i, ch, y, x]) - mu; v += d * d } } }
+        v /= m
+        means.append(mu); vars.append(v)
+        let inv = 1 / (v + Double(eps)).squareRoot()
+        for i in 0..<n { for y in 0..<h { for x in 0..<w {
+            out[i, ch, y, x] = Float((Double(input[i, ch, y, x]) - mu) * inv * Double(gamma[ch]) + Double(beta[ch]))
+        }}}
+    }
+    return (out, means, vars)
+}
+
+/// Naive reference for `batchNormBackwardTraining`, in Double.
+public func batchNormBackwardTrainingReference(dOutput: Tensor, input: Tensor, gamma: [Float], eps: Float)
+    -> (dInput: Tensor, dGamma: [Double], dBeta: [Double]) {
+    let n = input.shape[0], c = input.shape[1], h = input.shape[2], w = input.shape[3]
+    let m = Double(n * h * w)
+    let (_, means, vars) = batchNormForwardTrainingReference(input, gamma: gamma, beta: gamma, eps: eps)
+    var dx = Tensor(zeros: input.shape)
+    var dGamma = [Double](), dBeta = [Double]()
+    for ch in 0..<c {
+        let inv = 1 / (vars[ch] + Double(eps)).squareRoot()
+        var sdy = 0.0, sdyx = 0.0
+        for i in 0..<n { for y in 0..<h { for x in 0..<w {
+            let dy = Double(dOutput[i, ch, y, x])
+            sdy += dy; sdyx += dy * (Double(input[i, ch, y, x]) - means[ch]) * inv
+        }}}
+        dGamma.append(sdyx); dBeta.append(sdy)
+        for i in 0..<n { for y in 0..<h { for x in 0..<w {
+            let xhat = (Double(input[i, ch, y, x]) - means[ch]) * inv
+            let dy = Double(dOutput[i, ch, y, x])
+            dx[i, ch, y, x] = Float(Double(gamma[ch]) * inv * (dy - sdy / m - xhat * sdyx / m))
+        }}}
+    }
+    return (dx, dGamma, dBeta)
+}

@@ -1,0 +1,48 @@
+// A scalar or a vector of floats, so a transform written once runs 8 lanes at a time
+// in its main loop and one lane in its tail (the two give identical per-element results:
+// only adds and subtracts, no reassociation across lanes).
+
+protocol FloatLanes {
+    static var width: Int { get }
+    static func + (a: Self, b: Self) -> Self
+    static func - (a: Self, b: Self) -> Self
+    static prefix func - (a: Self) -> Self
+    static func load(_ p: UnsafePointer<Float>) -> Self
+    func store(_ p: UnsafeMutablePointer<Float>)
+}
+
+extension Float: FloatLanes {
+    @inline(__always) static var width: Int { 1 }
+    @inline(__always) static func load(_ p: UnsafePointer<Float>) -> Float { p.pointee }
+    @inline(__always) func store(_ p: UnsafeMutablePointer<Float>) { p.pointee = self }
+}
+
+extension SIMD8: FloatLanes where Scalar == Float {
+    @inline(__always) static var width: Int { 8 }
+    @inline(__always) static func load(_ p: UnsafePointer<Float>) -> SIMD8<Float> {
+        UnsafeRawPointer(p).loadUnaligned(as: SIMD8<Float>.self)
+    }
+    @inline(__always) func store(_ p: UnsafeMutablePointer<Float>) {
+        UnsafeMutableRawPointer(p).storeBytes(of: self, as: SIMD8<Float>.self)
+    }
+}
+
+extension SIMD4: FloatLanes where Scalar == Float {
+    @inline(__always) static var width: Int { 4 }
+    @inline(__always) static func load(_ p: UnsafePointer<Float>) -> SIMD4<Float> {
+        UnsafeRawPointer(p).loadUnaligned(as: SIMD4<Float>.self)
+    }
+    @inline(__always) func store(_ p: UnsafeMutablePointer<Float>) {
+        UnsafeMutableRawPointer(p).storeBytes(of: self, as: SIMD4<Float>.self)
+    }
+}
+
+/// Runs `body` over 0..<count: 8 lanes at a time, then 4, then one at a time (short rows,
+/// such as the 7 tiles of a 14-pixel row, still run mostly vectorised).
+@inline(__always)
+func forEachLane(_ count: Int, _ body8: (Int) -> Void, _ body4: (Int) -> Void, _ body1: (Int) -> Void) {
+    var i = 0
+    while i + 8 <= count { body8(i); i += 8 }
+    if i + 4 <= count { body4(i); i += 4 }
+    while i < count { body1(i); i += 1 }
+}

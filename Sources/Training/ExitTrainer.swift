@@ -1,0 +1,173 @@
+import Foundation
+import Models
+import NN
+import Tensor
+
+/// Everything that determines an offline exit-training run. Defaults and their reasons:
+/// docs/training.md.
+public struct ExitTrainingConfiguration: Codable, Equatable, Sendable {
+    /// Exit point names (`block2`, ...), any order; heads are kept in network order.
+    public var points: [String]
+    /// `conv` or `sdn`.
+    public var head: String
+    /// Conv head: number of conv 3x3 + BN + ReLU blocks (1 or 2).
+    public var headBlocks: Int
+    /// Conv head: channels of its convolutions (nil: the channels at the point).
+    public var headWidth: Int?
+    public var epochs: Int
+    public var batchSize: Int
+    public var learningRate: Float
+    public var momentum: Float
+    public var weightDecay: Float
+    public var seed: UInt64
+    public var augmentation: Augmentation
+
+    public init(points: [String], head: String = "conv", headBlocks: Int = 1, headWidth: Int? = nil, epochs: Int = 10,
+                batchSize: Int = 128, learningRate: Float = 0.05, momentum: Float = 0.9, weightDecay: Float = 5e-4,
+                seed: UInt64 = 1, augmentation: Augmentation = Augmentation()) {
+        self.points = points; self.head = head; self.headBlocks = headBlocks; self.headWidth = headWidth
+        self.epochs = epochs; self.batchSize = batchSize; self.learningRate = learningRate
+        self.momentum = momentum; self.weightDecay = weightDecay; self.seed = seed; self.augmentation = augmentation
+    }
+
+    /// Why the configuration cannot run on `backbone`, or nil.
+    public func problem(for backbone: Backbone) -> String? {
+        if points.isEmpty { return "no exit points given" }
+        if Set(points).count != points.count { return "exit points \(points) repeat a point" }
+        let known = backbone.exitPoints.map(\.name)
+        if let bad = points.first(where: { !known.contains($0) }) {
+            return "\(backbone.architecture) has no exit point \"\(bad)\"; its points are \(known.joined(separator: ", "))"
+        }
+        if head != "conv" && head != "sdn" { return "head kind must be conv or sdn, got \(head)" }
+        if head == "conv" && !(1...2).contains(headBlocks) { return "head blocks must be 1 or 2, got \(headBlocks)" }
+        if let w = headWidth, w < 1 { return "head width must be positive, got \(w)" }
+        if epochs < 1 { return "epochs must be at least 1, got \(epochs)" }
+        if batchSize < 2 { return "batch size must be at least 2 (batch norm), got \(batchSize)" }
+        if !(learningRate > 0) { return "learning rate must be positive, got \(learningRate)" }
+        if !(momentum > 0 && momentum < 1) { return "momentum must be in (0, 1), got \(momentum)" }
+        if !(weightDecay >= 0) { return "weight decay must be >= 0, got \(weightDecay)" }
+        return nil
+    }
+
+    /// The head kind for features at `point`.
+    public func headKind(at point: ExitPoint) -> ExitHeadKind {
+        head == "sdn" ? .sdn : .conv(blocks: headBlocks, width: headWidth ?? point.featureShape[0])
+    }
+
+    /// One point per stage, a stage being a maximal run of blocks with the same spatial
+    /// size: the middle block of each (the later one of two middles). It spreads the
+    /// exits over the depth and never takes a stage's last block of the last stage, whose
+    /// features feed the final classifier directly.
+    public static func defaultPoints(for backbone: Backbone) -> [String] {
+        var stages: [[ExitPoint]] = []
+        for point in backbone.exitPoints {
+            if let last = stages.last?.last, Array(last.featureShape.dropFirst()) == Array(point.featureShape.dropFirst()) {
+                stages[stages.count - 1].append(point)
+            } else {
+                stages.append([point])
+            }
+        }
+        return stages.map { $0[$0.count / 2].name }
+    }
+}
+
+/// The offline exit stage (SDN "IC-only", Kaya et al. 2019): heads attached to a frozen
+/// pretrained backbone and trained on the global training split with the sum of their
+/// cross-entropy losses. Since the heads share no parameters, the summed loss gives each
+/// head the gradient of its own loss.
+///
+/// Per batch the backbone runs once, in inference mode (batch-norm running statistics
+/// untouched), child by child up to the deepest chosen point, keeping the features at
+/// each point; each head then trains on its features. Backbone tensors are never written.
+public final class ExitTrainer {
+    public let model: MultiExitModel
+    public let configuration: ExitTrainingConfiguration
+    public let data: TrainingData
+
+    public init(model: MultiExitModel, configuration: ExitTrainingConfiguration, data: TrainingData) throws {
+        if let problem = configuration.problem(for: model.backbone) {
+            throw TrainingError(subject: "exits train", message: problem, hint: "fix the argument")
+        }
+        guard data.identity.classNames.count == model.backbone.classes,
+              Array(data.train.images.shape.dropFirst()) == model.backbone.inputShape else {
+            throw TrainingError(subject: data.identity.name,
+                                message: "has \(data.identity.classNames.count) classes of images \(Array(data.train.images.shape.dropFirst())), the model expects \(model.backbone.classes) of \(model.backbone.inputShape)",
+                                hint: "train exits on the dataset the backbone was pretrained on")
+        }
+        self.model = model; self.configuration = configuration; self.data = data
+    }
+
+    /// Attaches fresh heads at the configured points (replacing heads already there),
+    /// trains them, records the run in `model.exitTraining`, and returns the final test
+    /// evaluation of every classifier.
+    @discardableResult
+    public func run(progress: (TrainingEvent) -> Void = { _ in }) -> EvaluationResult {
+        let c = configuration
+        let train = data.train
+        let backbone = model.backbone
+        backbone.network.setFrozen(true)
+        var initGenerator = SeededGenerator(seed: c.seed).derived(0)
+        let points = backbone.exitPoints.filter { c.points.contains($0.name) }
+        let heads = points.map { model.attachExit(at: $0, kind: c.headKind(at: $0), generator: &initGenerator) }
+        let deepest = points.map(\.childIndex).max()!
+        let parameters = heads.flatMap { $0.head.parameters }
+        let optimizer = MomentumSGD(parameters: parameters, learningRate: c.learningRate, momentum: c.momentum,
+                                    weightDecay: c.weightDecay)
+        let batches = Batches.ranges(count: train.count, batchSize: c.batchSize, training: true)
+        let schedule = LearningRateSchedule.cosine(base: c.learningRate, steps: c.epochs * batches.count)
+        let imagesPerEpoch = batches.reduce(0) { $0 + $1.count }
+        var throughput = Throughput()
+        var result: EvaluationResult?
+        for epoch in 0..<c.epochs {
+            let epochStart = Date()
+            var generator = SeededGenerator(seed: c.seed).derived(UInt64(epoch + 1))
+            let order = Batches.shuffledOrder(count: train.count, generator: &generator)
+            var lossSum = 0.0, correct = 0, seen = 0
+            for (b, range) in batches.enumerated() {
+                optimizer.learningRate = schedule.learningRate(at: epoch * batches.count + b)
+                let indices = order[range]
+                var x = Batches.make(from: train.images, indices: indices, normalization: model.normalization,
+                                     augmentation: c.augmentation, generator: &generator)
+                let labels = indices.map { train.labels[$0] }
+                var features: [Int: Tensor] = [:]
+                for i in 0...deepest {
+                    x = backbone.network.children[i].layer.forward(x, mode: .inference)
+                    if points.contains(where: { $0.childIndex == i }) { features[i] = x }
+                }
+                var batchLoss = 0.0
+                for exit in heads {
+                    let logits = exit.head.forward(features[exit.point.childIndex]!, mode: .training(inputGradient: false))
+                    let loss = Loss.softmaxCrossEntropy(logits: logits, labels: labels)
+                    _ = exit.head.backward(loss.dLogits)
+                    batchLoss += Double(loss.loss)
+                    correct += zip(argmaxRows(logits.scalars, rows: range.count, columns: logits.shape[1]), labels)
+                        .filter { $0 == $1 }.count
+                }
+                optimizer.step()
+                for exit in heads { exit.head.zeroGradients() }
+                lossSum += batchLoss * Double(range.count)
+                seen += range.count
+                throughput.images += range.count
+                let remaining = imagesPerEpoch - seen + (c.epochs - epoch - 1) * imagesPerEpoch
+                progress(.step(StepProgress(epoch: epoch + 1, epochs: c.epochs, step: b + 1, steps: batches.count,
+                                            loss: lossSum / Double(seen),
+                                            accuracy: Double(correct) / Double(seen * heads.count),
+                                            imagesPerSecond: throughput.imagesPerSecond(),
+                                            etaSeconds: throughput.eta(remainingImages: remaining),
+                                            learningRate: optimizer.learningRate)))
+            }
+            let evaluation = Evaluation.evaluate(model, on: data.test)
+            result = evaluation
+            progress(.epoch(EpochSummary(epoch: epoch + 1, epochs: c.epochs, trainLoss: lossSum / Double(seen),
+                                         trainAccuracy: Double(correct) / Double(seen * heads.count),
+                                         testAccuracies: evaluation.classifiers.map { ($0.name, $0.accuracy) },
+                                         seconds: Date().timeIntervalSince(epochStart))))
+        }
+        // configuration.problem guarantees at least one epoch.
+        let final = result!
+        var accuracies: [String: Double] = [:]
+        for r in final.classifiers where c.points.contains(r.name) { accuracies[r.name] = r.accuracy }
+        model.exitTraining = ExitTrainingRecord(configuration: c, testAccuracies: accuracies)
+        return final
+    }
+}

@@ -1,0 +1,118 @@
+import ArgumentParser
+import Bench
+import Foundation
+import Tensor
+
+/// `persephone bench`: engine throughput on this machine (docs/benchmarks.md).
+struct BenchCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "bench",
+        abstract: "Measure sgemm and ResNet-20 convolution throughput (use a release build).")
+
+    @Flag(help: "Per-shape convolution figures: forward, backward-input and backward-weight GFLOP/s.")
+    var conv = false
+
+    @Flag(help: "Per-layer forward and backward times of one ResNet-20 training step.")
+    var layers = false
+
+    @Flag(help: "Print JSON instead of a table.")
+    var json = false
+
+    @Option(help: "Batch size of the convolution shapes.")
+    var batch = 128
+
+    @Option(help: "Timed repeats per figure (the median is reported, after one warm-up).")
+    var repeats = 5
+
+    @Option(help: "Kernel worker threads (Parallel.workers); defaults to the active cores.")
+    var workers: Int?
+
+    @Option(help: "Only the convolution shapes whose name contains this text (for example 'stage1').")
+    var only: String?
+
+    @Option(help: "OpenBLAS threads during the run (1 = Persephone parallelises over images).")
+    var blasThreads = 1
+
+    @Option(help: "Convolution algorithm: auto, im2col:<images per chunk>, winograd:<images per chunk>, or direct (where it applies).")
+    var algorithm = "auto"
+
+    @Flag(help: "Time with thread CPU time on one core (--workers 1, OpenBLAS 1 thread): steadier on a busy machine.")
+    var cpuTime = false
+
+    /// The `--algorithm` value as a `Conv2dAlgorithm`.
+    func parsedAlgorithm() throws -> Conv2dAlgorithm {
+        let parts = algorithm.split(separator: ":", maxSplits: 1).map(String.init)
+        let images = parts.count == 2 ? Int(parts[1]) : nil
+        switch (parts[0], images) {
+        case ("auto", nil): return .automatic
+        case ("direct", nil): return .direct
+        case ("im2col", let n?) where n >= 1: return .im2colGemm(imagesPerChunk: n)
+        case ("winograd", let n?) where n >= 1: return .winograd(imagesPerChunk: n)
+        default:
+            throw ValidationError("--algorithm '\(algorithm)': use auto, direct, im2col:<n> or winograd:<n> with n >= 1")
+        }
+    }
+
+    func validate() throws {
+        _ = try parsedAlgorithm()
+        guard batch >= 1, repeats >= 1, blasThreads >= 1, (workers ?? 1) >= 1 else {
+            throw ValidationError("--batch, --repeats, --workers and --blas-threads must be at least 1")
+        }
+    }
+
+    func run() throws {
+        if layers {
+            let rows = LayerProfile.resnet20(batch: batch, repeats: repeats)
+            print("layer        output            fwd MFLOP   fwd ms   bwd ms")
+            for r in rows {
+                print(r.name.padding(toLength: 12, withPad: " ", startingAt: 0),
+                      "\(r.outputShape)".padding(toLength: 17, withPad: " ", startingAt: 0),
+                      fmt(Double(r.forwardFLOPs) / 1e6).leftPad(9), fmt2(r.forwardMilliseconds).leftPad(8),
+                      fmt2(r.backwardMilliseconds).leftPad(8))
+            }
+            let f = rows.reduce(0) { $0 + $1.forwardMilliseconds }, b = rows.reduce(0) { $0 + $1.backwardMilliseconds }
+            print("total forward \(fmt2(f)) ms, backward \(fmt2(b)) ms")
+            return
+        }
+        if !conv {
+            let report = NetworkBenchmark.run(repeats: repeats, workers: workers ?? Parallel.workers) { line in
+                if !json { print(line) } else { FileHandle.standardError.write((line + "\n").data(using: .utf8)!) }
+            }
+            if json {
+                let encoder = JSONEncoder()
+                encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+                print(String(decoding: try encoder.encode(report), as: UTF8.self))
+            } else {
+                print("train_efficiency: \(fmt(report.trainEfficiency * 100))% of sgemm peak (forward \(report.forwardFLOPsPerImage) FLOPs/image)")
+            }
+            return
+        }
+        if cpuTime && (workers ?? 1) != 1 || cpuTime && blasThreads != 1 {
+            throw ValidationError("--cpu-time measures one core: drop --workers/--blas-threads or set them to 1")
+        }
+        let report = ConvBenchmark.run(batch: batch, repeats: repeats, workers: cpuTime ? 1 : workers ?? Parallel.workers,
+                                       blasThreads: blasThreads, algorithm: try parsedAlgorithm(), shapesMatching: only,
+                                       clock: cpuTime ? .threadCPU : .wall)
+        if json {
+            let encoder = JSONEncoder()
+            encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+            print(String(decoding: try encoder.encode(report), as: UTF8.self))
+            return
+        }
+        print("sgemm 1024^3: \(fmt(report.sgemmGFLOPs)) GFLOP/s   (workers \(report.workers), OpenBLAS threads \(report.blasThreads), batch \(report.batch), \(report.clock.rawValue) clock, OpenBLAS kernels \(report.blasCoreName))")
+        print("shape                          fwd GF/s  bwd-in GF/s  bwd-w GF/s")
+        for s in report.shapes {
+            print(s.name.padding(toLength: 30, withPad: " ", startingAt: 0),
+                  fmt(s.forwardGFLOPs).leftPad(9), fmt(s.backwardInputGFLOPs).leftPad(12),
+                  fmt(s.backwardWeightGFLOPs).leftPad(11))
+        }
+        print("network conv, training step: \(fmt(report.networkTrainGFLOPs)) GFLOP/s, \(fmt(report.networkTrainSeconds * 1000)) ms")
+    }
+
+    private func fmt(_ x: Double) -> String { String(format: "%.1f", x) }
+    private func fmt2(_ x: Double) -> String { String(format: "%.2f", x) }
+}
+
+private extension String {
+    func leftPad(_ n: Int) -> String { count >= n ? self : String(repeating: " ", count: n - count) + self }
+}

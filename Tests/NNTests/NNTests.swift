@@ -1,1 +1,0 @@
-// Tests for the NN target live beside this file.

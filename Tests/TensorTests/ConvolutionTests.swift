@@ -1,0 +1,102 @@
+import Testing
+@testable import Tensor
+
+/// One convolution shape under test: odd extents, strides, paddings and groups.
+struct ConvCase: CustomTestStringConvertible, Sendable {
+    var n, c, h, w, k: Int
+    var kernel: (Int, Int), stride: (Int, Int), pad: (Int, Int)
+    var groups: Int
+    var geometry: Conv2dGeometry {
+        Conv2dGeometry(batch: n, inChannels: c, height: h, width: w, outChannels: k,
+                       kernelSize: kernel, stride: stride, padding: pad, groups: groups)
+    }
+    var testDescription: String {
+        "N\(n) C\(c) \(h)x\(w) K\(k) k\(kernel) s\(stride) p\(pad) g\(groups)"
+    }
+    init(_ n: Int, _ c: Int, _ h: Int, _ w: Int, _ k: Int, kernel: (Int, Int), stride: (Int, Int) = (1, 1),
+         pad: (Int, Int) = (0, 0), groups: Int = 1) {
+        self.n = n; self.c = c; self.h = h; self.w = w; self.k = k
+        self.kernel = kernel; self.stride = stride; self.pad = pad; self.groups = groups
+    }
+}
+
+let convCases: [ConvCase] = [
+    ConvCase(1, 3, 7, 5, 5, kernel: (3, 3), pad: (1, 1)),
+    ConvCase(3, 5, 9, 7, 7, kernel: (3, 3), stride: (2, 2), pad: (1, 1)),
+    ConvCase(3, 9, 6, 6, 7, kernel: (3, 3)),
+    ConvCase(3, 6, 7, 7, 6, kernel: (1, 1)),
+    ConvCase(3, 6, 8, 9, 4, kernel: (1, 1), stride: (2, 2), groups: 2),
+    ConvCase(1, 4, 6, 7, 6, kernel: (5, 5), pad: (2, 2), groups: 2),
+    ConvCase(1, 3, 5, 5, 2, kernel: (5, 5), stride: (2, 2), pad: (2, 2)),
+    ConvCase(3, 6, 9, 9, 6, kernel: (3, 3), pad: (1, 1), groups: 6),
+    ConvCase(3, 5, 11, 9, 10, kernel: (3, 3), stride: (2, 2), pad: (1, 1), groups: 5),
+    ConvCase(3, 1, 9, 7, 5, kernel: (3, 3), pad: (1, 1)),
+    ConvCase(2, 4, 7, 8, 3, kernel: (1, 3), stride: (2, 1), pad: (0, 1)),
+    ConvCase(3, 10, 5, 5, 6, kernel: (3, 3), pad: (2, 2), groups: 2),
+    ConvCase(3, 7, 8, 11, 9, kernel: (3, 3), pad: (1, 1)),
+    ConvCase(1, 4, 3, 3, 5, kernel: (3, 3), pad: (2, 2)),
+    ConvCase(3, 16, 7, 7, 16, kernel: (3, 3), pad: (1, 1)),
+]
+
+/// Every algorithm that applies to a geometry; `.automatic` first.
+func algorithms(for g: Conv2dGeometry) -> [Conv2dAlgorithm] {
+    var all: [Conv2dAlgorithm] = [.automatic, .im2colGemm(imagesPerChunk: 1), .im2colGemm(imagesPerChunk: 2)]
+    if g.inChannels == g.groups { all.append(.direct) }
+    if winogradApplies(g) { all += [.winograd(imagesPerChunk: 1), .winograd(imagesPerChunk: 2)] }
+    return all
+}
+
+@Suite struct ConvolutionTests {
+    @Test(arguments: convCases)
+    func forwardMatchesReference(_ cc: ConvCase) {
+        let g = cc.geometry
+        var rng = SeededGenerator(seed: 11)
+        let x = randomTensor(g.inputShape, &rng), w = randomTensor(g.weightShape, &rng)
+        let bias = randomTensor([g.outChannels], &rng)
+        for withBias in [false, true] {
+            let expected = conv2dForwardReference(input: x, weight: w, bias: withBias ? bias : nil, geometry: g)
+            for algorithm in algorithms(for: g) {
+                let got = conv2dForward(input: x, weight: w, bias: withBias ? bias : nil, geometry: g,
+                                        algorithm: algorithm)
+                expectClose(got, expected, "forward \(cc.testDescription) \(algorithm) bias \(withBias)")
+            }
+        }
+    }
+
+    @Test(arguments: convCases)
+    func backwardInputMatchesReference(_ cc: ConvCase) {
+        let g = cc.geometry
+        var rng = SeededGenerator(seed: 12)
+        let dy = randomTensor(g.outputShape, &rng), w = randomTensor(g.weightShape, &rng)
+        let expected = conv2dBackwardInputReference(dOutput: dy, weight: w, geometry: g)
+        for algorithm in algorithms(for: g) {
+            let got = conv2dBackwardInput(dOutput: dy, weight: w, geometry: g, algorithm: algorithm)
+            expectClose(got, expected, "backward input \(cc.testDescription) \(algorithm)")
+        }
+    }
+
+    @Test(arguments: convCases)
+    func backwardWeightAccumulatesReference(_ cc: ConvCase) {
+        let g = cc.geometry
+        var rng = SeededGenerator(seed: 13)
+        let dy = randomTensor(g.outputShape, &rng), x = randomTensor(g.inputShape, &rng)
+        let start = randomTensor(g.weightShape, &rng)
+        let d = conv2dBackwardWeightReference(dOutput: dy, input: x, geometry: g)
+        let expected = Tensor(shape: g.weightShape, scalars: zip(start.scalars, d.scalars).map { $0 + $1 })
+        for algorithm in algorithms(for: g) {
+            var got = start
+            conv2dBackwardWeight(dOutput: dy, input: x, geometry: g, accumulatingInto: &got, algorithm: algorithm)
+            expectClose(got, expected, "backward weight \(cc.testDescription) \(algorithm)")
+        }
+    }
+
+    @Test func referenceMatchesHandComputedCase() {
+        // 1x1x3x3 input 1..9, 2x2 all-ones kernel, no padding: each output sums a 2x2 window.
+        let g = Conv2dGeometry(batch: 1, inChannels: 1, height: 3, width: 3, outChannels: 1, kernelSize: (2, 2))
+        let x = Tensor(shape: g.inputShape, scalars: (1...9).map(Float.init))
+        let w = Tensor(repeating: 1, shape: g.weightShape)
+        let y = conv2dForward(input: x, weight: w, bias: Tensor(shape: [1], scalars: [0.5]), geometry: g)
+        #expect(y.scalars == [12.5, 16.5, 24.5, 28.5])
+        #expect(conv2dForwardReference(input: x, weight: w, bias: nil, geometry: g).scalars == [12, 16, 24, 28])
+    }
+}

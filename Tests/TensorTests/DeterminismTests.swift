@@ -1,0 +1,50 @@
+import Testing
+@testable import Tensor
+
+/// Kernels give the same bits on every run and for every worker count
+/// (docs/determinism.md). Serialized because it changes the global `Parallel.workers`.
+@Suite(.serialized) struct DeterminismTests {
+    struct Outputs: Equatable {
+        var y, dx, dw: [UInt32]
+    }
+
+    func run(_ g: Conv2dGeometry, workers: Int, algorithm: Conv2dAlgorithm = .automatic) -> Outputs {
+        let saved = Parallel.workers
+        Parallel.workers = workers
+        defer { Parallel.workers = saved }
+        var rng = SeededGenerator(seed: 31)
+        let x = randomTensor(g.inputShape, &rng), w = randomTensor(g.weightShape, &rng)
+        let b = randomTensor([g.outChannels], &rng), dy = randomTensor(g.outputShape, &rng)
+        let y = conv2dForward(input: x, weight: w, bias: b, geometry: g, algorithm: algorithm)
+        let dx = conv2dBackwardInput(dOutput: dy, weight: w, geometry: g, algorithm: algorithm)
+        var dw = Tensor(zeros: g.weightShape)
+        conv2dBackwardWeight(dOutput: dy, input: x, geometry: g, accumulatingInto: &dw, algorithm: algorithm)
+        return Outputs(y: bitPattern(y), dx: bitPattern(dx), dw: bitPattern(dw))
+    }
+
+    static let geometries = [
+        // Many chunks and all 8 reduction lanes in use.
+        Conv2dGeometry(batch: 12, inChannels: 8, height: 14, width: 14, outChannels: 8,
+                       kernelSize: (3, 3), padding: (1, 1)),
+        Conv2dGeometry(batch: 5, inChannels: 6, height: 9, width: 9, outChannels: 6,
+                       kernelSize: (3, 3), stride: (2, 2), padding: (1, 1), groups: 6),
+        Conv2dGeometry(batch: 6, inChannels: 1, height: 12, width: 12, outChannels: 4,
+                       kernelSize: (3, 3), padding: (1, 1)),
+    ]
+
+    @Test(arguments: geometries)
+    func bitIdenticalAcrossRunsAndWorkerCounts(_ g: Conv2dGeometry) {
+        let first = run(g, workers: 2)
+        #expect(run(g, workers: 2) == first)
+        #expect(run(g, workers: 1) == first)
+        #expect(run(g, workers: 3) == first)
+    }
+
+    @Test(arguments: [Conv2dAlgorithm.im2colGemm(imagesPerChunk: 1), .winograd(imagesPerChunk: 1)])
+    func smallChunksBitIdenticalAcrossWorkerCounts(_ algorithm: Conv2dAlgorithm) {
+        let g = Self.geometries[0]
+        let one = run(g, workers: 1, algorithm: algorithm)
+        #expect(run(g, workers: 2, algorithm: algorithm) == one)
+        #expect(run(g, workers: 5, algorithm: algorithm) == one)
+    }
+}
