@@ -9,6 +9,7 @@
 //   Experiments -> Codecs, Tensor, Yams   specs, sweeps, runner, result tables (Exits to come)
 //   Models   -> NN, Tensor            backbones (CIFAR ResNet, MobileNetV2), exit heads, multi-exit nets
 //   Training -> Models, Datasets, NN, Codecs   pretraining, offline exits, evaluation, checkpoints of models
+//   Personalisation -> Training, ...   on-device exit personalisation, profiler, orchestrator, inference
 //   Bench    -> Models, NN, Tensor            `persephone bench`
 //   persephone -> ...                CLI: parsing and dispatch only
 import PackageDescription
@@ -42,17 +43,21 @@ let package = Package(
         .target(name: "Experiments", dependencies: ["Codecs", "Tensor", "Yams"]),
         .target(name: "Models", dependencies: ["NN", "Tensor"], swiftSettings: release),
         .target(name: "Training", dependencies: ["Models", "Datasets", "NN", "Tensor", "Codecs"], swiftSettings: release),
+        .target(name: "Personalisation", dependencies: ["Training", "Models", "Datasets", "NN", "Tensor", "Codecs"],
+                swiftSettings: release),
         .target(name: "Bench", dependencies: ["Models", "NN", "Tensor"], swiftSettings: release),
         .executableTarget(
             name: "persephone",
             dependencies: [
-                "Datasets", "NN", "Codecs", "Bench", "Experiments", "Models", "Training",
+                "Datasets", "NN", "Codecs", "Bench", "Experiments", "Models", "Training", "Personalisation",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]),
 
         .testTarget(name: "CodecsTests", dependencies: ["Codecs", "CZlib"]),
         .testTarget(name: "TensorTests", dependencies: ["Tensor"]),
         .testTarget(name: "NNTests", dependencies: ["NN", "Tensor"]),
+        .testTarget(name: "PersonalisationTests",
+                    dependencies: ["Personalisation", "Training", "Models", "Datasets", "NN", "Tensor", "Codecs"]),
         .testTarget(name: "TrainingTests", dependencies: ["Training", "Models", "Datasets", "NN", "Tensor", "Codecs"]),
         .testTarget(name: "ModelsTests", dependencies: ["Models", "NN", "Tensor"]),
         .testTarget(name: "ExperimentsTests", dependencies: ["Experiments", "Codecs"]),

@@ -1,0 +1,1 @@
+// Tests for the Personalisation target live beside this file.
