@@ -115,7 +115,8 @@ func resolve(_ algorithm: Conv2dAlgorithm, _ g: Conv2dGeometry, pass: Conv2dPass
         // Depthwise (one input channel per group, several groups): per-group GEMMs would have
         // a single row. A single-group, single-channel stem still runs faster as one GEMM.
         if g.inChannels == g.groups && g.groups > 1 { return .direct }
-        if winogradApplies(g) && g.inChannels >= 8
+        let tiles = g.batch * ((g.outHeight + 1) / 2) * ((g.outWidth + 1) / 2)
+        if winogradApplies(g) && g.inChannels >= 8 && tiles >= 4 * max(g.inChannels, g.outChannels)
             && (g.outHeight * g.outWidth >= 100 || pass != .backwardInput) {
             return .winograd(imagesPerChunk: defaultWinogradImagesPerChunk(g))
         }
@@ -134,8 +135,10 @@ func defaultImagesPerChunk(_ g: Conv2dGeometry, weightGradient: Bool) -> Int {
 }
 
 /// Winograd runs where it measured faster than im2col + GEMM on this machine: from 8 input
-/// channels (below, the transforms cost more than the GEMM they save), and for the input
-/// gradient only from 10×10 outputs (at 7×7 a quarter of the tiles are padding).
+/// channels (below, the transforms cost more than the GEMM they save), with enough tiles in
+/// the batch to pay for transforming K·C weights on every call (at batch 1, the 64-channel
+/// stage is faster with im2col), and for the input gradient only from 10×10 outputs (at
+/// 7×7 a quarter of the tiles are padding).
 /// Images per Winograd chunk: about 256 tile columns per GEMM. A function of the geometry only.
 func defaultWinogradImagesPerChunk(_ g: Conv2dGeometry) -> Int {
     let tiles = ((g.outHeight + 1) / 2) * ((g.outWidth + 1) / 2)

@@ -30,6 +30,8 @@ struct WinogradPlan {
     /// Tile columns of a full chunk (leading dimension of V and M).
     var columns: Int { imagesPerChunk * tilesPerImage }
     var chunks: Int { ceilDiv(g.batch, imagesPerChunk) }
+    /// Row scratch of every transform: deinterleaved padded plane rows plus a padded row.
+    var rowScratch: Int { max(2 * (2 * tilesH + 2), 16) * (tilesW + 1) + 2 * (tilesW + 1) + 8 }
 }
 
 /// U[ξ][k][c] = (G g_kc Gᵀ)[ξ]: 16·K·C floats.
@@ -84,40 +86,74 @@ func winogradAddWeightGradient(_ du: UnsafePointer<Float>, K: Int, C: Int, into 
 }
 
 /// Copies input row `src` (W wide) into its even and odd padded columns: padded column
-/// q holds input column q - pad, `even[j]` is padded column 2j and `odd[j]` column 2j + 1,
-/// for j in 0..<half. Splitting by parity turns the stride-2 tile walk into unit strides.
+/// q holds input column q - pad (zero outside the row), `even[j]` is padded column 2j and
+/// `odd[j]` column 2j + 1, for j in 0..<half. Splitting by parity turns the stride-2 tile
+/// walk into unit strides. `temp` holds 2·half + 8 floats.
 @inline(__always)
 func deinterleavePaddedRow(_ src: UnsafePointer<Float>?, width W: Int, pad: Int, half: Int,
-                           even: UnsafeMutablePointer<Float>, odd: UnsafeMutablePointer<Float>) {
-    even.update(repeating: 0, count: half)
-    odd.update(repeating: 0, count: half)
-    guard let src else { return }
-    for j in validOutputRange(kernelOffset: 0, stride: 2, pad: pad, inputExtent: W, outputExtent: half) {
-        even[j] = src[2 * j - pad]
+                           even: UnsafeMutablePointer<Float>, odd: UnsafeMutablePointer<Float>,
+                           temp: UnsafeMutablePointer<Float>) {
+    guard let src else {
+        even.update(repeating: 0, count: half)
+        odd.update(repeating: 0, count: half)
+        return
     }
-    for j in validOutputRange(kernelOffset: 1, stride: 2, pad: pad, inputExtent: W, outputExtent: half) {
-        odd[j] = src[2 * j + 1 - pad]
+    let n = 2 * half, end = min(n, W + pad)
+    if pad > 0 { temp.update(repeating: 0, count: min(pad, n)) }
+    if end > pad { (temp + pad).update(from: src, count: end - pad) }
+    if end < n { (temp + max(end, pad)).update(repeating: 0, count: n - max(end, pad)) }
+    var j = 0
+    while j + 4 <= half {
+        let v = SIMD8<Float>.load(temp + 2 * j)
+        v.evenHalf.store(even + j)
+        v.oddHalf.store(odd + j)
+        j += 4
+    }
+    while j < half {
+        even[j] = temp[2 * j]
+        odd[j] = temp[2 * j + 1]
+        j += 1
+    }
+}
+
+/// out[2j] = even[j], out[2j + 1] = odd[j] for j in 0..<half (out holds 2·half floats).
+@inline(__always)
+func interleave(even: UnsafePointer<Float>, odd: UnsafePointer<Float>, half: Int,
+                into out: UnsafeMutablePointer<Float>) {
+    var j = 0
+    while j + 4 <= half {
+        let e = SIMD4<Float>.load(even + j), o = SIMD4<Float>.load(odd + j)
+        SIMD8<Float>(e[0], o[0], e[1], o[1], e[2], o[2], e[3], o[3]).store(out + 2 * j)
+        j += 4
+    }
+    while j < half {
+        out[2 * j] = even[j]
+        out[2 * j + 1] = odd[j]
+        j += 1
     }
 }
 
 /// V[ξ][c][t] = (Bᵀ d B)[ξ] for every tile of `images` images starting at `x`;
-/// `rows` is scratch of 16·(TW + 1) floats.
+/// `rows` is scratch of `WinogradPlan.rowScratch` floats.
 func winogradTransformInput(_ x: UnsafePointer<Float>, images: Int, plan p: WinogradPlan,
                             into v: UnsafeMutablePointer<Float>, rows: UnsafeMutablePointer<Float>) {
     let g = p.g, C = p.C, H = g.height, W = g.width, T = p.columns, CT = C * T
-    let TH = p.tilesH, TW = p.tilesW, half = TW + 1
-    // Strip rows 0..3 by parity: e_i = rows + i·half, o_i = rows + (4 + i)·half.
-    let e0 = UnsafePointer(rows), e1 = e0 + half, e2 = e1 + half, e3 = e2 + half
-    let o0 = e3 + half, o1 = o0 + half, o2 = o1 + half, o3 = o2 + half
+    let TH = p.tilesH, TW = p.tilesW, half = TW + 1, paddedRows = 2 * TH + 2
+    // Every padded row r of the plane (input row r - padH) by column parity:
+    // even part at evens + r·half, odd part at odds + r·half.
+    let evens = rows, odds = rows + paddedRows * half, temp = odds + paddedRows * half
     for b in 0..<images {
         for c in 0..<C {
             let plane = x + (b * C + c) * H * W
+            for r in 0..<paddedRows {
+                let ih = r - g.padH
+                deinterleavePaddedRow(ih >= 0 && ih < H ? plane + ih * W : nil, width: W, pad: g.padW,
+                                      half: half, even: evens + r * half, odd: odds + r * half, temp: temp)
+            }
             for ty in 0..<TH {
-                for i in 0..<4 {
-                    let ih = 2 * ty - g.padH + i
-                    deinterleavePaddedRow(ih >= 0 && ih < H ? plane + ih * W : nil, width: W, pad: g.padW,
-                                          half: half, even: rows + i * half, odd: rows + (4 + i) * half)
-                }
+                // Strip rows 2ty..2ty+3.
+                let e0 = UnsafePointer(evens + 2 * ty * half), e1 = e0 + half, e2 = e1 + half, e3 = e2 + half
+                let o0 = UnsafePointer(odds + 2 * ty * half), o1 = o0 + half, o2 = o1 + half, o3 = o2 + half
                 let out = v + c * T + b * p.tilesPerImage + ty * TW
                 @inline(__always) func tiles<L: FloatLanes>(_: L.Type, _ tx: Int) {
                     // d_ij: strip row i, tile column j (0..3 = even, odd, next even, next odd).
@@ -146,14 +182,15 @@ func winogradTransformInput(_ x: UnsafePointer<Float>, images: Int, plan p: Wino
     }
 }
 
-/// y (NCHW, `images` images) = Aᵀ m A for every tile, plus bias; `rows` holds 4·TW floats.
+/// y (NCHW, `images` images) = Aᵀ m A for every tile, plus bias; `rows` is scratch of
+/// `WinogradPlan.rowScratch` floats.
 func winogradTransformOutput(_ m: UnsafePointer<Float>, images: Int, plan p: WinogradPlan,
                              bias: UnsafePointer<Float>?, into y: UnsafeMutablePointer<Float>,
                              rows: UnsafeMutablePointer<Float>) {
     let g = p.g, K = p.K, OH = g.outHeight, OW = g.outWidth, T = p.columns
     let TH = p.tilesH, TW = p.tilesW, KT = K * T
     // Output rows 2ty and 2ty + 1 of the strip, by column parity.
-    let ye0 = rows, yo0 = rows + TW, ye1 = rows + 2 * TW, yo1 = rows + 3 * TW
+    let ye0 = rows, yo0 = rows + TW, ye1 = rows + 2 * TW, yo1 = rows + 3 * TW, temp = rows + 4 * TW
     for b in 0..<images {
         for k in 0..<K {
             let bk = bias?[k] ?? 0
@@ -178,12 +215,12 @@ func winogradTransformOutput(_ m: UnsafePointer<Float>, images: Int, plan p: Win
                 }
                 forEachLane(TW, { tiles(SIMD8<Float>.self, $0) }, { tiles(SIMD4<Float>.self, $0) }, { tiles(Float.self, $0) })
                 let top = plane + 2 * ty * OW
-                for j in 0..<((OW + 1) / 2) { top[2 * j] = ye0[j] + bk }
-                for j in 0..<(OW / 2) { top[2 * j + 1] = yo0[j] + bk }
+                interleave(even: ye0, odd: yo0, half: TW, into: temp)
+                for j in 0..<OW { top[j] = temp[j] + bk }
                 if 2 * ty + 1 < OH {
                     let bottom = top + OW
-                    for j in 0..<((OW + 1) / 2) { bottom[2 * j] = ye1[j] + bk }
-                    for j in 0..<(OW / 2) { bottom[2 * j + 1] = yo1[j] + bk }
+                    interleave(even: ye1, odd: yo1, half: TW, into: temp)
+                    for j in 0..<OW { bottom[j] = temp[j] + bk }
                 }
             }
         }
@@ -191,19 +228,20 @@ func winogradTransformOutput(_ m: UnsafePointer<Float>, images: Int, plan p: Win
 }
 
 /// dM[ξ][k][t] = (A dY Aᵀ)[ξ] for every 2×2 tile of dY (zero beyond OH, OW);
-/// `rows` holds 4·TW floats.
+/// `rows` is scratch of `WinogradPlan.rowScratch` floats.
 func winogradTransformOutputGradient(_ dy: UnsafePointer<Float>, images: Int, plan p: WinogradPlan,
                                      into dm: UnsafeMutablePointer<Float>, rows: UnsafeMutablePointer<Float>) {
     let g = p.g, K = p.K, OH = g.outHeight, OW = g.outWidth, T = p.columns
     let TH = p.tilesH, TW = p.tilesW, KT = K * T
-    let de0 = rows, do0 = rows + TW, de1 = rows + 2 * TW, do1 = rows + 3 * TW
+    let de0 = rows, do0 = rows + TW, de1 = rows + 2 * TW, do1 = rows + 3 * TW, temp = rows + 4 * TW
     for b in 0..<images {
         for k in 0..<K {
             let plane = dy + (b * K + k) * OH * OW
             for ty in 0..<TH {
-                deinterleavePaddedRow(plane + 2 * ty * OW, width: OW, pad: 0, half: TW, even: de0, odd: do0)
+                deinterleavePaddedRow(plane + 2 * ty * OW, width: OW, pad: 0, half: TW, even: de0, odd: do0,
+                                      temp: temp)
                 deinterleavePaddedRow(2 * ty + 1 < OH ? plane + (2 * ty + 1) * OW : nil, width: OW, pad: 0,
-                                      half: TW, even: de1, odd: do1)
+                                      half: TW, even: de1, odd: do1, temp: temp)
                 let mk = dm + k * T + b * p.tilesPerImage + ty * TW
                 @inline(__always) func tiles<L: FloatLanes>(_: L.Type, _ tx: Int) {
                     let d00 = L.load(de0 + tx), d01 = L.load(do0 + tx)
@@ -227,7 +265,7 @@ func winogradTransformOutputGradient(_ dy: UnsafePointer<Float>, images: Int, pl
 }
 
 /// dx (NCHW, `images` images) += B dV Bᵀ summed over the overlapping 4×4 input tiles;
-/// `rows` is scratch of 16·(TW + 1) floats. Each dx element receives its terms in a fixed
+/// `rows` is scratch of `WinogradPlan.rowScratch` floats. Each dx element receives its terms in a fixed
 /// order (tile strips top to bottom).
 func winogradAddInputGradient(_ dv: UnsafePointer<Float>, images: Int, plan p: WinogradPlan,
                               into dx: UnsafeMutablePointer<Float>, rows: UnsafeMutablePointer<Float>) {
@@ -235,9 +273,9 @@ func winogradAddInputGradient(_ dv: UnsafePointer<Float>, images: Int, plan p: W
     let TH = p.tilesH, TW = p.tilesW, CT = C * T, half = TW + 1
     // z_i = dV_i· Bᵀ over the strip, by padded-column parity: ze_i = rows + i·half,
     // zo_i = rows + (4 + i)·half; then s = B z in the next 8·half floats.
-    let z = rows, s = rows + 8 * half
-    let evenRange = validOutputRange(kernelOffset: 0, stride: 2, pad: g.padW, inputExtent: W, outputExtent: half)
-    let oddRange = validOutputRange(kernelOffset: 1, stride: 2, pad: g.padW, inputExtent: W, outputExtent: half)
+    let z = rows, s = rows + 8 * half, temp = rows + 16 * half
+    // Input columns 0..<validWidth are covered by padded columns (padW + iw < 2·half).
+    let validWidth = min(W, 2 * half - g.padW)
     for b in 0..<images {
         for c in 0..<C {
             let plane = dx + (b * C + c) * H * W
@@ -277,9 +315,10 @@ func winogradAddInputGradient(_ dv: UnsafePointer<Float>, images: Int, plan p: W
                 for a in 0..<4 {
                     let ih = 2 * ty - g.padH + a
                     if ih < 0 || ih >= H { continue }
-                    let dst = plane + ih * W, se = s + a * half, so = s + (4 + a) * half
-                    for j in evenRange { dst[2 * j - g.padW] += se[j] }
-                    for j in oddRange { dst[2 * j + 1 - g.padW] += so[j] }
+                    interleave(even: s + a * half, odd: s + (4 + a) * half, half: half, into: temp)
+                    // Padded column q is input column q - padW.
+                    let dst = plane + ih * W, src = temp + g.padW
+                    for iw in 0..<validWidth { dst[iw] += src[iw] }
                 }
             }
         }
@@ -288,9 +327,9 @@ func winogradAddInputGradient(_ dv: UnsafePointer<Float>, images: Int, plan p: W
 
 // MARK: - Passes
 
-/// Scratch of one worker: V or dV (16·C·T), M or dM (16·K·T), 16 half rows of TW + 1.
+/// Scratch of one worker: V or dV (16·C·T), M or dM (16·K·T), row scratch.
 private func winogradScratchCount(_ p: WinogradPlan) -> Int {
-    16 * p.C * p.columns + 16 * p.K * p.columns + 16 * (p.tilesW + 1)
+    16 * p.C * p.columns + 16 * p.K * p.columns + p.rowScratch
 }
 
 func winogradConv2dForward(input: Tensor, weight: Tensor, bias: Tensor?, geometry g: Conv2dGeometry,
