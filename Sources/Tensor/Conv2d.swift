@@ -93,6 +93,32 @@ public func conv2dBackwardWeight(dOutput: Tensor, input: Tensor, geometry: Conv2
     }
 }
 
+/// Both gradients of a convolution: returns dInput (shape `geometry.inputShape`) and adds
+/// dWeight into `dWeight`. Same bits as `conv2dBackwardInput` followed by
+/// `conv2dBackwardWeight`; faster where both run Winograd, which then transforms dOutput once.
+public func conv2dBackward(dOutput: Tensor, input: Tensor, weight: Tensor, geometry: Conv2dGeometry,
+                           accumulatingInto dWeight: inout Tensor,
+                           algorithm: Conv2dAlgorithm = .automatic) -> Tensor {
+    precondition(dOutput.shape == geometry.outputShape,
+                 "conv2d dOutput \(dOutput.shape), geometry expects \(geometry.outputShape)")
+    precondition(input.shape == geometry.inputShape,
+                 "conv2d input \(input.shape), geometry expects \(geometry.inputShape)")
+    precondition(weight.shape == geometry.weightShape,
+                 "conv2d weight \(weight.shape), geometry expects \(geometry.weightShape)")
+    precondition(dWeight.shape == geometry.weightShape,
+                 "conv2d dWeight \(dWeight.shape), geometry expects \(geometry.weightShape)")
+    ensureSingleThreadedBLAS()
+    let inputPass = resolve(algorithm, geometry, pass: .backwardInput)
+    if inputPass == resolve(algorithm, geometry, pass: .backwardWeight), case .winograd(let b) = inputPass {
+        return winogradConv2dBackward(dOutput: dOutput, input: input, weight: weight, geometry: geometry,
+                                      imagesPerChunk: b, accumulatingInto: &dWeight)
+    }
+    let dInput = conv2dBackwardInput(dOutput: dOutput, weight: weight, geometry: geometry, algorithm: algorithm)
+    conv2dBackwardWeight(dOutput: dOutput, input: input, geometry: geometry, accumulatingInto: &dWeight,
+                         algorithm: algorithm)
+    return dInput
+}
+
 /// The three computations of a convolution layer.
 enum Conv2dPass {
     case forward, backwardInput, backwardWeight

@@ -429,3 +429,50 @@ func winogradConv2dBackwardWeight(dOutput: Tensor, input: Tensor, geometry g: Co
         }}
     }
 }
+
+/// Both gradients in one pass over the batch, sharing the transform of dY. Bit-identical to
+/// `winogradConv2dBackwardInput` followed by `winogradConv2dBackwardWeight` with the same
+/// chunking: each chunk runs the same operations, and dU uses the same lanes.
+func winogradConv2dBackward(dOutput: Tensor, input: Tensor, weight: Tensor, geometry g: Conv2dGeometry,
+                            imagesPerChunk: Int, accumulatingInto dWeight: inout Tensor) -> Tensor {
+    precondition(winogradApplies(g))
+    let p = WinogradPlan(g: g, imagesPerChunk: imagesPerChunk)
+    let C = p.C, K = p.K, T = p.columns, inImage = C * g.height * g.width
+    let outImage = K * g.outHeight * g.outWidth
+    var dInput = Tensor(zeros: g.inputShape)
+    dInput.withUnsafeMutableBufferPointer { dxb in
+        dWeight.withUnsafeMutableBufferPointer { dwb in
+            dOutput.withUnsafeBufferPointer { dyb in input.withUnsafeBufferPointer { xb in
+                weight.withUnsafeBufferPointer { wb in
+                    withScratch(32 * K * C) { uBuffers in
+                        let u = uBuffers, du = uBuffers + 16 * K * C
+                        winogradTransformWeights(wb.baseAddress!, K: K, C: C, into: u)
+                        du.update(repeating: 0, count: 16 * K * C)
+                        let scratchCount = winogradScratchCount(p) + 16 * C * T
+                        reduceInLanes(chunks: p.chunks, size: 16 * K * C, scratch: scratchCount,
+                                      addingInto: du) { chunk, partial, scratch in
+                            let v = scratch, dm = scratch + 16 * C * T, rows = dm + 16 * K * T
+                            let dv = rows + p.rowScratch
+                            let n0 = chunk * imagesPerChunk, nb = min(imagesPerChunk, g.batch - n0)
+                            let cols = nb * p.tilesPerImage
+                            winogradTransformOutputGradient(dyb.baseAddress! + n0 * outImage, images: nb, plan: p,
+                                                            into: dm, rows: rows)
+                            winogradTransformInput(xb.baseAddress! + n0 * inImage, images: nb, plan: p,
+                                                   into: v, rows: rows)
+                            for xi in 0..<16 {
+                                sgemm(.transposed, .none, m: C, n: cols, k: K, a: u + xi * K * C, lda: C,
+                                      b: dm + xi * K * T, ldb: T, c: dv + xi * C * T, ldc: T)
+                                sgemm(.none, .transposed, m: K, n: C, k: cols, a: dm + xi * K * T, lda: T,
+                                      b: v + xi * C * T, ldb: T, beta: 1, c: partial + xi * K * C, ldc: C)
+                            }
+                            winogradAddInputGradient(dv, images: nb, plan: p, into: dxb.baseAddress! + n0 * inImage,
+                                                     rows: rows)
+                        }
+                        winogradAddWeightGradient(du, K: K, C: C, into: dwb.baseAddress!)
+                    }
+                }
+            }}
+        }
+    }
+    return dInput
+}

@@ -9,7 +9,7 @@ struct BenchCommand: ParsableCommand {
         commandName: "bench",
         abstract: "Measure sgemm and ResNet-20 convolution throughput (use a release build).")
 
-    @Flag(help: "Per-shape convolution figures: forward, backward-input and backward-weight GFLOP/s.")
+    @Flag(help: "Per-shape convolution figures: forward, backward-input, backward-weight and fused-backward GFLOP/s.")
     var conv = false
 
     @Flag(help: "Print JSON instead of a table.")
@@ -74,11 +74,11 @@ struct BenchCommand: ParsableCommand {
             return
         }
         print("sgemm 1024^3: \(fmt(report.sgemmGFLOPs)) GFLOP/s   (workers \(report.workers), OpenBLAS threads \(report.blasThreads), batch \(report.batch), \(report.clock.rawValue) clock, OpenBLAS kernels \(report.blasCoreName))")
-        print("shape                          fwd GF/s  bwd-in GF/s  bwd-w GF/s")
+        print("shape                          fwd GF/s  bwd-in GF/s  bwd-w GF/s  bwd-both GF/s")
         for s in report.shapes {
             print(s.name.padding(toLength: 30, withPad: " ", startingAt: 0),
                   fmt(s.forwardGFLOPs).leftPad(9), fmt(s.backwardInputGFLOPs).leftPad(12),
-                  fmt(s.backwardWeightGFLOPs).leftPad(11))
+                  fmt(s.backwardWeightGFLOPs).leftPad(11), fmt(s.backwardGFLOPs).leftPad(14))
         }
         print("network conv, training step: \(fmt(report.networkTrainGFLOPs)) GFLOP/s, \(fmt(report.networkTrainSeconds * 1000)) ms")
     }
