@@ -86,6 +86,9 @@ public struct ConvBenchmarkReport: Codable, Sendable {
     public var blasCoreName: String
     /// sgemm at 1024³ with OpenBLAS's threads set to `blasThreads`.
     public var sgemmGFLOPs: Double
+    /// sgemm at 1024³ with one OpenBLAS thread per active core: the machine's GEMM peak,
+    /// the denominator of issue 3's `train_efficiency` (wall clock only; 0 with thread CPU time).
+    public var sgemmAllCoresGFLOPs: Double
     public var shapes: [ConvShapeFigures]
     /// Whole-network convolution work of a training step (forward, weight gradients, and
     /// input gradients except the stem's, through `conv2dBackward`) divided by its summed
@@ -138,6 +141,12 @@ public enum ConvBenchmark {
         defer { Parallel.workers = savedWorkers; BLASThreads.set(savedBLAS) }
 
         let gemm = sgemmGFLOPs(size: 1024, repeats: repeats, clock: clock)
+        var gemmAllCores = 0.0
+        if clock == .wall {
+            BLASThreads.set(Parallel.activeCores)
+            gemmAllCores = sgemmGFLOPs(size: 1024, repeats: repeats, clock: .wall)
+            BLASThreads.set(blasThreads)
+        }
         var rng = SeededGenerator(seed: 2026)
         var figures: [ConvShapeFigures] = []
         var trainSeconds = 0.0, trainFLOPs = 0.0
@@ -170,7 +179,7 @@ public enum ConvBenchmark {
         }
         return ConvBenchmarkReport(batch: batch, workers: workers, blasThreads: blasThreads, clock: clock,
                                    blasCoreName: BLASLibrary.coreName,
-                                   sgemmGFLOPs: gemm,
+                                   sgemmGFLOPs: gemm, sgemmAllCoresGFLOPs: gemmAllCores,
                                    shapes: figures, networkTrainGFLOPs: trainFLOPs / trainSeconds / 1e9,
                                    networkTrainSeconds: trainSeconds)
     }

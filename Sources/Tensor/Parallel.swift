@@ -4,8 +4,11 @@ import Dispatch
 /// never by timing, so any reduction done per chunk and then summed in chunk
 /// order gives the same bits on every run (see docs/determinism.md).
 public enum Parallel {
+    /// Processor cores online on this machine.
+    public static let activeCores: Int = max(1, ProcessInfo_activeCores())
+
     /// Number of workers kernels split across; defaults to the active cores.
-    public static var workers: Int = max(1, ProcessInfo_activeCores())
+    public static var workers: Int = activeCores
 
     /// Calls `body(chunk, range)` for `chunks` contiguous, near-equal ranges of 0..<count,
     /// concurrently. `chunks` defaults to min(workers, count).

@@ -74,6 +74,9 @@ struct BenchCommand: ParsableCommand {
             return
         }
         print("sgemm 1024^3: \(fmt(report.sgemmGFLOPs)) GFLOP/s   (workers \(report.workers), OpenBLAS threads \(report.blasThreads), batch \(report.batch), \(report.clock.rawValue) clock, OpenBLAS kernels \(report.blasCoreName))")
+        if report.sgemmAllCoresGFLOPs > 0 {
+            print("sgemm 1024^3 with \(Parallel.activeCores) OpenBLAS threads: \(fmt(report.sgemmAllCoresGFLOPs)) GFLOP/s")
+        }
         print("shape                          fwd GF/s  bwd-in GF/s  bwd-w GF/s  bwd-both GF/s")
         for s in report.shapes {
             print(s.name.padding(toLength: 30, withPad: " ", startingAt: 0),
@@ -81,6 +84,9 @@ struct BenchCommand: ParsableCommand {
                   fmt(s.backwardWeightGFLOPs).leftPad(11), fmt(s.backwardGFLOPs).leftPad(14))
         }
         print("network conv, training step: \(fmt(report.networkTrainGFLOPs)) GFLOP/s, \(fmt(report.networkTrainSeconds * 1000)) ms")
+        if report.sgemmAllCoresGFLOPs > 0 {
+            print("  = \(fmt(100 * report.networkTrainGFLOPs / report.sgemmAllCoresGFLOPs))% of the all-cores sgemm rate")
+        }
     }
 
     private func fmt(_ x: Double) -> String { String(format: "%.1f", x) }
