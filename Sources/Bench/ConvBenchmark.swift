@@ -141,12 +141,6 @@ public enum ConvBenchmark {
         defer { Parallel.workers = savedWorkers; BLASThreads.set(savedBLAS) }
 
         let gemm = sgemmGFLOPs(size: 1024, repeats: repeats, clock: clock)
-        var gemmAllCores = 0.0
-        if clock == .wall {
-            BLASThreads.set(Parallel.activeCores)
-            gemmAllCores = sgemmGFLOPs(size: 1024, repeats: repeats, clock: .wall)
-            BLASThreads.set(blasThreads)
-        }
         var rng = SeededGenerator(seed: 2026)
         var figures: [ConvShapeFigures] = []
         var trainSeconds = 0.0, trainFLOPs = 0.0
@@ -176,6 +170,14 @@ public enum ConvBenchmark {
             // A training step runs the fused backward where the input gradient is needed.
             trainSeconds += Double(shape.occurrences) * (fwd + (shape.needsInputGradient ? bwd : bwdW))
             trainFLOPs += Double(shape.occurrences) * passes * Double(g.forwardFLOPs)
+        }
+        // Last: after a multi-threaded call OpenBLAS's threads spin for a while and would
+        // steal the cores from the convolutions measured after it.
+        var gemmAllCores = 0.0
+        if clock == .wall {
+            BLASThreads.set(Parallel.activeCores)
+            gemmAllCores = sgemmGFLOPs(size: 1024, repeats: repeats, clock: .wall)
+            BLASThreads.set(blasThreads)
         }
         return ConvBenchmarkReport(batch: batch, workers: workers, blasThreads: blasThreads, clock: clock,
                                    blasCoreName: BLASLibrary.coreName,

@@ -146,17 +146,22 @@ func resolve(_ algorithm: Conv2dAlgorithm, _ g: Conv2dGeometry, pass: Conv2dPass
             && (g.outHeight * g.outWidth >= 100 || pass != .backwardInput) {
             return .winograd(imagesPerChunk: defaultWinogradImagesPerChunk(g))
         }
-        return .im2colGemm(imagesPerChunk: defaultImagesPerChunk(g, weightGradient: pass == .backwardWeight))
+        return .im2colGemm(imagesPerChunk: defaultImagesPerChunk(g, pass: pass))
     }
 }
 
-/// Images per GEMM: one image when it has enough output pixels (the GEMM then writes the
-/// NCHW output directly), a few small images together otherwise. Measured on the ResNet-20
-/// shapes: OpenBLAS's small-matrix kernels make larger chunks no faster. A function of the
-/// geometry only.
-func defaultImagesPerChunk(_ g: Conv2dGeometry, weightGradient: Bool) -> Int {
+/// Images per GEMM. The forward pass takes one image at a time so the GEMM writes the NCHW
+/// output directly; the backward passes group small images (fewer, longer GEMMs). Measured on
+/// the ResNet-20 shapes: OpenBLAS's small-matrix kernels make larger chunks no faster. A
+/// function of the geometry only.
+func defaultImagesPerChunk(_ g: Conv2dGeometry, pass: Conv2dPass) -> Int {
     let P = g.outHeight * g.outWidth
-    let targetColumns = weightGradient ? 512 : 256
+    let targetColumns: Int
+    switch pass {
+    case .forward: return 1
+    case .backwardInput: targetColumns = 256
+    case .backwardWeight: targetColumns = 512
+    }
     return max(1, min(g.batch, targetColumns / P))
 }
 
