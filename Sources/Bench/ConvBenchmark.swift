@@ -131,10 +131,6 @@ public enum ConvBenchmark {
         precondition(batch >= 1 && repeats >= 1 && workers >= 1 && blasThreads >= 1)
         precondition(clock == .wall || (workers == 1 && blasThreads == 1),
                      "thread CPU time measures one worker with one BLAS thread")
-        // Touch a convolution first so the engine's one-time BLAS setting happens before ours.
-        _ = conv2dForward(input: Tensor(zeros: [1, 1, 1, 1]), weight: Tensor(zeros: [1, 1, 1, 1]), bias: nil,
-                          geometry: Conv2dGeometry(batch: 1, inChannels: 1, height: 1, width: 1,
-                                                   outChannels: 1, kernelSize: (1, 1)))
         let savedWorkers = Parallel.workers, savedBLAS = BLASThreads.current
         Parallel.workers = workers
         BLASThreads.set(blasThreads)

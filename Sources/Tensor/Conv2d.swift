@@ -30,7 +30,6 @@ public func conv2dForward(input: Tensor, weight: Tensor, bias: Tensor?,
                  "conv2d weight \(weight.shape), geometry expects \(geometry.weightShape)")
     precondition(bias == nil || bias!.shape == [geometry.outChannels],
                  "conv2d bias \(bias!.shape), expected [\(geometry.outChannels)]")
-    ensureSingleThreadedBLAS()
     switch resolve(algorithm, geometry, pass: .forward) {
     case .direct:
         return directConv2dForward(input: input, weight: weight, bias: bias, geometry: geometry)
@@ -52,7 +51,6 @@ public func conv2dBackwardInput(dOutput: Tensor, weight: Tensor, geometry: Conv2
                  "conv2d dOutput \(dOutput.shape), geometry expects \(geometry.outputShape)")
     precondition(weight.shape == geometry.weightShape,
                  "conv2d weight \(weight.shape), geometry expects \(geometry.weightShape)")
-    ensureSingleThreadedBLAS()
     switch resolve(algorithm, geometry, pass: .backwardInput) {
     case .direct:
         return directConv2dBackwardInput(dOutput: dOutput, weight: weight, geometry: geometry)
@@ -77,7 +75,6 @@ public func conv2dBackwardWeight(dOutput: Tensor, input: Tensor, geometry: Conv2
                  "conv2d input \(input.shape), geometry expects \(geometry.inputShape)")
     precondition(dWeight.shape == geometry.weightShape,
                  "conv2d dWeight \(dWeight.shape), geometry expects \(geometry.weightShape)")
-    ensureSingleThreadedBLAS()
     switch resolve(algorithm, geometry, pass: .backwardWeight) {
     case .direct:
         directConv2dBackwardWeight(dOutput: dOutput, input: input, geometry: geometry,
@@ -107,7 +104,6 @@ public func conv2dBackward(dOutput: Tensor, input: Tensor, weight: Tensor, geome
                  "conv2d weight \(weight.shape), geometry expects \(geometry.weightShape)")
     precondition(dWeight.shape == geometry.weightShape,
                  "conv2d dWeight \(dWeight.shape), geometry expects \(geometry.weightShape)")
-    ensureSingleThreadedBLAS()
     let inputPass = resolve(algorithm, geometry, pass: .backwardInput)
     if inputPass == resolve(algorithm, geometry, pass: .backwardWeight), case .winograd(let b) = inputPass {
         return winogradConv2dBackward(dOutput: dOutput, input: input, weight: weight, geometry: geometry,
@@ -175,11 +171,6 @@ func defaultWinogradImagesPerChunk(_ g: Conv2dGeometry) -> Int {
     let tiles = ((g.outHeight + 1) / 2) * ((g.outWidth + 1) / 2)
     return max(1, min(g.batch, 256 / tiles))
 }
-
-/// Persephone parallelises over images itself; OpenBLAS threads on top of that would
-/// oversubscribe the cores. Done once, so a benchmark may still opt in to BLAS threads.
-private let singleThreadedBLAS: Void = BLASThreads.set(1)
-@inline(__always) func ensureSingleThreadedBLAS() { _ = singleThreadedBLAS }
 
 @inline(__always)
 func withOptionalPointer<R>(_ array: [Float]?, _ body: (UnsafePointer<Float>?) -> R) -> R {
