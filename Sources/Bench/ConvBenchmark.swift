@@ -33,14 +33,17 @@ public struct ConvShapeFigures: Codable, Sendable {
     public var forwardSeconds: Double
     public var backwardInputSeconds: Double
     public var backwardWeightSeconds: Double
+    /// Both gradients through `conv2dBackward` (counted as 2 × the forward FLOPs).
+    public var backwardSeconds: Double
     public var flops: Int
     public var forwardGFLOPs: Double { Double(flops) / forwardSeconds / 1e9 }
     public var backwardInputGFLOPs: Double { Double(flops) / backwardInputSeconds / 1e9 }
     public var backwardWeightGFLOPs: Double { Double(flops) / backwardWeightSeconds / 1e9 }
+    public var backwardGFLOPs: Double { 2 * Double(flops) / backwardSeconds / 1e9 }
 
     enum CodingKeys: String, CodingKey {
-        case name, forwardSeconds, backwardInputSeconds, backwardWeightSeconds, flops
-        case forwardGFLOPs, backwardInputGFLOPs, backwardWeightGFLOPs
+        case name, forwardSeconds, backwardInputSeconds, backwardWeightSeconds, backwardSeconds, flops
+        case forwardGFLOPs, backwardInputGFLOPs, backwardWeightGFLOPs, backwardGFLOPs
     }
     public func encode(to encoder: Encoder) throws {
         var c = encoder.container(keyedBy: CodingKeys.self)
@@ -49,6 +52,8 @@ public struct ConvShapeFigures: Codable, Sendable {
         try c.encode(forwardSeconds, forKey: .forwardSeconds)
         try c.encode(backwardInputSeconds, forKey: .backwardInputSeconds)
         try c.encode(backwardWeightSeconds, forKey: .backwardWeightSeconds)
+        try c.encode(backwardSeconds, forKey: .backwardSeconds)
+        try c.encode(backwardGFLOPs, forKey: .backwardGFLOPs)
         try c.encode(forwardGFLOPs, forKey: .forwardGFLOPs)
         try c.encode(backwardInputGFLOPs, forKey: .backwardInputGFLOPs)
         try c.encode(backwardWeightGFLOPs, forKey: .backwardWeightGFLOPs)
@@ -60,12 +65,14 @@ public struct ConvShapeFigures: Codable, Sendable {
         forwardSeconds = try c.decode(Double.self, forKey: .forwardSeconds)
         backwardInputSeconds = try c.decode(Double.self, forKey: .backwardInputSeconds)
         backwardWeightSeconds = try c.decode(Double.self, forKey: .backwardWeightSeconds)
+        backwardSeconds = try c.decode(Double.self, forKey: .backwardSeconds)
     }
     init(name: String, forwardSeconds: Double, backwardInputSeconds: Double,
-         backwardWeightSeconds: Double, flops: Int) {
+         backwardWeightSeconds: Double, backwardSeconds: Double, flops: Int) {
         self.name = name; self.forwardSeconds = forwardSeconds
         self.backwardInputSeconds = backwardInputSeconds
-        self.backwardWeightSeconds = backwardWeightSeconds; self.flops = flops
+        self.backwardWeightSeconds = backwardWeightSeconds; self.backwardSeconds = backwardSeconds
+        self.flops = flops
     }
 }
 
@@ -79,9 +86,13 @@ public struct ConvBenchmarkReport: Codable, Sendable {
     public var blasCoreName: String
     /// sgemm at 1024³ with OpenBLAS's threads set to `blasThreads`.
     public var sgemmGFLOPs: Double
+    /// sgemm at 1024³ with one OpenBLAS thread per active core: the machine's GEMM peak,
+    /// the denominator of issue 3's `train_efficiency` (wall clock only; 0 with thread CPU time).
+    public var sgemmAllCoresGFLOPs: Double
     public var shapes: [ConvShapeFigures]
     /// Whole-network convolution work of a training step (forward, weight gradients, and
-    /// input gradients except the stem's) divided by its summed median time.
+    /// input gradients except the stem's, through `conv2dBackward`) divided by its summed
+    /// median time.
     public var networkTrainGFLOPs: Double
     /// Seconds of convolution per training step of the network at `batch`.
     public var networkTrainSeconds: Double
@@ -120,10 +131,6 @@ public enum ConvBenchmark {
         precondition(batch >= 1 && repeats >= 1 && workers >= 1 && blasThreads >= 1)
         precondition(clock == .wall || (workers == 1 && blasThreads == 1),
                      "thread CPU time measures one worker with one BLAS thread")
-        // Touch a convolution first so the engine's one-time BLAS setting happens before ours.
-        _ = conv2dForward(input: Tensor(zeros: [1, 1, 1, 1]), weight: Tensor(zeros: [1, 1, 1, 1]), bias: nil,
-                          geometry: Conv2dGeometry(batch: 1, inChannels: 1, height: 1, width: 1,
-                                                   outChannels: 1, kernelSize: (1, 1)))
         let savedWorkers = Parallel.workers, savedBLAS = BLASThreads.current
         Parallel.workers = workers
         BLASThreads.set(blasThreads)
@@ -149,15 +156,28 @@ public enum ConvBenchmark {
                 conv2dBackwardWeight(dOutput: dy, input: x, geometry: g, accumulatingInto: &dw,
                                      algorithm: algorithm)
             }
+            let bwd = medianSeconds(repeats, clock) {
+                _ = conv2dBackward(dOutput: dy, input: x, weight: w, geometry: g, accumulatingInto: &dw,
+                                   algorithm: algorithm)
+            }
             figures.append(ConvShapeFigures(name: shape.name, forwardSeconds: fwd, backwardInputSeconds: bwdIn,
-                                            backwardWeightSeconds: bwdW, flops: g.forwardFLOPs))
+                                            backwardWeightSeconds: bwdW, backwardSeconds: bwd, flops: g.forwardFLOPs))
             let passes = shape.needsInputGradient ? 3.0 : 2.0
-            trainSeconds += Double(shape.occurrences) * (fwd + bwdW + (shape.needsInputGradient ? bwdIn : 0))
+            // A training step runs the fused backward where the input gradient is needed.
+            trainSeconds += Double(shape.occurrences) * (fwd + (shape.needsInputGradient ? bwd : bwdW))
             trainFLOPs += Double(shape.occurrences) * passes * Double(g.forwardFLOPs)
+        }
+        // Last: after a multi-threaded call OpenBLAS's threads spin for a while and would
+        // steal the cores from the convolutions measured after it.
+        var gemmAllCores = 0.0
+        if clock == .wall {
+            BLASThreads.set(Parallel.activeCores)
+            gemmAllCores = sgemmGFLOPs(size: 1024, repeats: repeats, clock: .wall)
+            BLASThreads.set(blasThreads)
         }
         return ConvBenchmarkReport(batch: batch, workers: workers, blasThreads: blasThreads, clock: clock,
                                    blasCoreName: BLASLibrary.coreName,
-                                   sgemmGFLOPs: gemm,
+                                   sgemmGFLOPs: gemm, sgemmAllCoresGFLOPs: gemmAllCores,
                                    shapes: figures, networkTrainGFLOPs: trainFLOPs / trainSeconds / 1e9,
                                    networkTrainSeconds: trainSeconds)
     }

@@ -21,7 +21,7 @@ func directConv2dForward(input: Tensor, weight: Tensor, bias: Tensor?,
                     let wk = w + k * R * S, b0 = biasValues?[k] ?? 0
                     for oh in 0..<OH {
                         let row = dst + oh * OW
-                        row.update(repeating: b0, count: OW)
+                        for i in 0..<OW { row[i] = b0 }
                         for r in 0..<R {
                             let ih = oh * g.strideH - g.padH + r
                             if ih < 0 || ih >= H { continue }
@@ -101,7 +101,7 @@ func directConv2dBackwardWeight(dOutput: Tensor, input: Tensor, geometry g: Conv
                             for s in 0..<S {
                                 let range = validOutputRange(kernelOffset: s, stride: g.strideW, pad: g.padW,
                                                              inputExtent: W, outputExtent: OW)
-                                acc.update(repeating: 0, count: OW)
+                                zeroFloats(acc, count: OW)
                                 for n in 0..<g.batch {
                                     let src = x + (n * g.inChannels + c) * H * W
                                     let grad = dy + (n * K + k) * OH * OW

@@ -19,6 +19,7 @@ public func sgemm(
     c: UnsafeMutablePointer<Float>, ldc: Int
 ) {
     precondition(m >= 0 && n >= 0 && k >= 0, "negative GEMM extent m=\(m) n=\(n) k=\(k)")
+    ensureSingleThreadedBLAS()
     if m == 0 || n == 0 { return }
     cblas_sgemm(CblasRowMajor, transA.cblas, transB.cblas,
                 Int32(m), Int32(n), Int32(k), alpha,
@@ -49,9 +50,23 @@ public func sgemmReference(
 /// parallelises over the batch itself, so results never depend on how OpenBLAS
 /// splits a product (see docs/determinism.md).
 public enum BLASThreads {
-    public static func set(_ count: Int) { openblas_set_num_threads(Int32(count)) }
-    public static var current: Int { Int(openblas_get_num_threads()) }
+    public static func set(_ count: Int) {
+        precondition(count >= 1, "OpenBLAS thread count must be at least 1, got \(count)")
+        ensureSingleThreadedBLAS()
+        openblas_set_num_threads(Int32(count))
+    }
+    public static var current: Int {
+        ensureSingleThreadedBLAS()
+        return Int(openblas_get_num_threads())
+    }
 }
+
+/// OpenBLAS starts with one thread per core; Persephone's kernels parallelise over images
+/// themselves, and OpenBLAS threads on top would oversubscribe the cores and, with some
+/// kernel sets, change the bits (docs/determinism.md). Applied once, before the first GEMM
+/// or explicit `BLASThreads.set`, so an explicit setting (the benchmark's) still wins.
+private let singleThreadedBLAS: Void = openblas_set_num_threads(1)
+@inline(__always) func ensureSingleThreadedBLAS() { _ = singleThreadedBLAS }
 
 /// Which OpenBLAS build and CPU kernel set computes the GEMMs. Results are bit-identical
 /// only for the same kernel set, so provenance records should include these strings

@@ -13,6 +13,19 @@ func validOutputRange(kernelOffset s: Int, stride: Int, pad: Int, inputExtent w:
     return lo..<max(lo, hi)
 }
 
+/// dst[0..<n] = src[0..<n]. An inline loop: the rows copied here are often a few floats
+/// long, where a call to memmove costs more than the copy.
+@inline(__always)
+func copyFloats(_ src: UnsafePointer<Float>, to dst: UnsafeMutablePointer<Float>, count n: Int) {
+    for i in 0..<n { dst[i] = src[i] }
+}
+
+/// dst[0..<n] = 0, inline for the same reason as `copyFloats`.
+@inline(__always)
+func zeroFloats(_ dst: UnsafeMutablePointer<Float>, count n: Int) {
+    for i in 0..<n { dst[i] = 0 }
+}
+
 @inline(__always) func ceilDiv(_ a: Int, _ b: Int) -> Int { -floorDiv(-a, b) }
 @inline(__always) func floorDiv(_ a: Int, _ b: Int) -> Int {
     a >= 0 ? a / b : -((-a + b - 1) / b)
@@ -37,20 +50,17 @@ func im2col(_ x: UnsafePointer<Float>, images: Int, channelOffset c0: Int,
                         let dst = row + b * P + oh * OW
                         let ih = oh * g.strideH - g.padH + r
                         if ih < 0 || ih >= H || owRange.isEmpty {
-                            dst.update(repeating: 0, count: OW)
+                            zeroFloats(dst, count: OW)
                             continue
                         }
-                        if owRange.lowerBound > 0 { dst.update(repeating: 0, count: owRange.lowerBound) }
+                        zeroFloats(dst, count: owRange.lowerBound)
                         let src = plane + ih * W - g.padW + s
                         if g.strideW == 1 {
-                            (dst + owRange.lowerBound).update(from: src + owRange.lowerBound,
-                                                              count: owRange.count)
+                            copyFloats(src + owRange.lowerBound, to: dst + owRange.lowerBound, count: owRange.count)
                         } else {
                             for ow in owRange { dst[ow] = src[ow * g.strideW] }
                         }
-                        if owRange.upperBound < OW {
-                            (dst + owRange.upperBound).update(repeating: 0, count: OW - owRange.upperBound)
-                        }
+                        zeroFloats(dst + owRange.upperBound, count: OW - owRange.upperBound)
                     }
                 }
             }
@@ -98,7 +108,7 @@ func gatherChannelRows(_ y: UnsafePointer<Float>, images: Int, channels K: Int, 
                        rows kg: Int, pixels P: Int, into m: UnsafeMutablePointer<Float>) {
     for k in 0..<kg {
         for b in 0..<images {
-            (m + k * images * P + b * P).update(from: y + (b * K + k0 + k) * P, count: P)
+            copyFloats(y + (b * K + k0 + k) * P, to: m + k * images * P + b * P, count: P)
         }
     }
 }
@@ -112,7 +122,7 @@ func scatterChannelRows(_ m: UnsafePointer<Float>, images: Int, channels K: Int,
         for b in 0..<images {
             let src = m + k * images * P + b * P, dst = y + (b * K + k0 + k) * P
             if bias == nil {
-                dst.update(from: src, count: P)
+                copyFloats(src, to: dst, count: P)
             } else {
                 for i in 0..<P { dst[i] = src[i] + beta }
             }

@@ -9,7 +9,7 @@ struct BenchCommand: ParsableCommand {
         commandName: "bench",
         abstract: "Measure sgemm and ResNet-20 convolution throughput (use a release build).")
 
-    @Flag(help: "Per-shape convolution figures: forward, backward-input and backward-weight GFLOP/s.")
+    @Flag(help: "Per-shape convolution figures: forward, backward-input, backward-weight and fused-backward GFLOP/s.")
     var conv = false
 
     @Flag(help: "Per-layer forward and backward times of one ResNet-20 training step.")
@@ -100,13 +100,19 @@ struct BenchCommand: ParsableCommand {
             return
         }
         print("sgemm 1024^3: \(fmt(report.sgemmGFLOPs)) GFLOP/s   (workers \(report.workers), OpenBLAS threads \(report.blasThreads), batch \(report.batch), \(report.clock.rawValue) clock, OpenBLAS kernels \(report.blasCoreName))")
-        print("shape                          fwd GF/s  bwd-in GF/s  bwd-w GF/s")
+        if report.sgemmAllCoresGFLOPs > 0 {
+            print("sgemm 1024^3 with \(Parallel.activeCores) OpenBLAS threads: \(fmt(report.sgemmAllCoresGFLOPs)) GFLOP/s")
+        }
+        print("shape                          fwd GF/s  bwd-in GF/s  bwd-w GF/s  bwd-both GF/s")
         for s in report.shapes {
             print(s.name.padding(toLength: 30, withPad: " ", startingAt: 0),
                   fmt(s.forwardGFLOPs).leftPad(9), fmt(s.backwardInputGFLOPs).leftPad(12),
-                  fmt(s.backwardWeightGFLOPs).leftPad(11))
+                  fmt(s.backwardWeightGFLOPs).leftPad(11), fmt(s.backwardGFLOPs).leftPad(14))
         }
         print("network conv, training step: \(fmt(report.networkTrainGFLOPs)) GFLOP/s, \(fmt(report.networkTrainSeconds * 1000)) ms")
+        if report.sgemmAllCoresGFLOPs > 0 {
+            print("  = \(fmt(100 * report.networkTrainGFLOPs / report.sgemmAllCoresGFLOPs))% of the all-cores sgemm rate")
+        }
     }
 
     private func fmt(_ x: Double) -> String { String(format: "%.1f", x) }

@@ -36,6 +36,11 @@ let convCases: [ConvCase] = [
     ConvCase(3, 7, 8, 11, 9, kernel: (3, 3), pad: (1, 1)),
     ConvCase(1, 4, 3, 3, 5, kernel: (3, 3), pad: (2, 2)),
     ConvCase(3, 16, 7, 7, 16, kernel: (3, 3), pad: (1, 1)),
+    // Batch 1 with larger images and groups.
+    ConvCase(1, 3, 17, 15, 5, kernel: (3, 3), pad: (1, 1)),
+    ConvCase(1, 4, 23, 21, 6, kernel: (3, 3), stride: (2, 2), pad: (1, 1)),
+    ConvCase(1, 6, 12, 12, 4, kernel: (1, 1)),
+    ConvCase(1, 4, 14, 14, 4, kernel: (3, 3), pad: (1, 1), groups: 2),
 ]
 
 /// Every algorithm that applies to a geometry; `.automatic` first.

@@ -47,4 +47,19 @@ import Testing
         #expect(run(g, workers: 2, algorithm: algorithm) == one)
         #expect(run(g, workers: 5, algorithm: algorithm) == one)
     }
+
+    @Test(arguments: [Conv2dAlgorithm.automatic, .winograd(imagesPerChunk: 2), .im2colGemm(imagesPerChunk: 3)])
+    func fusedBackwardEqualsSeparatePasses(_ algorithm: Conv2dAlgorithm) {
+        let g = Self.geometries[0]
+        var rng = SeededGenerator(seed: 32)
+        let x = randomTensor(g.inputShape, &rng), w = randomTensor(g.weightShape, &rng)
+        let dy = randomTensor(g.outputShape, &rng), start = randomTensor(g.weightShape, &rng)
+        var dwSeparate = start, dwFused = start
+        let dxSeparate = conv2dBackwardInput(dOutput: dy, weight: w, geometry: g, algorithm: algorithm)
+        conv2dBackwardWeight(dOutput: dy, input: x, geometry: g, accumulatingInto: &dwSeparate, algorithm: algorithm)
+        let dxFused = conv2dBackward(dOutput: dy, input: x, weight: w, geometry: g, accumulatingInto: &dwFused,
+                                     algorithm: algorithm)
+        #expect(bitPattern(dxFused) == bitPattern(dxSeparate))
+        #expect(bitPattern(dwFused) == bitPattern(dwSeparate))
+    }
 }

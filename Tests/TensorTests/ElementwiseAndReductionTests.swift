@@ -63,31 +63,4 @@ import Testing
         #expect(nhwc.shape == [2, 4, 5, 3] && nhwc[1, 3, 2, 1] == x[1, 1, 3, 2])
         #expect(nhwc.nhwcToNCHW() == x)
     }
-
-    @Test func linearHelpersMatchReferenceGemm() {
-        var rng = SeededGenerator(seed: 25)
-        let n = 5, i = 11, o = 7
-        let x = randomTensor([n, i], &rng), w = randomTensor([o, i], &rng), b = randomTensor([o], &rng)
-        let dy = randomTensor([n, o], &rng)
-        // y = x Wᵀ + b
-        var y = [Float](repeating: 0, count: n * o)
-        sgemmReference(.none, .transposed, m: n, n: o, k: i, a: x.scalars, lda: i, b: w.scalars, ldb: i, c: &y, ldc: o)
-        for r in 0..<n { for c in 0..<o { y[r * o + c] += b.scalars[c] } }
-        expectClose(linearForward(input: x, weight: w, bias: b), Tensor(shape: [n, o], scalars: y), "linear forward")
-        // dx = dy W
-        var dx = [Float](repeating: 0, count: n * i)
-        sgemmReference(.none, .none, m: n, n: i, k: o, a: dy.scalars, lda: o, b: w.scalars, ldb: i, c: &dx, ldc: i)
-        expectClose(linearBackwardInput(dOutput: dy, weight: w), Tensor(shape: [n, i], scalars: dx), "linear dx")
-        // dW += dyᵀ x, starting from a nonzero gradient
-        let start = randomTensor([o, i], &rng)
-        var dw = [Float](repeating: 0, count: o * i)
-        sgemmReference(.transposed, .none, m: o, n: i, k: n, a: dy.scalars, lda: o, b: x.scalars, ldb: i, c: &dw, ldc: i)
-        var gotW = start
-        linearBackwardWeight(dOutput: dy, input: x, accumulatingInto: &gotW)
-        expectClose(gotW, Tensor(shape: [o, i], scalars: zip(start.scalars, dw).map { $0 + $1 }), "linear dW")
-        var db = Tensor(repeating: 1, shape: [o])
-        linearBackwardBias(dOutput: dy, accumulatingInto: &db)
-        expectClose(db, Tensor(shape: [o], scalars: (0..<o).map { c in 1 + (0..<n).reduce(Float(0)) { $0 + dy[$1, c] } }),
-                    "linear db")
-    }
 }

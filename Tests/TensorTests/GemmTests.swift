@@ -37,3 +37,16 @@ import Testing
         #expect(BLASLibrary.configuration.contains("OpenBLAS"))
     }
 }
+
+@Suite struct BLASThreadingTests {
+    @Test func gemmRunsOpenBLASSingleThreadedByDefault() {
+        var c: [Float] = [0]
+        let one: [Float] = [1]
+        one.withUnsafeBufferPointer { a in c.withUnsafeMutableBufferPointer { pc in
+            sgemm(.none, .none, m: 1, n: 1, k: 1, a: a.baseAddress!, lda: 1, b: a.baseAddress!, ldb: 1,
+                  c: pc.baseAddress!, ldc: 1)
+        }}
+        #expect(c == [1])
+        #expect(BLASThreads.current == 1)
+    }
+}
