@@ -12,13 +12,16 @@ public protocol Optimizer: AnyObject {
 
 /// Stochastic gradient descent with PyTorch's torch.optim.SGD semantics: L2 weight decay
 /// added to the gradient, momentum buffer initialised to the first gradient, optional
-/// dampening and Nesterov momentum.
+/// dampening and Nesterov momentum. Its state is public so a resume file can save and
+/// restore it (docs/training.md).
 public final class SGD: Optimizer {
     public let parameters: [Parameter]
     public var learningRate: Float
     public let momentum: Float, dampening: Float, weightDecay: Float, nesterov: Bool
-    private var buffers: [[Float]]
-    private var started: [Bool]
+    /// One momentum buffer per parameter (same element count; empty when momentum is 0).
+    public var buffers: [[Float]]
+    /// Whether a parameter has had its first update (its buffer then holds a gradient).
+    public var started: [Bool]
 
     public init(parameters: [Parameter], learningRate: Float, momentum: Float = 0, dampening: Float = 0,
                 weightDecay: Float = 0, nesterov: Bool = false) {

@@ -111,7 +111,7 @@ public final class ExitTrainer {
         let heads = points.map { model.attachExit(at: $0, kind: c.headKind(at: $0), generator: &initGenerator) }
         let deepest = points.map(\.childIndex).max()!
         let parameters = heads.flatMap { $0.head.parameters }
-        let optimizer = MomentumSGD(parameters: parameters, learningRate: c.learningRate, momentum: c.momentum,
+        let optimizer = SGD(parameters: parameters, learningRate: c.learningRate, momentum: c.momentum,
                                     weightDecay: c.weightDecay)
         let batches = Batches.ranges(count: train.count, batchSize: c.batchSize, training: true)
         let schedule = LearningRateSchedule.cosine(base: c.learningRate, steps: c.epochs * batches.count)

@@ -91,7 +91,7 @@ public final class Pretrainer {
                                              widthMultiplier: c.widthMultiplier, generator: &initGenerator)
         let model = MultiExitModel(backbone: backbone, normalization: normalization, dataset: data.identity)
         let network = backbone.network
-        let optimizer = MomentumSGD(parameters: network.parameters, learningRate: c.learningRate,
+        let optimizer = SGD(parameters: network.parameters, learningRate: c.learningRate,
                                     momentum: c.momentum, weightDecay: c.weightDecay)
         var history = ResumeState.History()
         if FileManager.default.fileExists(atPath: resumeFile.path) {

@@ -24,11 +24,11 @@ enum ResumeState {
     }
 
     static func write(to url: URL, configuration: PretrainConfiguration, datasetChecksum: String,
-                      network: Sequential, optimizer: MomentumSGD, history: History) throws {
+                      network: Sequential, optimizer: SGD, history: History) throws {
         var entries: [(name: String, entry: SafeTensors.Entry)] = []
         for (name, p) in network.namedParameters { entries.append(("model." + name, SafeTensors.Entry(p.value))) }
         for (name, b) in network.namedBuffers { entries.append(("model." + name, SafeTensors.Entry(b.value))) }
-        for ((name, p), buffer) in zip(network.namedParameters, optimizer.momentumBuffers) {
+        for ((name, p), buffer) in zip(network.namedParameters, optimizer.buffers) {
             entries.append(("optimizer.momentum." + name, SafeTensors.Entry(Tensor(shape: p.value.shape, scalars: buffer))))
         }
         let metadata = [
@@ -46,7 +46,7 @@ enum ResumeState {
     /// Restores network and optimizer from `url`, refusing a file written with other
     /// arguments or another dataset. Checks everything before changing anything.
     static func read(from url: URL, configuration: PretrainConfiguration, datasetChecksum: String,
-                     network: Sequential, optimizer: MomentumSGD) throws -> History {
+                     network: Sequential, optimizer: SGD) throws -> History {
         let file = url.path
         let (entries, _, metadata) = try SafeTensors.read(from: url)
         let startOver = "delete \(file) to start over"
@@ -94,7 +94,7 @@ enum ResumeState {
         let momentum = try network.namedParameters.map { try tensor("optimizer.momentum." + $0.name, shape: $0.parameter.value.shape) }
         for ((_, p), v) in zip(network.namedParameters, parameters) { p.value.scalars = v }
         for ((_, b), v) in zip(network.namedBuffers, buffers) { b.value.scalars = v }
-        optimizer.momentumBuffers = momentum
+        optimizer.buffers = momentum
         optimizer.started = started
         return history
     }

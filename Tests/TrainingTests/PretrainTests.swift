@@ -102,18 +102,6 @@ import Testing
         #expect(seen.count == 18)                      // 3 x 3 shifts x 2 flips, all distinct here
     }
 
-    @Test func momentumSGDMatchesNNsSGDBitForBit() {
-        let a = Parameter(name: "w", value: Tensor(shape: [3], scalars: [0.5, -1, 2]))
-        let b = Parameter(name: "w", value: a.value)
-        let ours = MomentumSGD(parameters: [a], learningRate: 0.1, momentum: 0.9, weightDecay: 5e-4)
-        let theirs = SGD(parameters: [b], learningRate: 0.1, momentum: 0.9, weightDecay: 5e-4)
-        for step in 0..<4 {
-            for p in [a, b] { p.gradient = Tensor(shape: [3], scalars: [0.3, Float(step) - 1, -0.7]) }
-            ours.step(); theirs.step()
-        }
-        #expect(a.value == b.value)
-    }
-
     @Test func scheduleWarmsUpThenDecaysToZero() {
         var c = TinyData.configuration(epochs: 4)
         c.learningRate = 0.1; c.warmupEpochs = 1
