@@ -64,12 +64,21 @@ public final class Conv2d: Layer {
             preconditionFailure("Conv2d.backward without a training forward")
         }
         precondition(dOutput.shape == g.outputShape, "dOutput \(dOutput.shape) vs \(g.outputShape)")
-        if weight.isTrainable {
-            conv2dBackwardWeight(dOutput: dOutput, input: input, geometry: g, accumulatingInto: &weight.gradient)
-        }
         if let bias, bias.isTrainable { addChannelSums(of: dOutput, into: &bias.gradient.scalars) }
         cachedInput = nil
-        return computesInputGradient ? conv2dBackwardInput(dOutput: dOutput, weight: weight.value, geometry: g) : nil
+        switch (weight.isTrainable, computesInputGradient) {
+        case (true, true):
+            // One call for both gradients: where both run Winograd, dOutput is transformed once.
+            return conv2dBackward(dOutput: dOutput, input: input, weight: weight.value, geometry: g,
+                                  accumulatingInto: &weight.gradient)
+        case (true, false):
+            conv2dBackwardWeight(dOutput: dOutput, input: input, geometry: g, accumulatingInto: &weight.gradient)
+            return nil
+        case (false, true):
+            return conv2dBackwardInput(dOutput: dOutput, weight: weight.value, geometry: g)
+        case (false, false):
+            return nil
+        }
     }
 
     public var namedParameters: [(name: String, parameter: Parameter)] {
