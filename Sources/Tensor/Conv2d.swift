@@ -128,11 +128,11 @@ func resolve(_ algorithm: Conv2dAlgorithm, _ g: Conv2dGeometry, pass: Conv2dPass
         return .direct
     case .im2colGemm(let b):
         precondition(b >= 1, "imagesPerChunk must be at least 1, got \(b)")
-        return .im2colGemm(imagesPerChunk: min(b, g.batch))
+        return .im2colGemm(imagesPerChunk: max(1, min(b, g.batch)))
     case .winograd(let b):
         precondition(winogradApplies(g), "Winograd F(2x2,3x3) needs a 3x3 kernel, stride 1 and one group")
         precondition(b >= 1, "imagesPerChunk must be at least 1, got \(b)")
-        return .winograd(imagesPerChunk: min(b, g.batch))
+        return .winograd(imagesPerChunk: max(1, min(b, g.batch)))
     case .automatic:
         // Depthwise (one input channel per group, several groups): per-group GEMMs would have
         // a single row. A single-group, single-channel stem still runs faster as one GEMM.

@@ -104,4 +104,20 @@ func algorithms(for g: Conv2dGeometry) -> [Conv2dAlgorithm] {
         #expect(y.scalars == [12.5, 16.5, 24.5, 28.5])
         #expect(conv2dForwardReference(input: x, weight: w, bias: nil, geometry: g).scalars == [12, 16, 24, 28])
     }
+
+    @Test func emptyBatchGivesEmptyOutputsAndLeavesGradientsAlone() {
+        let g = Conv2dGeometry(batch: 0, inChannels: 8, height: 6, width: 6, outChannels: 8,
+                               kernelSize: (3, 3), padding: (1, 1))
+        var rng = SeededGenerator(seed: 14)
+        let w = randomTensor(g.weightShape, &rng)
+        for algorithm in [Conv2dAlgorithm.automatic, .im2colGemm(imagesPerChunk: 4), .winograd(imagesPerChunk: 4)] {
+            let y = conv2dForward(input: Tensor(zeros: g.inputShape), weight: w, bias: nil, geometry: g,
+                                  algorithm: algorithm)
+            #expect(y.shape == [0, 8, 6, 6])
+            var dw = w
+            let dx = conv2dBackward(dOutput: Tensor(zeros: g.outputShape), input: Tensor(zeros: g.inputShape),
+                                    weight: w, geometry: g, accumulatingInto: &dw, algorithm: algorithm)
+            #expect(dx.shape == g.inputShape && dw == w)
+        }
+    }
 }
