@@ -70,4 +70,17 @@ import Training
         #expect(result.flopRatio < 1)
         #expect(result.timeRatio == result.exits.wallSeconds / result.fineTuning.wallSeconds)
     }
+
+    @Test func backbonesCopyIntoFreshObjectsWithEveryBatchNormFound() throws {
+        var g = SeededGenerator(seed: 46)
+        for name in ["resnet20", "mobilenetv2"] {
+            let original = try Architecture.make(name, inputShape: [1, 28, 28], classes: 10, generator: &g)
+            for p in original.network.parameters { p.value.scalars[0] += 0.5 }  // differ from any fresh init
+            let copy = try copyBackbone(original)
+            #expect(copy !== original && copy.network.parameters[0] !== original.network.parameters[0])
+            #expect(EngineFixture.state(copy.network) == EngineFixture.state(original.network), "\(name)")
+            let runningMeans = copy.network.namedBuffers.filter { $0.name.hasSuffix("running_mean") }.count
+            #expect(batchNorms(in: copy.network).count == runningMeans && runningMeans > 0, "\(name)")
+        }
+    }
 }

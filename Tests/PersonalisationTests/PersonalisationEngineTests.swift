@@ -304,4 +304,21 @@ import Training
         c.distillationWeight = 2
         #expect(throws: TrainingError.self) { try ExitPersonaliser(configuration: c) }
     }
+
+    @Test func adamAndALaterRoundTrainTheSameModelFurther() throws {
+        let data = EngineFixture.data(classPattern: [1, 2], count: 32, labelled: { $0 % 2 == 0 }, seed: 22)
+        var c = EngineFixture.quick(epochs: 3)
+        c.optimizer = .adam; c.learningRate = 1e-3
+        let personaliser = try ExitPersonaliser(configuration: c)
+        let first = try personaliser.personalise(base, on: data)
+        #expect(first.report.steps == 6 && first.epochLosses.allSatisfy { $0.isFinite })
+        let afterFirst = first.model.heads.map { EngineFixture.state($0.head) }
+        #expect(afterFirst != base.exits.map { EngineFixture.state($0.head) })
+        // Only block2 this round: block1 keeps its first-round state.
+        c.exits = ["block2"]
+        let second = try ExitPersonaliser(configuration: c).train(first.model, on: data)
+        #expect(second.model === first.model)
+        #expect(EngineFixture.state(second.model.heads[0].head) == afterFirst[0])
+        #expect(EngineFixture.state(second.model.heads[1].head) != afterFirst[1])
+    }
 }
