@@ -21,7 +21,8 @@ public struct CostReport: Codable, Equatable, Sendable {
     /// Training steps: forward + backward of what is trained, per `trainingStepFLOPs`,
     /// times the samples of each step.
     public var trainingStepFLOPs: Int
-    public var totalFLOPs: Int { extractionFLOPs + trainingStepFLOPs }
+    /// extractionFLOPs + trainingStepFLOPs (stored, so it is in the JSON).
+    public var totalFLOPs: Int
     /// Measured wall time of the whole personalisation (cache included).
     public var wallSeconds: Double
     /// Peak resident memory during the run minus resident memory at its start, from
@@ -41,7 +42,8 @@ public struct CostReport: Codable, Equatable, Sendable {
                 featureCacheBytes: Int, featureStorage: String, notes: [String]) {
         self.method = method; self.samples = samples; self.epochs = epochs; self.steps = steps
         self.trainedSamples = trainedSamples; self.extractionFLOPs = extractionFLOPs
-        self.trainingStepFLOPs = trainingStepFLOPs; self.wallSeconds = wallSeconds
+        self.trainingStepFLOPs = trainingStepFLOPs; totalFLOPs = extractionFLOPs + trainingStepFLOPs
+        self.wallSeconds = wallSeconds
         self.peakMemoryDeltaBytes = peakMemoryDeltaBytes; self.peakMemoryMethod = peakMemoryMethod
         self.featureCacheBytes = featureCacheBytes; self.featureStorage = featureStorage; self.notes = notes
     }

@@ -241,6 +241,9 @@ import Training
         }
         #expect(r.trainingStepFLOPs == headFLOPs * 36 * 3)
         #expect(r.totalFLOPs == r.extractionFLOPs + r.trainingStepFLOPs)
+        let json = try JSONEncoder().encode(r)
+        #expect(try JSONDecoder().decode(CostReport.self, from: json) == r)
+        #expect(String(decoding: json, as: UTF8.self).contains("\"totalFLOPs\""))
         #expect(r.featureStorage == "cached")
         let featureBytes = result.model.heads.map { 37 * Tensor.count(of: $0.point.featureShape) * 4 }.reduce(0, +)
         #expect(r.featureCacheBytes == featureBytes + 37 * 4 * 4)
