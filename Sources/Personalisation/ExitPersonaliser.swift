@@ -1,0 +1,136 @@
+import Foundation
+import Models
+import NN
+import Tensor
+import Training
+
+/// The outcome of one personalisation: the user's model and what it cost.
+public struct PersonalisationResult {
+    public var model: PersonalisedModel
+    public var report: CostReport
+    /// Mean training loss per epoch over the personalised heads (sample-weighted over the
+    /// steps taken; 0 for an epoch without steps).
+    public var epochLosses: [Double]
+}
+
+/// The on-device stage of the training engine (PersEPhonEE's overview figure): the
+/// backbone frozen and in inference mode, each exit head trained on the user's samples
+/// with the loss mix of `PersonalisationLoss`.
+///
+/// The backbone runs once per sample (`FeatureCache`), its features at the exit points
+/// are reused by every epoch, so personalisation costs one backbone forward pass per
+/// sample plus the heads' training. Heads train in training mode (their own batch norms
+/// use batch statistics and update their running statistics). Randomness: fresh heads
+/// from `seed`'s stream 0, epoch e's shuffle from stream e + 1.
+public struct ExitPersonaliser {
+    public let configuration: PersonalisationConfig
+
+    public init(configuration: PersonalisationConfig) throws {
+        try configuration.validate()
+        self.configuration = configuration
+    }
+
+    /// Copies `base`'s heads (offline-trained, or fresh when `fromScratch`) into a new
+    /// `PersonalisedModel` and personalises them on `data`. `base` is never written.
+    public func personalise(_ base: MultiExitModel, on data: PersonalisationData) throws -> PersonalisationResult {
+        var generator = SeededGenerator(seed: configuration.seed).derived(0)
+        let model = PersonalisedModel(copying: base, fromScratch: configuration.fromScratch, generator: &generator)
+        return try train(model, on: data)
+    }
+
+    /// Trains the heads of `model` (those named by `exits`, default all) further on
+    /// `data`, e.g. in a later scheduling round.
+    public func train(_ model: PersonalisedModel, on data: PersonalisationData) throws -> PersonalisationResult {
+        let c = configuration
+        let start = Date()
+        let probe = PeakMemoryProbe.start()
+        if let problem = data.problem(for: model.base) {
+            throw TrainingError(subject: "user data", message: problem, hint: "personalise with samples of the dataset the model was trained on")
+        }
+        let heads = try selectedHeads(of: model)
+        let cache = FeatureCache(backbone: model.backbone, normalization: model.normalization, images: data.images,
+                                 points: heads.map(\.point), keepFinalLogits: c.needsTeacher,
+                                 memoryBudgetBytes: c.memoryBudgetBytes, batchSize: c.extractionBatchSize)
+        let (hardLabels, hardWeights) = PersonalisationLoss.hardTargets(labels: data.labels, isLabelled: data.isLabelled,
+                                                                        teacherLogits: cache.finalLogits, configuration: c)
+        let optimizer = makeOptimizer(c, parameters: heads.flatMap { $0.head.parameters })
+        let batches = Batches.ranges(count: data.count, batchSize: c.batchSize, training: true)
+        let schedule = LearningRateSchedule.cosine(base: c.learningRate, steps: max(1, c.epochs * batches.count))
+        let featureIndex = heads.map { head in cache.points.firstIndex(of: head.point)! }
+        var steps = 0, trainedSamples = 0, skipped = 0
+        var epochLosses: [Double] = []
+        for epoch in 0..<c.epochs {
+            var generator = SeededGenerator(seed: c.seed).derived(UInt64(epoch + 1))
+            let order = Batches.shuffledOrder(count: data.count, generator: &generator)
+            var lossSum = 0.0, seen = 0
+            for (b, range) in batches.enumerated() {
+                let indices = order[range]
+                let weights = indices.map { hardWeights[$0] }
+                guard PersonalisationLoss.hasSignal(hardWeights: weights[...], configuration: c) else {
+                    skipped += 1
+                    continue
+                }
+                optimizer.learningRate = schedule.learningRate(at: epoch * batches.count + b)
+                let labels = indices.map { hardLabels[$0] }
+                let teacher = cache.finalLogits.map { gatherRows($0, indices) }
+                let features = cache.features(for: indices)
+                var batchLoss = 0.0
+                for (h, exit) in heads.enumerated() {
+                    let logits = exit.head.forward(features[featureIndex[h]], mode: .training(inputGradient: false))
+                    let loss = PersonalisationLoss.loss(logits: logits, hardLabels: labels, hardWeights: weights,
+                                                        teacherLogits: teacher, configuration: c)
+                    _ = exit.head.backward(loss.dLogits)
+                    batchLoss += Double(loss.loss)
+                }
+                optimizer.step()
+                for exit in heads { exit.head.zeroGradients() }
+                steps += 1
+                trainedSamples += indices.count
+                lossSum += batchLoss / Double(heads.count) * Double(indices.count)
+                seen += indices.count
+            }
+            epochLosses.append(seen == 0 ? 0 : lossSum / Double(seen))
+        }
+        let headFLOPs = heads.reduce(0) {
+            $0 + $1.head.trainingStepFLOPs(for: [1] + $1.point.featureShape, inputGradient: false)
+        }
+        var notes: [String] = ["no augmentation: features are computed once per sample"]
+        if cache.storage == .recomputed {
+            notes.append("feature cache over budget (\(cache.estimatedBytes) > \(c.memoryBudgetBytes) bytes): backbone recomputed per batch for \(cache.recomputedSamples) sample-steps")
+        }
+        if skipped > 0 { notes.append("\(skipped) batch(es) with no labelled, pseudo-labelled or distilled sample skipped") }
+        if !c.needsTeacher { notes.append("backbone run only through the deepest exit point (no loss needs the final classifier)") }
+        let memory = probe.finish()
+        let report = CostReport(method: "exits", samples: data.count, epochs: c.epochs, steps: steps,
+                                trainedSamples: trainedSamples, extractionFLOPs: cache.backboneFLOPs,
+                                trainingStepFLOPs: headFLOPs * trainedSamples,
+                                wallSeconds: Date().timeIntervalSince(start), peakMemoryDeltaBytes: memory.bytes,
+                                peakMemoryMethod: memory.method, featureCacheBytes: cache.heldBytes,
+                                featureStorage: cache.storage.rawValue, notes: notes)
+        return PersonalisationResult(model: model, report: report, epochLosses: epochLosses)
+    }
+
+    /// The heads named by `exits` (all when nil), in network order.
+    func selectedHeads(of model: PersonalisedModel) throws -> [AttachedExit] {
+        if model.heads.isEmpty {
+            throw TrainingError(subject: "model", message: "has no exit heads to personalise",
+                                hint: "train exits offline first (`persephone exits train`)")
+        }
+        guard let names = configuration.exits else { return model.heads }
+        let known = model.heads.map(\.point.name)
+        if let bad = names.first(where: { !known.contains($0) }) {
+            throw TrainingError(subject: "personalisation config", message: "exits names \"\(bad)\", the model's heads are at \(known.joined(separator: ", "))",
+                                hint: "list points that have a head")
+        }
+        if names.isEmpty { throw TrainingError(subject: "personalisation config", message: "exits is empty", hint: "name at least one head, or leave exits out for all") }
+        return model.heads.filter { names.contains($0.point.name) }
+    }
+}
+
+/// The configured optimizer over `parameters`.
+func makeOptimizer(_ c: PersonalisationConfig, parameters: [Parameter]) -> any Optimizer {
+    switch c.optimizer {
+    case .sgd: return SGD(parameters: parameters, learningRate: c.learningRate, momentum: c.momentum, weightDecay: c.weightDecay)
+    case .adam: return Adam(parameters: parameters, learningRate: c.learningRate, weightDecay: c.weightDecay)
+    }
+}

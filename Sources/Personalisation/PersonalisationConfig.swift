@@ -1,0 +1,153 @@
+import Foundation
+import Training
+
+/// Everything that determines one on-device personalisation (of the exit heads, or of the
+/// whole network for the baseline), so a seed and this struct fix a run bit for bit.
+/// `Codable`: JSON keys are the field names; an absent key takes its default, an unknown
+/// key is a decoding error listing the known ones. Defaults and why: docs/personalisation.md.
+public struct PersonalisationConfig: Codable, Equatable, Sendable {
+    /// Optimizers the engine offers.
+    public enum OptimizerKind: String, Codable, Sendable, CaseIterable {
+        /// SGD with `momentum` and L2 weight decay (torch.optim.SGD).
+        case sgd
+        /// Adam with L2 weight decay added to the gradient (torch.optim.Adam).
+        case adam
+    }
+
+    /// How the whole-network baseline treats batch normalisation.
+    public enum BatchNormMode: String, Codable, Sendable, CaseIterable {
+        /// BN layers frozen: running statistics used and kept, affine parameters not trained.
+        case eval
+        /// BN layers trained: batch statistics, running statistics updated, affine trained.
+        case train
+    }
+
+    /// Passes over the user's training samples.
+    public var epochs: Int = 20
+    public var batchSize: Int = 32
+    public var optimizer: OptimizerKind = .sgd
+    /// Peak learning rate of the per-step cosine schedule (decays to 0 over all steps).
+    public var learningRate: Float = 0.01
+    /// SGD momentum (ignored by Adam).
+    public var momentum: Float = 0.9
+    public var weightDecay: Float = 5e-4
+
+    /// Cross-entropy on the labelled samples' true labels.
+    public var supervised: Bool = true
+    /// Relative weight of a labelled sample in the hard-label term.
+    public var supervisedWeight: Float = 1
+    /// Cross-entropy on unlabelled samples against the final classifier's argmax.
+    public var selfSupervision: Bool = true
+    /// Relative weight of a pseudo-labelled sample in the hard-label term.
+    public var selfSupervisionWeight: Float = 1
+    /// An unlabelled sample gets its pseudo-label only when the final classifier's top-1
+    /// softmax probability is at least this; otherwise it is masked (0: never masked).
+    public var confidenceThreshold: Float = 0
+    /// Self-distillation from the final classifier (Phuong & Lampert 2019).
+    public var distillation: Bool = true
+    /// Softmax temperature T of the distillation term (student and teacher alike).
+    public var temperature: Float = 3
+    /// C: the loss is (1 - C) * hard-label term + C * T^2 * soft cross-entropy when
+    /// distillation is on, the hard-label term alone otherwise.
+    public var distillationWeight: Float = 0.5
+
+    /// Start from freshly drawn heads of the same kinds instead of the offline-trained ones.
+    public var fromScratch: Bool = false
+    /// Exit points to personalise (names such as `block2`); nil: every head of the model.
+    public var exits: [String]? = nil
+    public var seed: UInt64 = 1
+    /// Largest feature cache kept in memory; above it the backbone runs again per batch.
+    public var memoryBudgetBytes: Int = 2 << 30
+    /// Batch size of the backbone passes that fill the cache and of evaluation.
+    public var extractionBatchSize: Int = 256
+    /// Whole-network baseline only.
+    public var batchNorm: BatchNormMode = .eval
+
+    public init() {}
+
+    /// Whether any loss term needs the final classifier's outputs (the teacher).
+    public var needsTeacher: Bool { selfSupervision || distillation }
+
+    /// The weight of the hard-label term: 1 - C with distillation, else 1.
+    public var hardLabelScale: Float { distillation ? 1 - distillationWeight : 1 }
+
+    enum CodingKeys: String, CodingKey, CaseIterable {
+        case epochs, batchSize, optimizer, learningRate, momentum, weightDecay, supervised, supervisedWeight,
+             selfSupervision, selfSupervisionWeight, confidenceThreshold, distillation, temperature,
+             distillationWeight, fromScratch, exits, seed, memoryBudgetBytes, extractionBatchSize, batchNorm
+    }
+
+    private struct AnyKey: CodingKey {
+        var stringValue: String
+        var intValue: Int? { nil }
+        init(stringValue: String) { self.stringValue = stringValue }
+        init?(intValue: Int) { nil }
+    }
+
+    public init(from decoder: Decoder) throws {
+        let known = Set(CodingKeys.allCases.map(\.rawValue))
+        let any = try decoder.container(keyedBy: AnyKey.self)
+        if let unknown = any.allKeys.map(\.stringValue).sorted().first(where: { !known.contains($0) }) {
+            throw DecodingError.dataCorrupted(.init(
+                codingPath: decoder.codingPath + [AnyKey(stringValue: unknown)],
+                debugDescription: "unknown personalisation key \"\(unknown)\"; the keys are "
+                    + CodingKeys.allCases.map(\.rawValue).joined(separator: ", ")))
+        }
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        let d = PersonalisationConfig()
+        func value<T: Decodable>(_ key: CodingKeys, _ fallback: T) throws -> T {
+            try c.decodeIfPresent(T.self, forKey: key) ?? fallback
+        }
+        epochs = try value(.epochs, d.epochs)
+        batchSize = try value(.batchSize, d.batchSize)
+        optimizer = try value(.optimizer, d.optimizer)
+        learningRate = try value(.learningRate, d.learningRate)
+        momentum = try value(.momentum, d.momentum)
+        weightDecay = try value(.weightDecay, d.weightDecay)
+        supervised = try value(.supervised, d.supervised)
+        supervisedWeight = try value(.supervisedWeight, d.supervisedWeight)
+        selfSupervision = try value(.selfSupervision, d.selfSupervision)
+        selfSupervisionWeight = try value(.selfSupervisionWeight, d.selfSupervisionWeight)
+        confidenceThreshold = try value(.confidenceThreshold, d.confidenceThreshold)
+        distillation = try value(.distillation, d.distillation)
+        temperature = try value(.temperature, d.temperature)
+        distillationWeight = try value(.distillationWeight, d.distillationWeight)
+        fromScratch = try value(.fromScratch, d.fromScratch)
+        exits = try c.decodeIfPresent([String].self, forKey: .exits)
+        seed = try value(.seed, d.seed)
+        memoryBudgetBytes = try value(.memoryBudgetBytes, d.memoryBudgetBytes)
+        extractionBatchSize = try value(.extractionBatchSize, d.extractionBatchSize)
+        batchNorm = try value(.batchNorm, d.batchNorm)
+    }
+
+    /// Why the configuration cannot run, naming the key, or nil.
+    public var problem: String? {
+        if epochs < 1 { return "epochs must be at least 1, got \(epochs)" }
+        if batchSize < 2 { return "batchSize must be at least 2 (batch norm in the heads), got \(batchSize)" }
+        if !(learningRate > 0 && learningRate.isFinite) { return "learningRate must be positive, got \(learningRate)" }
+        if !(momentum >= 0 && momentum < 1) { return "momentum must be in [0, 1), got \(momentum)" }
+        if !(weightDecay >= 0 && weightDecay.isFinite) { return "weightDecay must be >= 0, got \(weightDecay)" }
+        if !(supervisedWeight >= 0 && supervisedWeight.isFinite) { return "supervisedWeight must be >= 0, got \(supervisedWeight)" }
+        if !(selfSupervisionWeight >= 0 && selfSupervisionWeight.isFinite) {
+            return "selfSupervisionWeight must be >= 0, got \(selfSupervisionWeight)"
+        }
+        if !(confidenceThreshold >= 0 && confidenceThreshold <= 1) {
+            return "confidenceThreshold must be in [0, 1], got \(confidenceThreshold)"
+        }
+        if !(temperature > 0 && temperature.isFinite) { return "temperature must be positive, got \(temperature)" }
+        if !(distillationWeight >= 0 && distillationWeight <= 1) {
+            return "distillationWeight must be in [0, 1], got \(distillationWeight)"
+        }
+        if let exits, Set(exits).count != exits.count { return "exits \(exits) repeat a point" }
+        if memoryBudgetBytes < 0 { return "memoryBudgetBytes must be >= 0, got \(memoryBudgetBytes)" }
+        if extractionBatchSize < 1 { return "extractionBatchSize must be at least 1, got \(extractionBatchSize)" }
+        return nil
+    }
+
+    /// Throws the problem, if any, as an error naming the configuration.
+    public func validate() throws {
+        if let problem {
+            throw TrainingError(subject: "personalisation config", message: problem, hint: "fix the key (docs/personalisation.md)")
+        }
+    }
+}
