@@ -92,12 +92,16 @@ public struct InferenceNetwork {
         return logits + [x]
     }
 
-    /// Logits of classifier `c` alone for a normalised batch: the backbone prefix through the
-    /// exit's point and its head, or the whole backbone for the final classifier.
-    func logits(ofClassifier c: Int, _ input: Tensor) -> Tensor {
-        guard c < heads.count else { return backbone.network.forward(input, mode: .inference) }
-        let features = backbone.prefix(through: heads[c].point).forward(input, mode: .inference)
-        return heads[c].head.forward(features, mode: .inference)
+    /// A function giving the logits of classifier `c` alone for a normalised batch: the
+    /// backbone prefix through the exit's point and its head, or the whole backbone for the
+    /// final classifier. The prefix is built once, outside any timed call.
+    func classifierForward(_ c: Int) -> (Tensor) -> Tensor {
+        guard c < heads.count else {
+            let network = backbone.network
+            return { network.forward($0, mode: .inference) }
+        }
+        let prefix = backbone.prefix(through: heads[c].point), head = heads[c].head
+        return { head.forward(prefix.forward($0, mode: .inference), mode: .inference) }
     }
 }
 

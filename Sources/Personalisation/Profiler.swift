@@ -204,12 +204,13 @@ public enum Profiler {
     static func measureLatency(_ network: InferenceNetwork, classifier k: Int, samples: InferenceSamples,
                                options: LatencyOptions) -> LatencyMeasurement {
         let inputs = (0..<min(samples.count, options.repeats)).map { samples.batch($0..<($0 + 1), normalization: network.normalization) }
-        for r in 0..<options.warmUp { _ = network.logits(ofClassifier: k, inputs[r % inputs.count]) }
+        let forward = network.classifierForward(k)
+        for r in 0..<options.warmUp { _ = forward(inputs[r % inputs.count]) }
         let clock = ContinuousClock()
         var times: [Double] = []
         for r in 0..<options.repeats {
             let input = inputs[r % inputs.count]
-            let elapsed = clock.measure { _ = network.logits(ofClassifier: k, input) }
+            let elapsed = clock.measure { _ = forward(input) }
             times.append(seconds(elapsed))
         }
         return LatencyMeasurement(median: median(times), minimum: times.min()!, maximum: times.max()!, runs: times.count)

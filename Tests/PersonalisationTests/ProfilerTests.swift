@@ -71,6 +71,11 @@ struct ProfilerTests {
             let l = try #require(c.latency)
             #expect(l.runs == 5 && l.minimum > 0 && l.minimum <= l.median && l.median <= l.maximum)
         }
+        // What is timed is classifier c alone, and it computes classifier c's logits.
+        let network = try InferenceNetwork(model)
+        let x = ExitNetFixture.batch(samples)
+        let all = network.allLogits(x)
+        for c in 0..<network.classifierCount { #expect(network.classifierForward(c)(x) == all[c]) }
     }
 
     @Test("bad inputs are refused")
