@@ -44,12 +44,14 @@ public enum ExitPolicy: Equatable, Hashable, Sendable, Codable {
         }
     }
 
-    /// Whether a sample with top-1 probability `confidence` at head e leaves there
-    /// (only asked for heads that run).
+    /// Whether a sample with top-1 probability `confidence` at head e leaves there (false
+    /// for a head that does not run).
     public func leaves(atHead e: Int, confidence: Float) -> Bool {
         switch self {
-        case let .earlyExit(thresholds): return confidence >= thresholds[e]!
-        case .fixedExit: return true
+        case let .earlyExit(thresholds):
+            guard let t = thresholds[e] else { return false }
+            return confidence >= t
+        case let .fixedExit(f): return e == f
         case .fullNetwork: return false
         }
     }

@@ -109,6 +109,10 @@ struct PolicyThresholdSearchTests {
         let f2 = network.cumulativeFLOPs(ofExit: 2) + network.headFLOPs[0]
         #expect(outcome.meanFLOPs == Double(3 * f0 + 5 * f2) / 8)
         #expect(ExitPolicy.fixedExit(1).outcome(on: handScores, network: network).taken == [Int](repeating: 1, count: 8))
+        // A head that does not run lets nobody out, whatever its confidence.
+        #expect(!ExitPolicy.earlyExit(thresholds: [nil, 0.5, nil]).leaves(atHead: 0, confidence: 1))
+        #expect(!ExitPolicy.fixedExit(1).leaves(atHead: 0, confidence: 1) && ExitPolicy.fixedExit(1).leaves(atHead: 1, confidence: 0))
+        #expect(!ExitPolicy.fullNetwork.runsHead(0))
         #expect(ExitPolicy.fullNetwork.outcome(on: handScores, network: network).meanFLOPs == Double(network.fullNetworkFLOPs))
         #expect(ExitPolicy.earlyExit(thresholds: [0, 0, 0]).outcome(on: handScores, network: network).taken.allSatisfy { $0 == 0 })
         #expect(ExitPolicy.earlyExit(thresholds: [2, 2, 2]).outcome(on: handScores, network: network).meanFLOPs
