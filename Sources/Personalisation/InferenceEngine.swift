@@ -56,7 +56,7 @@ public final class InferenceEngine {
             for i in 0..<samples.count {
                 let input = samples.batch(i..<(i + 1), normalization: network.normalization)
                 var decisions: [Decision] = []
-                let t = seconds(clock.measure { decisions = classify(input) })
+                let t = timeInSeconds(clock.measure { decisions = classify(input) })
                 wall += t
                 records.append(record(decisions[0], sample: i, samples: samples, latency: t))
             }
@@ -67,7 +67,7 @@ public final class InferenceEngine {
             for range in Batches.ranges(count: samples.count, batchSize: size, training: false) {
                 let input = samples.batch(range, normalization: network.normalization)
                 var decisions: [Decision] = []
-                wall += seconds(clock.measure { decisions = classify(input) })
+                wall += timeInSeconds(clock.measure { decisions = classify(input) })
                 for (k, d) in decisions.enumerated() {
                     records.append(record(d, sample: range.lowerBound + k, samples: samples, latency: nil))
                 }
@@ -126,7 +126,7 @@ public final class InferenceEngine {
                 if stay.count < active.count {
                     active = stay.map { active[$0] }
                     if active.isEmpty { break children }
-                    x = gatherRows(x, stay)
+                    x = keepRows(x, stay)
                 }
             }
         }
@@ -147,7 +147,7 @@ public final class InferenceEngine {
 }
 
 /// Rows `rows` of a batch (N, ...) as a new batch (rows.count, ...), in the given order.
-func gatherRows(_ x: Tensor, _ rows: [Int]) -> Tensor {
+private func keepRows(_ x: Tensor, _ rows: [Int]) -> Tensor {
     let per = x.count / max(x.shape[0], 1)
     var out: [Float] = []
     out.reserveCapacity(rows.count * per)

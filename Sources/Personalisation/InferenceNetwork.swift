@@ -121,7 +121,7 @@ func topOne(_ logits: Tensor) -> (classes: [Int], confidences: [Float]) {
 }
 
 /// Median of a non-empty list (mean of the two middle values for an even count).
-func median(_ values: [Double]) -> Double {
+func medianValue(_ values: [Double]) -> Double {
     precondition(!values.isEmpty)
     let s = values.sorted(), m = s.count / 2
     return s.count % 2 == 1 ? s[m] : (s[m - 1] + s[m]) / 2

@@ -53,7 +53,7 @@ public struct InferenceReport: Equatable, Sendable {
             accuracy: labelled.isEmpty ? nil : Double(labelled.filter { $0.correct! }.count) / Double(labelled.count),
             meanFLOPs: Double(records.reduce(0) { $0 + $1.flops }) / n,
             meanLatency: latencies.count == records.count && !latencies.isEmpty ? latencies.reduce(0, +) / n : nil,
-            medianLatency: latencies.count == records.count && !latencies.isEmpty ? median(latencies) : nil,
+            medianLatency: latencies.count == records.count && !latencies.isEmpty ? medianValue(latencies) : nil,
             wallTime: wallTime,
             exitHistogram: records.reduce(into: [Int](repeating: 0, count: classifierNames.count)) {
                 $0[$1.exit ?? classifierNames.count - 1] += 1

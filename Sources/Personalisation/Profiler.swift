@@ -211,9 +211,9 @@ public enum Profiler {
         for r in 0..<options.repeats {
             let input = inputs[r % inputs.count]
             let elapsed = clock.measure { _ = forward(input) }
-            times.append(seconds(elapsed))
+            times.append(timeInSeconds(elapsed))
         }
-        return LatencyMeasurement(median: median(times), minimum: times.min()!, maximum: times.max()!, runs: times.count)
+        return LatencyMeasurement(median: medianValue(times), minimum: times.min()!, maximum: times.max()!, runs: times.count)
     }
 
     static func check(_ options: ProfilerOptions) throws {
@@ -232,7 +232,7 @@ public enum Profiler {
 }
 
 /// A `Duration` in seconds.
-func seconds(_ d: Duration) -> Double {
+func timeInSeconds(_ d: Duration) -> Double {
     let (s, attoseconds) = d.components
     return Double(s) + Double(attoseconds) * 1e-18
 }
