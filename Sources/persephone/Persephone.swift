@@ -12,6 +12,7 @@ struct Persephone: ParsableCommand {
             PretrainCommand.self,
             ExitsCommand.self,
             EvaluateCommand.self,
+            PersonaliseCommand.self,
             RunCommand.self,
             MergeCommand.self,
             TableCommand.self,

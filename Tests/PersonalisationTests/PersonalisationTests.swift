@@ -1,1 +1,0 @@
-// Tests for the Personalisation target live beside this file.
