@@ -10,6 +10,7 @@
 //   Models   -> NN, Tensor            backbones (CIFAR ResNet, MobileNetV2), exit heads, multi-exit nets
 //   Training -> Models, Datasets, NN, Codecs   pretraining, offline exits, evaluation, checkpoints of models
 //   Personalisation -> Training, ...   on-device exit personalisation, profiler, orchestrator, inference
+//   Reproduction -> Experiments, Personalisation, ...   the paper's five experiments as registered kinds
 //   Bench    -> Models, NN, Tensor            `persephone bench`
 //   persephone -> ...                CLI: parsing and dispatch only
 import PackageDescription
@@ -45,17 +46,22 @@ let package = Package(
         .target(name: "Training", dependencies: ["Models", "Datasets", "NN", "Tensor", "Codecs"], swiftSettings: release),
         .target(name: "Personalisation", dependencies: ["Training", "Models", "Datasets", "NN", "Tensor", "Codecs"],
                 swiftSettings: release),
+        .target(name: "Reproduction", dependencies: ["Experiments", "Personalisation", "Training", "Models", "Datasets",
+                                                     "NN", "Tensor", "Codecs"], swiftSettings: release),
         .target(name: "Bench", dependencies: ["Models", "NN", "Tensor"], swiftSettings: release),
         .executableTarget(
             name: "persephone",
             dependencies: [
-                "Datasets", "NN", "Codecs", "Bench", "Experiments", "Models", "Training", "Personalisation",
+                "Datasets", "NN", "Codecs", "Bench", "Experiments", "Models", "Training", "Personalisation", "Reproduction",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]),
 
         .testTarget(name: "CodecsTests", dependencies: ["Codecs", "CZlib"]),
         .testTarget(name: "TensorTests", dependencies: ["Tensor"]),
         .testTarget(name: "NNTests", dependencies: ["NN", "Tensor"]),
+        .testTarget(name: "ReproductionTests",
+                    dependencies: ["Reproduction", "Experiments", "Personalisation", "Training", "Models", "Datasets",
+                                   "NN", "Tensor", "Codecs"]),
         .testTarget(name: "PersonalisationTests",
                     dependencies: ["Personalisation", "Training", "Models", "Datasets", "NN", "Tensor", "Codecs"]),
         .testTarget(name: "TrainingTests", dependencies: ["Training", "Models", "Datasets", "NN", "Tensor", "Codecs"]),

@@ -1,0 +1,1 @@
+// The paper's five experiments as registered experiment kinds (issue 6).

@@ -1,0 +1,1 @@
+// Tests for the Reproduction target live beside this file.
