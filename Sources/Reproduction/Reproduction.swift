@@ -39,10 +39,10 @@ public struct DataSection: Codable, Sendable, Equatable {
     static let reasons: [String: String] = [
         "checkpoint": "the quick-scale checkpoint `make pretrain SCALE=quick` writes (ResNet-20 with one exit per stage)",
         "dataset": "the tree `make import-fashion-mnist` writes",
-        "split": "3 of Fashion-MNIST's 10 classes per user: the paper's class-subset users, skewed enough to personalise",
+        "split": "3 of the 10 classes per user: class-subset users, the skew personalisation exploits (docs/users.md)",
         "users": "5 users keep the quick scale to minutes on 2 cores; the full scale uses 20",
-        "samples": "200 samples per user (160 train, 40 validation): a few days of a phone's photos, seconds to personalise",
-        "test": "100 test samples per user: a 95% CI of about ±8 points per user, narrowed by the mean over users",
+        "samples": "200 samples per user (160 train, 40 validation with the split's default 20% share): small enough for seconds of personalisation per user",
+        "test": "100 test samples per user: a binomial 95% CI of about ±6-8 points per user at 80-90% accuracy, narrowed by the mean over users",
         "labelled": "every sample labelled: the paper's main setting (label-availability sweeps it)",
     ]
 
@@ -88,7 +88,7 @@ public struct TrainSection: Codable, Sendable, Equatable {
     public init() {}
 
     static let reasons: [String: String] = [
-        "epochs": "10 passes: the exits' accuracy levels off by then on 160 samples (the engine's default is 20)",
+        "epochs": "10 passes: half the engine's default of 20, to keep the quick scale short (the full scale uses 20)",
         "batch": "32, the engine's default",
         "lr": "0.01 peak of the cosine schedule, the engine's default (SGD, momentum 0.9)",
         "losses": "the paper's full mix: supervised, self-supervised pseudo-labels and distillation from the final classifier",
@@ -126,7 +126,7 @@ public struct OrchestratorSection: Codable, Sendable, Equatable {
 
     static let reasons: [String: String] = [
         "basis": "labels when at least 20 validation samples are labelled, else agreement with the final classifier (the profiler's default)",
-        "tolerance": "1 point: the paper's selection keeps exits that cost at most about a point of accuracy",
+        "tolerance": "1 point, the orchestrator's default selection tolerance (docs/orchestrator.md)",
     ]
 
     func validate(prefix: String) throws {
