@@ -42,7 +42,7 @@ reproduce: release ## quick scale end to end: import, pretrain if needed, run al
 	    echo "make reproduce: $$e"; \
 	    $(BIN) run experiments/$$e.yaml $(RUN_ARGS); \
 	done
-	@echo "make reproduce: tables in results/<experiment>/ (persephone table results/<experiment>/summary.csv.zst)"
+	@bash experiments/report.sh results
 
 clean:
 	rm -rf .build
@@ -91,3 +91,9 @@ $(EXPERIMENTS): release
 	$(BIN) run experiments/$@.yaml $(RUN_FLAGS_$(SCALE)) $(RUN_ARGS)
 
 experiments: $(EXPERIMENTS) ## every experiment at SCALE (quick|full), without import or pretraining
+
+.PHONY: report figures
+report: ## results/REPORT.md (each claim beside the measured value) and results/figures/*.png from the tables
+	bash experiments/report.sh results
+
+figures: report ## redraw results/figures/ (written together with REPORT.md)
