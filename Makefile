@@ -90,10 +90,17 @@ $(EXPERIMENTS): release
 	@case "$(SCALE)" in quick|full) ;; *) echo "make $@: SCALE must be quick or full, not '$(SCALE)'" >&2; exit 2;; esac
 	$(BIN) run experiments/$@.yaml $(RUN_FLAGS_$(SCALE)) $(RUN_ARGS)
 
+global-vs-personal: ## per-user accuracy: global model vs personalised exits and policy -> results/global-vs-personal/
+label-availability: ## accuracy per exit by labelled fraction x loss mix -> results/label-availability/
+training-cost: ## FLOPs and accounted memory: exits vs whole-network fine-tuning -> results/training-cost/
+data-growth: ## exits enabled, accuracy, FLOPs per round of arriving data -> results/data-growth/
+latency-accuracy: ## accuracy vs FLOPs over thresholds, latency in timings -> results/latency-accuracy/
 experiments: $(EXPERIMENTS) ## every experiment at SCALE (quick|full), without import or pretraining
 
 .PHONY: report figures
-report: ## results/REPORT.md (each claim beside the measured value) and results/figures/*.png from the tables
-	bash experiments/report.sh results
+REPORT_SUFFIX_quick :=
+REPORT_SUFFIX_full := -full
+report: ## results/REPORT.md (REPORT-full.md with SCALE=full) and results/figures/*.png from the tables
+	SUFFIX=$(REPORT_SUFFIX_$(SCALE)) bash experiments/report.sh results
 
 figures: report ## redraw results/figures/ (written together with REPORT.md)
