@@ -137,6 +137,7 @@ set terminal png size 800,560
 set output "$TMP/data-growth.png"
 set title "Early-exit policy as personal data arrive (mean over users)"
 set xlabel "round"
+set xtics 1
 set ylabel "fraction"
 set yrange [0:1.05]
 set key bottom right
