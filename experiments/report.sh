@@ -89,6 +89,10 @@ if have latency-accuracy timings; then
     table latency-accuracy timings | awk -F, 'NR > 1 && $3 ~ /^latency\./ { s[$3] += $4; n[$3]++; if (!($3 in seen)) { seen[$3] = 1; order[++k] = $3 } }
         END { if (k) { printf "- latency-accuracy: median batch-1 latency per classifier (ms, mean over users):"; for (i = 1; i <= k; i++) printf " %s %.2f;", substr(order[i], 9), 1000 * s[order[i]] / n[order[i]]; print "" } }'
 fi
+if have data-growth timings; then
+    table data-growth timings | awk -F, 'NR > 1 && $3 ~ /^latency\.round/ { r = substr($3, 14); s[r] += $4; n[r]++; if (r + 0 > max) max = r + 0 }
+        END { if (max) { printf "- data-growth: mean batch-1 latency of the policy per round (ms):"; for (r = 1; r <= max; r++) printf " round %d %.2f;", r, 1000 * s[r] / n[r]; print "" } }'
+fi
 echo
 echo "## Figures"
 echo

@@ -7,7 +7,9 @@ import Training
 /// samples a round); after each round the exits are personalised again on the pool so far,
 /// profiled on the validation share, selected and given thresholds. Per round: the exits
 /// enabled, the policy's validation and test accuracy and its mean FLOPs per sample (the
-/// paper: the model bypasses more computation as personal data grow).
+/// paper: the model bypasses more computation as personal data grow). The policy's mean
+/// batch-1 latency on the test set per round is measured into the timings table
+/// (`latency.round<r>`, seconds), never into the deterministic tables.
 public struct DataGrowthConfig: ExperimentConfig, Equatable {
     public var data = DataSection()
     public var train = TrainSection()
@@ -16,6 +18,8 @@ public struct DataGrowthConfig: ExperimentConfig, Equatable {
     public var step = 40
     /// Rounds to run; nil runs until the training pool is exhausted.
     public var rounds: Int? = nil
+    /// Measure each round's policy latency (timings table only).
+    public var latency = true
     public var seeds = [1]
 
     public init() {}
@@ -25,7 +29,8 @@ public struct DataGrowthConfig: ExperimentConfig, Equatable {
             .merging(prefixed(OrchestratorSection.reasons, "orchestrator."), uniquingKeysWith: { a, _ in a })
             .merging(["seeds": seedsReason,
                       "step": "40 samples a round: a quarter of the default 160-sample training pool, so 4 rounds",
-                      "rounds": "nil: run until the training pool is exhausted"], uniquingKeysWith: { a, _ in a })
+                      "rounds": "nil: run until the training pool is exhausted",
+                      "latency": "measure each round's policy at batch 1 on the test set (timings table only; a fraction of a second per round)"], uniquingKeysWith: { a, _ in a })
     }
 
     public func validate() throws {
@@ -90,6 +95,10 @@ enum DataGrowth {
                                    .double(record.validationAccuracy), .double(outcome.accuracy), .double(finalAccuracy),
                                    .double(outcome.meanFLOPs), .int(record.fullNetworkFLOPs),
                                    .double(outcome.meanFLOPs / Double(record.fullNetworkFLOPs))], to: "rounds")
+                    if c.latency, let seconds = try InferenceEngine(network: network, policy: record.plan.policy)
+                        .run(test, mode: .default).summary.meanLatency {
+                        result.time("latency.round\(record.round)", seconds: seconds)
+                    }
                     summary.add("round\(record.round).enabled_count", Double(record.enabledExits.count))
                     summary.add("round\(record.round).test_accuracy", outcome.accuracy)
                     summary.add("round\(record.round).validation_flops_fraction", fraction)

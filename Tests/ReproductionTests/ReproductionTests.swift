@@ -84,6 +84,9 @@ import Testing
             #expect(rounds.map { $0["round"]! } == ["1", "2", "1", "2"])
             #expect(rounds.map { $0["pool"]! } == ["16", "32", "16", "32"])
             #expect(rounds.allSatisfy { number($0, "flops_fraction") > 0 && number($0, "flops_fraction") <= 1.5 })
+            // Measured latency goes to the timings table only.
+            let timings = try table("timings")
+            #expect(timings.filter { $0["phase"]!.hasPrefix("latency.round") }.count == 4)
         default:
             let curve = try table("curve")
             #expect(curve.filter { $0["method"] == "global-full" }.count == 2)
