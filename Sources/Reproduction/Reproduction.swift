@@ -73,8 +73,8 @@ public enum LossSet: String, SpecChoice {
     case all = "sup+selfsup+distill"
 
     var terms: (sup: Bool, selfsup: Bool, distill: Bool) {
-        (rawValue.split(separator: "+").contains("sup"), rawValue.split(separator: "+").contains("selfsup"),
-         rawValue.split(separator: "+").contains("distill"))
+        let parts = Set(rawValue.split(separator: "+"))
+        return (parts.contains("sup"), parts.contains("selfsup"), parts.contains("distill"))
     }
 }
 
