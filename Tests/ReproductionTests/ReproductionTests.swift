@@ -159,3 +159,19 @@ import Testing
         #expect(meanAndHalfWidth([7]).half.isNaN)
     }
 }
+
+@Suite struct TrainSectionTests {
+    @Test func lossSetsSwitchTheEngineTerms() {
+        var train = TrainSection()
+        let expected: [(LossSet, Bool, Bool, Bool)] = [
+            (.sup, true, false, false), (.supSelfsup, true, true, false), (.supDistill, true, false, true),
+            (.all, true, true, true), (.selfsup, false, true, false), (.selfsupDistill, false, true, true),
+        ]
+        for (losses, sup, selfsup, distill) in expected {
+            train.losses = losses
+            let c = train.personalisation(seed: 7)
+            #expect(c.supervised == sup && c.selfSupervision == selfsup && c.distillation == distill, "\(losses.rawValue)")
+            #expect(c.seed == 7 && c.epochs == train.epochs && c.batchSize == train.batch)
+        }
+    }
+}
