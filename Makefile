@@ -35,8 +35,14 @@ bench: release ## engine benchmark (prints figures; see docs/benchmarks.md)
 import-fashion-mnist: release ## import the Debian package's Fashion-MNIST into datasets/fashion-mnist
 	$(BIN) datasets import fashion-mnist
 
-reproduce: ## run every experiment of the paper and regenerate results/
-	@echo "make reproduce: the experiments are not built yet (see README.md, 'Status')." >&2; exit 1
+reproduce: release ## quick scale end to end: import, pretrain if needed, run all five experiments -> results/
+	@[ -f datasets/fashion-mnist/dataset.json ] || $(BIN) datasets import fashion-mnist
+	@[ -f checkpoints/fashion-mnist/resnet20-quick.safetensors ] || $(MAKE) --no-print-directory pretrain SCALE=quick
+	@set -e; for e in $(EXPERIMENTS); do \
+	    echo "make reproduce: $$e"; \
+	    $(BIN) run experiments/$$e.yaml $(RUN_ARGS); \
+	done
+	@bash experiments/report.sh results
 
 clean:
 	rm -rf .build
@@ -67,3 +73,34 @@ pretrain: release ## ResNet-20 on Fashion-MNIST, then one exit per stage (SCALE=
 	$(BIN) exits train --checkpoint $(PRETRAIN_CKPT)-backbone.safetensors --dataset datasets/fashion-mnist \
 	    $(EXITS_FLAGS_$(SCALE)) --out $(PRETRAIN_CKPT).safetensors
 	$(BIN) evaluate --checkpoint $(PRETRAIN_CKPT).safetensors --dataset datasets/fashion-mnist
+
+# The paper's experiments (docs/experiments.md). `make <experiment>` runs one spec of
+# experiments/ into results/<experiment>/ (SCALE=quick, the spec file as written) or
+# results/<experiment>-full/ (SCALE=full: the overrides below, on the full checkpoint).
+# RUN_ARGS passes more to `persephone run` (e.g. RUN_ARGS="--force-new" or "data.users=2").
+EXPERIMENTS := global-vs-personal label-availability training-cost data-growth latency-accuracy
+FULL_OVERRIDES := data.checkpoint=checkpoints/fashion-mnist/resnet20.safetensors data.users=20 data.samples=500 \
+    data.test=200 train.epochs=20 'seeds=[1, 2, 3]'
+FULL_OVERRIDES_data-growth := step=100
+RUN_FLAGS_quick :=
+RUN_FLAGS_full = $(FULL_OVERRIDES) $(FULL_OVERRIDES_$@) --out results/$@-full
+
+.PHONY: $(EXPERIMENTS) experiments
+$(EXPERIMENTS): release
+	@case "$(SCALE)" in quick|full) ;; *) echo "make $@: SCALE must be quick or full, not '$(SCALE)'" >&2; exit 2;; esac
+	$(BIN) run experiments/$@.yaml $(RUN_FLAGS_$(SCALE)) $(RUN_ARGS)
+
+global-vs-personal: ## per-user accuracy: global model vs personalised exits and policy -> results/global-vs-personal/
+label-availability: ## accuracy per exit by labelled fraction x loss mix -> results/label-availability/
+training-cost: ## FLOPs and accounted memory: exits vs whole-network fine-tuning -> results/training-cost/
+data-growth: ## exits enabled, accuracy, FLOPs per round of arriving data -> results/data-growth/
+latency-accuracy: ## accuracy vs FLOPs over thresholds, latency in timings -> results/latency-accuracy/
+experiments: $(EXPERIMENTS) ## every experiment at SCALE (quick|full), without import or pretraining
+
+.PHONY: report figures
+REPORT_SUFFIX_quick :=
+REPORT_SUFFIX_full := -full
+report: ## results/REPORT.md (REPORT-full.md with SCALE=full) and results/figures/*.png from the tables
+	SUFFIX=$(REPORT_SUFFIX_$(SCALE)) bash experiments/report.sh results
+
+figures: report ## redraw results/figures/ (written together with REPORT.md)

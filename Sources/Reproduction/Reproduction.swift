@@ -1,1 +1,230 @@
-// The paper's five experiments as registered experiment kinds (issue 6).
+// The paper's five experiments as registered experiment kinds (issue 6, docs/experiments.md).
+import Datasets
+import Experiments
+import Foundation
+import Personalisation
+import Training
+
+extension ExperimentRegistry {
+    /// The kinds `persephone run` ships: the five experiments of the paper.
+    public static var persephone: ExperimentRegistry {
+        var registry = ExperimentRegistry()
+        registry.register(GlobalVsPersonal.experiment)
+        registry.register(LabelAvailability.experiment)
+        registry.register(TrainingCost.experiment)
+        registry.register(DataGrowth.experiment)
+        registry.register(LatencyAccuracy.experiment)
+        return registry
+    }
+}
+
+/// `data:` — the checkpoint, the dataset and the simulated users every experiment shares.
+public struct DataSection: Codable, Sendable, Equatable {
+    /// A checkpoint with exits (`persephone exits train`), relative to the working directory.
+    public var checkpoint = "checkpoints/fashion-mnist/resnet20-quick.safetensors"
+    /// A dataset tree (the directory holding dataset.json).
+    public var dataset = "datasets/fashion-mnist"
+    /// The user split in `persephone personalise --split` syntax (docs/users.md).
+    public var split = "classes:3"
+    public var users = 5
+    /// Training samples per user from the train split, the validation share included.
+    public var samples = 200
+    /// Test samples per user from the test split.
+    public var test = 100
+    /// Labelled fraction of each user's samples.
+    public var labelled = 1.0
+
+    public init() {}
+
+    static let reasons: [String: String] = [
+        "checkpoint": "the quick-scale checkpoint `make pretrain SCALE=quick` writes (ResNet-20 with one exit per stage)",
+        "dataset": "the tree `make import-fashion-mnist` writes",
+        "split": "3 of the 10 classes per user: class-subset users, the skew personalisation exploits (docs/users.md)",
+        "users": "5 users keep the quick scale to minutes on 2 cores; the full scale uses 20",
+        "samples": "200 samples per user (160 train, 40 validation with the split's default 20% share): small enough for seconds of personalisation per user",
+        "test": "100 test samples per user: a binomial 95% CI of about ±6-8 points per user at 80-90% accuracy, narrowed by the mean over users",
+        "labelled": "every sample labelled: the paper's main setting (label-availability sweeps it)",
+    ]
+
+    func validate(prefix: String) throws {
+        func bad(_ key: String, _ message: String, _ hint: String) -> SpecConstraintViolation {
+            SpecConstraintViolation(key: prefix + key, message, hint: hint)
+        }
+        guard !checkpoint.isEmpty else { throw bad("checkpoint", "must name a file", "give the .safetensors path of a model with exits") }
+        guard !dataset.isEmpty else { throw bad("dataset", "must name a directory", "give the dataset tree's directory") }
+        do { var s = UserSplitSpec(); try s.apply(splitSyntax: split) } catch {
+            throw bad("split", "`\(split)` is not a user split", "write classes:K, classes:0,1,2;3,4,5, superclass, superclass:random or dirichlet:ALPHA")
+        }
+        guard users >= 1 else { throw bad("users", "must be at least 1", "use 1 or more users") }
+        guard samples >= 10 else { throw bad("samples", "must be at least 10", "a user needs train and validation samples; use 10 or more") }
+        guard test >= 1 else { throw bad("test", "must be at least 1", "use 1 or more test samples per user") }
+        guard (0...1).contains(labelled) else { throw bad("labelled", "must be in [0, 1]", "use a fraction such as 0.1") }
+    }
+}
+
+/// Which terms the exit loss mixes (docs/personalisation.md): `sup`, `sup+selfsup`, ...
+public enum LossSet: String, SpecChoice {
+    case sup
+    case selfsup
+    case distill
+    case supSelfsup = "sup+selfsup"
+    case supDistill = "sup+distill"
+    case selfsupDistill = "selfsup+distill"
+    case all = "sup+selfsup+distill"
+
+    var terms: (sup: Bool, selfsup: Bool, distill: Bool) {
+        let parts = Set(rawValue.split(separator: "+"))
+        return (parts.contains("sup"), parts.contains("selfsup"), parts.contains("distill"))
+    }
+}
+
+/// `train:` — on-device personalisation of the exits (and of the whole network, for the baseline).
+public struct TrainSection: Codable, Sendable, Equatable {
+    public var epochs = 10
+    public var batch = 32
+    public var lr = 0.01
+    public var losses: LossSet = .all
+
+    public init() {}
+
+    static let reasons: [String: String] = [
+        "epochs": "10 passes: half the engine's default of 20, to keep the quick scale short (the full scale uses 20)",
+        "batch": "32, the engine's default",
+        "lr": "0.01 peak of the cosine schedule, the engine's default (SGD, momentum 0.9)",
+        "losses": "the paper's full mix: supervised, self-supervised pseudo-labels and distillation from the final classifier",
+    ]
+
+    func validate(prefix: String) throws {
+        guard epochs >= 1 else { throw SpecConstraintViolation(key: prefix + "epochs", "must be at least 1", hint: "use 1 or more epochs") }
+        guard batch >= 2 else { throw SpecConstraintViolation(key: prefix + "batch", "must be at least 2", hint: "batch norm in the heads needs 2 or more") }
+        guard lr > 0 else { throw SpecConstraintViolation(key: prefix + "lr", "must be positive", hint: "use a step size such as 0.01") }
+    }
+
+    /// The engine's configuration for this section and `seed`.
+    func personalisation(seed: Int) -> PersonalisationConfig {
+        var c = PersonalisationConfig()
+        c.epochs = epochs
+        c.batchSize = batch
+        c.learningRate = Float(lr)
+        let t = losses.terms
+        c.supervised = t.sup
+        c.selfSupervision = t.selfsup
+        c.distillation = t.distill
+        c.seed = UInt64(seed)
+        return c
+    }
+}
+
+/// `orchestrator:` — profiling and exit selection.
+public struct OrchestratorSection: Codable, Sendable, Equatable {
+    /// `labels:K` or `mixed` (see `persephone personalise --profile-basis`).
+    public var basis = "labels:20"
+    /// Enable exits whose profiled accuracy is within this fraction of the final classifier's.
+    public var tolerance = 0.01
+
+    public init() {}
+
+    static let reasons: [String: String] = [
+        "basis": "labels when at least 20 validation samples are labelled, else agreement with the final classifier (the profiler's default)",
+        "tolerance": "1 point, the orchestrator's default selection tolerance (docs/orchestrator.md)",
+    ]
+
+    func validate(prefix: String) throws {
+        _ = try rule(prefix: prefix)
+        guard tolerance >= 0 else {
+            throw SpecConstraintViolation(key: prefix + "tolerance", "must be at least 0", hint: "use a fraction such as 0.01")
+        }
+    }
+
+    func rule(prefix: String = "orchestrator.") throws -> BasisRule {
+        if basis == "mixed" { return .mixed }
+        let parts = basis.split(separator: ":")
+        if parts.count == 2, parts[0] == "labels", let k = Int(parts[1]), k >= 0 { return .labelsWhenAtLeast(k) }
+        throw SpecConstraintViolation(key: prefix + "basis", "`\(basis)` is not a basis rule", hint: "write labels:K (K >= 0) or mixed")
+    }
+
+    func options(rule: BasisRule) -> (ProfilerOptions, OrchestratorOptions) {
+        (ProfilerOptions(basis: rule, latency: nil),
+         OrchestratorOptions(selection: SelectionRule(tolerance: tolerance, target: nil)))
+    }
+}
+
+/// Keys with a prefix, for `keyReasons` of configurations built from the shared sections.
+func prefixed(_ reasons: [String: String], _ prefix: String) -> [String: String] {
+    Dictionary(uniqueKeysWithValues: reasons.map { (prefix + $0.key, $0.value) })
+}
+
+let seedsReason = "one seed at quick scale; the seed draws the users and the heads' training order (summaries are over users x seeds)"
+
+func validateSeeds(_ seeds: [Int]) throws {
+    guard !seeds.isEmpty, Set(seeds).count == seeds.count, seeds.allSatisfy({ $0 >= 0 }) else {
+        throw SpecConstraintViolation(key: "seeds", "must be a non-empty list of distinct non-negative integers",
+                                      hint: "write seeds: [1, 2, 3]")
+    }
+}
+
+/// What a point works on: the checkpoint's model (loaded afresh per point: layers keep
+/// per-pass state, so a model is never shared between threads) and the dataset's splits
+/// (shared read-only between points of one process).
+struct Workload {
+    let model: MultiExitModel
+    let train: DatasetSplit
+    let test: DatasetSplit
+
+    static func load(_ data: DataSection) throws -> Workload {
+        let checkpoint = URL(fileURLWithPath: data.checkpoint)
+        guard FileManager.default.fileExists(atPath: checkpoint.path) else {
+            throw TrainingError(subject: data.checkpoint, message: "does not exist",
+                                hint: "run `make pretrain SCALE=quick`, or set data.checkpoint to a model with exits")
+        }
+        let model = try ModelCheckpoint.load(from: checkpoint)
+        guard !model.exits.isEmpty else {
+            throw TrainingError(subject: data.checkpoint, message: "has no exits",
+                                hint: "attach and train exits first: persephone exits train --checkpoint \(data.checkpoint) ...")
+        }
+        let (train, test) = try SplitCache.shared.splits(of: data.dataset)
+        guard train.classNames.count == model.backbone.classes,
+              Array(train.images.shape.dropFirst()) == model.backbone.inputShape else {
+            throw TrainingError(subject: data.dataset,
+                                message: "has \(train.classNames.count) classes of \(Array(train.images.shape.dropFirst())) images; \(data.checkpoint) classifies \(model.backbone.classes) classes of \(model.backbone.inputShape)",
+                                hint: "use the dataset the model was trained on (\(model.dataset.name))")
+        }
+        return Workload(model: model, train: train, test: test)
+    }
+
+    /// The simulated users of `data` drawn with `seed`.
+    func users(_ data: DataSection, seed: Int, labelled: Double? = nil) throws -> [SimulatedUser] {
+        var spec = UserSplitSpec()
+        try spec.apply(splitSyntax: data.split)
+        if spec.userClasses == nil { spec.users = data.users }
+        spec.samplesPerUser = data.samples
+        spec.labelledFraction = labelled ?? data.labelled
+        spec.testSamplesPerUser = data.test
+        return try UserSplit(spec: spec, seed: UInt64(seed), train: train, test: test).users
+    }
+}
+
+/// Decoded dataset splits by tree path, loaded once per process (a sweep's points share them).
+final class SplitCache: @unchecked Sendable {
+    static let shared = SplitCache()
+    private let lock = NSLock()
+    private var loaded: [String: (DatasetSplit, DatasetSplit)] = [:]
+
+    func splits(of root: String) throws -> (train: DatasetSplit, test: DatasetSplit) {
+        lock.lock()
+        defer { lock.unlock() }
+        if let hit = loaded[root] { return hit }
+        let tree = try DatasetTree(root: root)
+        let pair = (try tree.load(split: "train").split, try tree.load(split: "test").split)
+        loaded[root] = pair
+        return pair
+    }
+}
+
+/// Wall time of `body`, for the timings table (never a deterministic table).
+func timed<T>(_ phase: String, _ result: inout PointResult, _ body: () throws -> T) rethrows -> T {
+    let start = DispatchTime.now().uptimeNanoseconds
+    let value = try body()
+    result.time(phase, seconds: Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9)
+    return value
+}

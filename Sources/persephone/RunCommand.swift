@@ -1,6 +1,7 @@
 import ArgumentParser
 import Experiments
 import Foundation
+import Reproduction
 
 /// `persephone run SPEC [key=value ...]`: resolves a spec and runs its sweep (docs/runner.md).
 struct RunCommand: ParsableCommand {
@@ -43,7 +44,7 @@ struct RunCommand: ParsableCommand {
     var keys: String?
 
     func run() throws {
-        let registry = ExperimentRegistry.standard
+        let registry = ExperimentRegistry.persephone
         if list {
             let kinds = registry.kinds
             print(kinds.isEmpty ? "no experiment kinds are registered yet (they arrive with the method, issue 5)"

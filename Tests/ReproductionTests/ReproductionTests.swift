@@ -1,1 +1,177 @@
-// Tests for the Reproduction target live beside this file.
+import Experiments
+import Foundation
+@testable import Reproduction
+import Testing
+
+/// Every experiment kind end to end on the tiny fixture, its determinism, its spec errors.
+@Suite(.serialized) struct ExperimentKindTests {
+    static let kinds: [(kind: String, extra: String, tables: [String])] = [
+        ("global-vs-personal", "", ["exits", "users", "summary"]),
+        ("label-availability", "sweep:\n  data.labelled: [0.5, 1]", ["exits", "summary"]),
+        ("training-cost", "", ["methods", "summary"]),
+        ("data-growth", "step: 16", ["rounds", "summary"]),
+        ("latency-accuracy", "thresholds: [0.5, 0.9]\nlatency: false", ["curve", "users", "summary"]),
+    ]
+
+    @Test func theRegistryHoldsTheFiveKindsWithEveryKeyDocumented() throws {
+        let registry = ExperimentRegistry.persephone
+        #expect(registry.kinds.map(\.kind) == ["data-growth", "global-vs-personal", "label-availability",
+                                               "latency-accuracy", "training-cost"])
+        for kind in registry.kinds.map(\.kind) {
+            let reference = try #require(registry.reference(of: kind))
+            #expect(reference.undocumented.isEmpty, "\(kind): \(reference.undocumented)")
+            #expect(reference.keys.contains { $0.key == "data.checkpoint" } && reference.keys.contains { $0.key == "seeds" })
+        }
+    }
+
+    @Test(arguments: [0, 1, 2, 3, 4]) func runsEndToEndAndTwiceGivesIdenticalTables(_ i: Int) throws {
+        let (kind, extra, tables) = Self.kinds[i]
+        let yaml = ReproductionFixture.spec(kind, extra: extra)
+        let a = ReproductionFixture.folder(kind), b = ReproductionFixture.folder(kind)
+        let first = try ReproductionFixture.run(yaml, into: a)
+        #expect(first.succeeded && first.tablesWritten, "\(kind): \(first)")
+        let second = try ReproductionFixture.run(yaml, into: b)
+        #expect(second.succeeded)
+        for table in tables {
+            let pa = a + "/\(table).csv.zst", pb = b + "/\(table).csv.zst"
+            let bytes = try #require(FileManager.default.contents(atPath: pa), "\(kind): no \(table)")
+            #expect(bytes == FileManager.default.contents(atPath: pb), "\(kind): \(table) differs between two runs")
+            let view = try TableView(path: pa)
+            #expect(!view.rows.isEmpty, "\(kind): \(table) is empty")
+            // No cell of a deterministic table may be unparseable garbage: numbers or known text only.
+            #expect(view.rows.allSatisfy { $0.count == view.header.count })
+        }
+        try checkContent(kind, folder: a)
+    }
+
+    /// Figures that must hold whatever the training does.
+    func checkContent(_ kind: String, folder: String) throws {
+        func table(_ name: String) throws -> [[String: String]] {
+            let view = try TableView(path: folder + "/\(name).csv.zst")
+            return view.rows.map { Dictionary(uniqueKeysWithValues: zip(view.header, $0)) }
+        }
+        func number(_ row: [String: String], _ key: String) -> Double { Double(row[key] ?? "") ?? .nan }
+        let summary = try table("summary")
+        #expect(summary.allSatisfy { Int($0["n"]!)! >= 1 })
+        switch kind {
+        case "global-vs-personal":
+            let exits = try table("exits")
+            #expect(exits.count == 2 * 3)  // 2 users x (2 exits + final)
+            for row in exits {
+                #expect(abs(number(row, "gain") - (number(row, "personalised_accuracy") - number(row, "global_accuracy"))) < 1e-12)
+                if row["classifier"] == "final" { #expect(row["gain"] == "0.0") }
+            }
+            // The fixture's offline heads are untrained: personalisation must help the best exit on the whole.
+            #expect(try table("users").map { number($0, "best_exit_gain") }.reduce(0, +) > 0)
+            let n = summary.first { $0["metric"] == "best_exit_gain" }
+            #expect(n?["n"] == "2")
+        case "label-availability":
+            let exits = try table("exits")
+            #expect(exits.first.map { Array($0.keys).contains("data.labelled") } == true)
+            #expect(Set(exits.map { $0["data.labelled"]! }) == ["0.5", "1.0"])
+            #expect(summary.contains { $0["data.labelled"] == "0.5" })
+        case "training-cost":
+            let methods = try table("methods")
+            for user in ["0", "1"] {
+                let exits = try #require(methods.first { $0["user"] == user && $0["method"] == "exits" })
+                let whole = try #require(methods.first { $0["user"] == user && $0["method"] == "whole-network" })
+                #expect(number(exits, "total_flops") < number(whole, "total_flops"))
+                #expect(number(exits, "trained_parameters") < number(whole, "trained_parameters"))
+            }
+            #expect(number(summary.first { $0["metric"] == "flops_ratio.whole-network/exits" }!, "mean") > 1)
+        case "data-growth":
+            let rounds = try table("rounds")
+            #expect(rounds.map { $0["round"]! } == ["1", "2", "1", "2"])
+            #expect(rounds.map { $0["pool"]! } == ["16", "32", "16", "32"])
+            #expect(rounds.allSatisfy { number($0, "flops_fraction") > 0 && number($0, "flops_fraction") <= 1.5 })
+            // Measured latency goes to the timings table only.
+            let timings = try table("timings")
+            #expect(timings.filter { $0["phase"]!.hasPrefix("latency.round") }.count == 4)
+        default:
+            let curve = try table("curve")
+            #expect(curve.filter { $0["method"] == "global-full" }.count == 2)
+            #expect(curve.filter { $0["method"] == "fine-tuned-full" }.count == 2)
+            #expect(curve.filter { $0["method"] == "personalised-exits" }.count == 4)
+            // A stricter threshold never leaves earlier on average.
+            for user in ["0", "1"] {
+                let points = curve.filter { $0["user"] == user && $0["method"] == "personalised-exits" }
+                #expect(number(points[0], "mean_flops") <= number(points[1], "mean_flops"))
+            }
+            #expect(try table("users").allSatisfy { number($0, "speedup_personalised_exits") >= 1 })
+        }
+    }
+
+    @Test func badValuesNameTheKey() throws {
+        let cases: [(String, String, String)] = [
+            ("global-vs-personal", "orchestrator:\n  basis: labels:x", "orchestrator.basis"),
+            ("global-vs-personal", "seeds: []", "seeds"),
+            ("label-availability", "sweep:\n  train.losses: [sup, supp]", "train.losses"),
+            ("training-cost", "seeds: [1, 1]", "seeds"),
+            ("data-growth", "step: 1", "step"),
+            ("data-growth", "rounds: 0", "rounds"),
+            ("latency-accuracy", "thresholds: []", "thresholds"),
+            ("latency-accuracy", "tolerance: -1", "tolerance"),
+            ("latency-accuracy", "lattency: true", "lattency"),
+        ]
+        for (kind, extra, key) in cases {
+            let document = try SpecDocument.parse(yaml: ReproductionFixture.spec(kind, extra: extra), path: "bad.yaml")
+            do {
+                _ = try ExperimentRegistry.persephone.plan(document)
+                Issue.record("\(kind) with `\(extra)` was accepted")
+            } catch let error as SpecError {
+                #expect("\(error)".contains("key `\(key)`") && "\(error)".hasPrefix("bad.yaml:"), "\(error)")
+            }
+        }
+        for (kind, key) in [("global-vs-personal", "data.users=0"), ("training-cost", "data.labelled=2"),
+                            ("label-availability", "data.split=rows:3"), ("data-growth", "train.batch=1"),
+                            ("latency-accuracy", "train.lr=0")] {
+            let document = try SpecDocument.parse(yaml: ReproductionFixture.spec(kind), path: "ok.yaml")
+            #expect(throws: SpecError.self, "\(kind) \(key)") {
+                _ = try ExperimentRegistry.persephone.plan(document, overrides: [Override(parsing: key)])
+            }
+        }
+    }
+
+    @Test func aMissingCheckpointFailsThePointWithAHint() throws {
+        let yaml = ReproductionFixture.spec("training-cost").replacingOccurrences(of: ReproductionFixture.checkpoint,
+                                                                                 with: ReproductionFixture.root + "/none.safetensors")
+        let folder = ReproductionFixture.folder("missing")
+        let summary = try ReproductionFixture.run(yaml, into: folder)
+        #expect(summary.failed == [0])
+        let record = try String(contentsOfFile: folder + "/points/000000.json", encoding: .utf8)
+        #expect(record.contains("none.safetensors") && record.contains("make pretrain"))
+    }
+}
+
+@Suite struct SummaryStatisticsTests {
+    @Test func tQuantilesMatchTheTables() {
+        // Student's t, 0.975 quantile, from statistical tables.
+        for (df, expected) in [(1, 12.7062), (2, 4.3027), (4, 2.7764), (9, 2.2622), (29, 2.0452), (100, 1.9840)] {
+            #expect(abs(studentTQuantile975(degreesOfFreedom: df) - expected) < 5e-4, "df \(df)")
+        }
+    }
+
+    @Test func meanAndIntervalOfKnownValues() {
+        let (mean, half) = meanAndHalfWidth([1, 2, 3, 4])
+        #expect(mean == 2.5)
+        // s = sqrt(5/3), t(3) = 3.1824: half-width = 3.1824 * s / 2.
+        #expect(abs(half - 3.18245 * (5.0 / 3).squareRoot() / 2) < 1e-4)
+        #expect(meanAndHalfWidth([7]).half.isNaN)
+    }
+}
+
+@Suite struct TrainSectionTests {
+    @Test func lossSetsSwitchTheEngineTerms() {
+        var train = TrainSection()
+        let expected: [(LossSet, Bool, Bool, Bool)] = [
+            (.sup, true, false, false), (.supSelfsup, true, true, false), (.supDistill, true, false, true),
+            (.all, true, true, true), (.selfsup, false, true, false), (.selfsupDistill, false, true, true),
+        ]
+        for (losses, sup, selfsup, distill) in expected {
+            train.losses = losses
+            let c = train.personalisation(seed: 7)
+            #expect(c.supervised == sup && c.selfSupervision == selfsup && c.distillation == distill, "\(losses.rawValue)")
+            #expect(c.seed == 7 && c.epochs == train.epochs && c.batchSize == train.batch)
+        }
+    }
+}

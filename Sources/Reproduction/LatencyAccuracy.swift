@@ -1,0 +1,135 @@
+import Datasets
+import Experiments
+import Personalisation
+import Training
+
+/// `latency-accuracy`: accuracy against FLOPs on each user's test set, over a grid of exit
+/// thresholds (one threshold for every exit), for the global model's offline exits and for
+/// the personalised exits, beside the full network of the global model and of the
+/// whole-network fine-tuned model. The per-user "speed-up at equal accuracy" is the full
+/// network's FLOPs over the fewest mean FLOPs of a threshold whose accuracy is within
+/// `tolerance` of the global full network's (the paper: 2.2-3.2x lower latency). Measured
+/// batch-1 latency per classifier goes to the timings table (`latency.<method>.<classifier>`,
+/// median seconds), never to the deterministic tables.
+public struct LatencyAccuracyConfig: ExperimentConfig, Equatable {
+    public var data = DataSection()
+    public var train = TrainSection()
+    public var thresholds = [0.3, 0.5, 0.7, 0.8, 0.9, 0.95, 0.99, 0.999]
+    public var tolerance = 0.01
+    /// Measure batch-1 latency of every classifier (timings table only).
+    public var latency = true
+    /// Also fine-tune the whole network (the baseline's point on the curve).
+    public var baseline = true
+    public var seeds = [1]
+
+    public init() {}
+
+    public static var keyReasons: [String: String] {
+        prefixed(DataSection.reasons, "data.").merging(prefixed(TrainSection.reasons, "train."), uniquingKeysWith: { a, _ in a })
+            .merging(["seeds": seedsReason,
+                      "thresholds": "confidence thresholds from permissive to strict: spans the curve from the first exit to the full network",
+                      "tolerance": "1 point: \"equal accuracy\" as in the paper's latency comparison",
+                      "latency": "measure batch-1 latency (21 timed runs per classifier, timings table only)",
+                      "baseline": "include the whole-network fine-tuned model's point, as the paper does"],
+                     uniquingKeysWith: { a, _ in a })
+    }
+
+    public func validate() throws {
+        try data.validate(prefix: "data.")
+        try train.validate(prefix: "train.")
+        try validateSeeds(seeds)
+        guard !thresholds.isEmpty, thresholds.allSatisfy({ $0 >= 0 }) else {
+            throw SpecConstraintViolation(key: "thresholds", "must be a non-empty list of values >= 0",
+                                          hint: "write thresholds: [0.5, 0.9, 0.99]")
+        }
+        guard tolerance >= 0 else { throw SpecConstraintViolation(key: "tolerance", "must be at least 0", hint: "use a fraction such as 0.01") }
+    }
+}
+
+enum LatencyAccuracy {
+    static let experiment = Experiment<LatencyAccuracyConfig>(
+        kind: "latency-accuracy",
+        summary: "accuracy against FLOPs over exit thresholds: global, fine-tuned and personalised exits",
+        tables: [
+            TableSchema("curve", columns: ["seed", "user", "method", "threshold", "accuracy", "mean_flops", "flops_fraction",
+                                           "exited_early"]),
+            TableSchema("users", columns: ["seed", "user", "global_full_accuracy", "speedup_global_exits",
+                                           "speedup_personalised_exits", "fine_tuned_accuracy"]),
+            Summary.schema,
+        ]
+    ) { point, progress in
+        let c = point.config
+        var result = PointResult()
+        let work = try timed("load", &result) { try Workload.load(c.data) }
+        let scoring = ProfilerOptions(basis: .labelsWhenAtLeast(1), latency: nil)
+        var summary = Summary()
+        for seed in c.seeds {
+            let users = try work.users(c.data, seed: seed)
+            for user in users {
+                progress.report("seed \(seed), user \(user.index + 1)/\(users.count)")
+                let trainData = PersonalisationData(split: work.train, indices: user.train, isLabelled: user.trainLabelled)
+                let test = try InferenceSamples(testOf: user, in: work.test)
+                var config = c.train.personalisation(seed: seed)
+                config.seed = config.seed &+ UInt64(user.index)
+                let personalised = try timed("personalise", &result) {
+                    try ExitPersonaliser(configuration: config).personalise(work.model, on: trainData).model
+                }
+                let networks = [("global", try InferenceNetwork(work.model)),
+                                ("personalised", try InferenceNetwork(backbone: personalised.backbone, heads: personalised.heads,
+                                                                      normalization: personalised.normalization))]
+                var globalFull = Double.nan
+                var speedUps: [String: Double] = [:]
+                for (method, network) in networks {
+                    let scores = try Profiler.profile(network, validation: test, options: scoring).scores
+                    let full = network.fullNetworkFLOPs
+                    let fullAccuracy = ExitPolicy.fullNetwork.outcome(on: scores, network: network).accuracy
+                    if method == "global" {
+                        globalFull = fullAccuracy
+                        result.append([.int(seed), .int(user.index), "global-full", "none", .double(fullAccuracy),
+                                       .double(Double(full)), 1.0, 0.0], to: "curve")
+                        summary.add("accuracy.global-full", fullAccuracy)
+                    }
+                    var best = Double(full)
+                    for t in c.thresholds {
+                        let policy = ExitPolicy.earlyExit(thresholds: network.heads.map { _ in Float(t) })
+                        let outcome = policy.outcome(on: scores, network: network)
+                        let early = Double(outcome.taken.filter { $0 < network.heads.count }.count) / Double(max(1, outcome.taken.count))
+                        result.append([.int(seed), .int(user.index), .string("\(method)-exits"), .double(t), .double(outcome.accuracy),
+                                       .double(outcome.meanFLOPs), .double(outcome.meanFLOPs / Double(full)), .double(early)], to: "curve")
+                        summary.add("accuracy.\(method)-exits.t=\(Cell.double(t).text)", outcome.accuracy)
+                        summary.add("flops_fraction.\(method)-exits.t=\(Cell.double(t).text)", outcome.meanFLOPs / Double(full))
+                        if outcome.accuracy >= globalFull - c.tolerance { best = min(best, outcome.meanFLOPs) }
+                    }
+                    speedUps[method] = Double(full) / best
+                    if c.latency {
+                        let timedProfile = try Profiler.profile(network, validation: test,
+                                                                options: ProfilerOptions(basis: .labelsWhenAtLeast(1)))
+                        for classifier in timedProfile.classifiers {
+                            if let latency = classifier.latency {
+                                result.time("latency.\(method).\(classifier.name)", seconds: latency.median)
+                            }
+                        }
+                    }
+                }
+                var fineTuned = Double.nan
+                if c.baseline {
+                    let tuned = try timed("fine-tune", &result) {
+                        try WholeNetworkFineTuner(configuration: config).fineTune(work.model, on: trainData).model
+                    }
+                    let network = try InferenceNetwork(tuned)
+                    let scores = try Profiler.profile(network, validation: test, options: scoring).scores
+                    fineTuned = ExitPolicy.fullNetwork.outcome(on: scores, network: network).accuracy
+                    result.append([.int(seed), .int(user.index), "fine-tuned-full", "none", .double(fineTuned),
+                                   .double(Double(network.fullNetworkFLOPs)), 1.0, 0.0], to: "curve")
+                    summary.add("accuracy.fine-tuned-full", fineTuned)
+                }
+                result.append([.int(seed), .int(user.index), .double(globalFull), .double(speedUps["global"]!),
+                               .double(speedUps["personalised"]!), .double(fineTuned)], to: "users")
+                summary.add("speedup_at_equal_accuracy.global-exits", speedUps["global"]!)
+                summary.add("speedup_at_equal_accuracy.personalised-exits", speedUps["personalised"]!)
+            }
+        }
+        for row in summary.rows() { result.append(row, to: "summary") }
+        return result
+    }
+}
