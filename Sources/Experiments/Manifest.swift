@@ -104,7 +104,7 @@ public struct Manifest: Codable, Sendable, Equatable {
     public var status: String
     /// The shard this folder ran (`0/1` for a whole run); `merged` for `persephone merge`.
     public var shard: String
-    /// Values of every swept or configured key named `seed` or ending in `.seed`.
+    /// Values of every swept or configured key named `seed`/`seeds` or ending in `.seed`/`.seeds`.
     public var seeds: [CanonicalValue]
     public var provenance: Provenance
     public var started: String
@@ -151,13 +151,19 @@ public struct Manifest: Codable, Sendable, Equatable {
         seeds = Manifest.seeds(in: frozen.spec)
     }
 
-    /// Seeds of the spec: the base configuration's `seed` keys and every swept seed value.
+    /// `seed`, `seeds` or a dotted key ending in one of them.
+    static func isSeedKey(_ key: String) -> Bool {
+        key == "seed" || key == "seeds" || key.hasSuffix(".seed") || key.hasSuffix(".seeds")
+    }
+
+    /// Seeds of the spec: every swept seed value, else the configuration's `seed` values and
+    /// the members of its `seeds` lists.
     static func seeds(in spec: CanonicalValue) -> [CanonicalValue] {
         var found: [CanonicalValue] = []
         func add(_ v: CanonicalValue) { if !found.contains(v) { found.append(v) } }
         if case let .list(axes)? = spec.value(at: ["sweep"]) {
             for axis in axes {
-                guard case let .string(key)? = axis.value(at: ["key"]), key == "seed" || key.hasSuffix(".seed"),
+                guard case let .string(key)? = axis.value(at: ["key"]), Manifest.isSeedKey(key),
                       case let .list(values)? = axis.value(at: ["values"]) else { continue }
                 values.forEach(add)
             }
@@ -166,7 +172,9 @@ public struct Manifest: Codable, Sendable, Equatable {
             func walk(_ v: CanonicalValue) {
                 guard case let .map(m) = v else { return }
                 for key in m.keys.sorted() {
-                    if key == "seed" { add(m[key]!) } else { walk(m[key]!) }
+                    if key == "seed" { add(m[key]!) }
+                    else if key == "seeds", case let .list(values) = m[key]! { values.forEach(add) }
+                    else { walk(m[key]!) }
                 }
             }
             walk(config)
