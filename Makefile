@@ -49,7 +49,7 @@ clean:
 
 # Pretraining and offline exits for ResNet-20 on Fashion-MNIST (docs/training.md).
 # SCALE=quick (default): 1 + 1 epochs, a smoke run of a few minutes, written as resnet20-quick*;
-# SCALE=full: the accuracy run (40 + 10 epochs, hours on 2 cores), written as resnet20*.
+# SCALE=full: the accuracy run (20 + 10 epochs, about 1.5 h on 2 cores), written as resnet20*.
 SCALE ?= quick
 PRETRAIN_NAME_quick := resnet20-quick
 PRETRAIN_NAME_full := resnet20
