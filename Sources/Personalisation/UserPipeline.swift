@@ -21,13 +21,18 @@ public struct UserPipelineOptions: Sendable {
     public var accuracyTolerance: Double
     /// Also fine-tune the whole network on the same data (the paper's baseline).
     public var baseline: Bool
+    /// The baseline's configuration (nil: `personalisation`'s). Whole-network fine-tuning
+    /// usually wants a lower learning rate than the heads.
+    public var baselineConfiguration: PersonalisationConfig?
 
     public init(personalisation: PersonalisationConfig = PersonalisationConfig(),
                 profiler: ProfilerOptions = ProfilerOptions(),
                 orchestrator: OrchestratorOptions = OrchestratorOptions(),
-                inference: InferenceMode = .default, accuracyTolerance: Double = 0.01, baseline: Bool = true) {
+                inference: InferenceMode = .default, accuracyTolerance: Double = 0.01, baseline: Bool = true,
+                baselineConfiguration: PersonalisationConfig? = nil) {
         self.personalisation = personalisation; self.profiler = profiler; self.orchestrator = orchestrator
         self.inference = inference; self.accuracyTolerance = accuracyTolerance; self.baseline = baseline
+        self.baselineConfiguration = baselineConfiguration
     }
 }
 
@@ -92,7 +97,9 @@ public enum UserPipeline {
 
         var baselineAccuracy: Double?, baselineCost: CostReport?
         if options.baseline {
-            let tuned = try WholeNetworkFineTuner(configuration: config).fineTune(model, on: trainData)
+            var baselineConfig = options.baselineConfiguration ?? options.personalisation
+            baselineConfig.seed = baselineConfig.seed &+ UInt64(user.index)
+            let tuned = try WholeNetworkFineTuner(configuration: baselineConfig).fineTune(model, on: trainData)
             baselineAccuracy = PersonalisationBenchmark.accuracies(of: tuned.model.forward, on: testData,
                                                                    normalization: tuned.model.normalization).final
             baselineCost = tuned.report

@@ -64,7 +64,8 @@ public struct WholeNetworkFineTuner {
         let schedule = LearningRateSchedule.cosine(base: c.learningRate, steps: max(1, c.epochs * batches.count))
         var steps = 0, trainedSamples = 0, skipped = 0
         var epochLosses: [Double] = []
-        for epoch in 0..<c.epochs {
+        var diverged: String?
+        training: for epoch in 0..<c.epochs {
             var generator = SeededGenerator(seed: c.seed).derived(UInt64(epoch + 1))
             let order = Batches.shuffledOrder(count: data.count, generator: &generator)
             var lossSum = 0.0, seen = 0
@@ -76,6 +77,12 @@ public struct WholeNetworkFineTuner {
                 let x = Batches.make(from: data.images, indices: indices, normalization: base.normalization)
                 let logits = network.forward(x, mode: .training(inputGradient: false))
                 let loss = Loss.softmaxCrossEntropy(logits: logits, labels: indices.map { hardLabels[$0] }, weights: weights)
+                guard loss.loss.isFinite else {
+                    // Say so instead of returning a network of NaNs that looks trained.
+                    diverged = "training diverged (non-finite loss) at epoch \(epoch + 1), batch \(b + 1); "
+                        + "stopped there: lower learningRate"
+                    break training
+                }
                 _ = network.backward(loss.dLogits)
                 optimizer.step()
                 network.zeroGradients()
@@ -93,6 +100,7 @@ public struct WholeNetworkFineTuner {
         var notes = ["no augmentation, as for the exit engine's cached features", "batch norm: \(c.batchNorm.rawValue)"]
         if c.distillation { notes.append("distillation does not apply to the final classifier and was ignored") }
         if skipped > 0 { notes.append("\(skipped) batch(es) with no labelled or pseudo-labelled sample skipped") }
+        if let diverged { notes.append(diverged) }
         let memory = probe.finish()
         let report = CostReport(method: "whole-network", samples: data.count, epochs: c.epochs, steps: steps,
                                 trainedSamples: trainedSamples, extractionFLOPs: extractionFLOPs,

@@ -27,6 +27,9 @@ struct PersonaliseCommand: ParsableCommand {
     @Option(help: "Test samples per user.") var test = 200
     @Option(help: "Losses: any of sup, selfsup, distill, comma-separated.") var loss = "sup,selfsup,distill"
     @Option(help: "Epochs of exit personalisation (and of the fine-tuning baseline).") var epochs = 20
+    @Option(help: "Learning rate of exit personalisation (SGD momentum 0.9, cosine).") var lr: Float = 0.01
+    @Option(name: .customLong("baseline-lr"), help: "Learning rate of whole-network fine-tuning (at 0.01 it diverged on the pretrained ResNet-20 within 4 epochs).")
+    var baselineLR: Float? = 0.001
     @Option(help: "Seed of the user split and of personalisation.") var seed: UInt64 = 1
     @Option(name: .customLong("profile-basis"),
             help: "How the profiler scores exits on the validation share: labels:K (labels when at least K are labelled, else agreement with the final classifier) or mixed.")
@@ -70,11 +73,15 @@ struct PersonaliseCommand: ParsableCommand {
         config.distillation = l.contains("distill")
         config.epochs = epochs
         config.seed = seed
+        config.learningRate = lr
         try config.validate()
+        var baselineConfig = config
+        if let baselineLR { baselineConfig.learningRate = baselineLR }
+        try baselineConfig.validate()
         let profiler = ProfilerOptions(basis: try basisRule())
         let orchestrator = OrchestratorOptions(selection: SelectionRule(tolerance: tolerance, target: nil))
         return UserPipelineOptions(personalisation: config, profiler: profiler, orchestrator: orchestrator,
-                                   baseline: !noBaseline)
+                                   baseline: !noBaseline, baselineConfiguration: baselineConfig)
     }
 
     func run() throws {

@@ -42,6 +42,16 @@ import Training
         #expect(r.trainingStepFLOPs < unfrozen * 360)
     }
 
+    @Test func divergenceIsReportedNotHidden() throws {
+        let base = EngineFixture.makeBase(epochs: 1)
+        let train = EngineFixture.data(classPattern: [1, 3, 3], count: 60, seed: 42)
+        var c = EngineFixture.quick(epochs: 6)
+        c.learningRate = 1e8
+        let result = try WholeNetworkFineTuner(configuration: c).fineTune(base, on: train)
+        #expect(result.report.notes.contains { $0.contains("diverged") }, "notes: \(result.report.notes)")
+        #expect(result.report.steps < 6 * 5)
+    }
+
     @Test func trainModeBatchNormUpdatesTheCopysStatisticsOnly() throws {
         let base = EngineFixture.makeBase(epochs: 1)
         let before = base.backbone.network.namedBuffers.map(\.buffer.value)
