@@ -45,12 +45,8 @@ public enum LayerProfile {
         }
         return children.indices.map { i in
             LayerTiming(name: children[i].name, outputShape: shapes[i], forwardFLOPs: flops[i],
-                        forwardMilliseconds: median(forward[i]), backwardMilliseconds: median(backward[i]))
+                        forwardMilliseconds: ConvBenchmark.median(forward[i]),
+                        backwardMilliseconds: ConvBenchmark.median(backward[i]))
         }
-    }
-
-    static func median(_ xs: [Double]) -> Double {
-        let s = xs.sorted()
-        return s.count % 2 == 1 ? s[s.count / 2] : (s[s.count / 2 - 1] + s[s.count / 2]) / 2
     }
 }

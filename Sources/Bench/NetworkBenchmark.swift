@@ -121,15 +121,7 @@ public enum NetworkBenchmark {
     }
 
     static func medianSeconds(_ repeats: Int, warmUp: Int, _ body: () -> Void) -> Double {
-        for _ in 0..<warmUp { body() }
-        var times: [Double] = []
-        for _ in 0..<repeats {
-            let start = DispatchTime.now().uptimeNanoseconds
-            body()
-            times.append(Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9)
-        }
-        times.sort()
-        return times.count % 2 == 1 ? times[times.count / 2] : (times[times.count / 2 - 1] + times[times.count / 2]) / 2
+        ConvBenchmark.medianSeconds(repeats, .wall, warmUp: warmUp, body)
     }
 
     static func format(_ x: Double, digits: Int = 1) -> String {
