@@ -25,12 +25,11 @@ public struct DataGrowthConfig: ExperimentConfig, Equatable {
     public init() {}
 
     public static var keyReasons: [String: String] {
-        prefixed(DataSection.reasons, "data.").merging(prefixed(TrainSection.reasons, "train."), uniquingKeysWith: { a, _ in a })
-            .merging(prefixed(OrchestratorSection.reasons, "orchestrator."), uniquingKeysWith: { a, _ in a })
-            .merging(["seeds": seedsReason,
-                      "step": "40 samples a round: a quarter of the default 160-sample training pool, so 4 rounds",
-                      "rounds": "nil: run until the training pool is exhausted",
-                      "latency": "measure each round's policy at batch 1 on the test set (timings table only; a fraction of a second per round)"], uniquingKeysWith: { a, _ in a })
+        sectionKeyReasons(orchestrator: true, own: [
+            "step": "40 samples a round: a quarter of the default 160-sample training pool, so 4 rounds",
+            "rounds": "nil: run until the training pool is exhausted",
+            "latency": "measure each round's policy at batch 1 on the test set (timings table only; a fraction of a second per round)",
+        ])
     }
 
     public func validate() throws {

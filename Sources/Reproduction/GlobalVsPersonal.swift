@@ -14,9 +14,7 @@ public struct GlobalVsPersonalConfig: ExperimentConfig, Equatable {
     public init() {}
 
     public static var keyReasons: [String: String] {
-        prefixed(DataSection.reasons, "data.").merging(prefixed(TrainSection.reasons, "train."), uniquingKeysWith: { a, _ in a })
-            .merging(prefixed(OrchestratorSection.reasons, "orchestrator."), uniquingKeysWith: { a, _ in a })
-            .merging(["seeds": seedsReason], uniquingKeysWith: { a, _ in a })
+        sectionKeyReasons(orchestrator: true)
     }
 
     public func validate() throws {

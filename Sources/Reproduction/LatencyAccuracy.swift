@@ -25,13 +25,12 @@ public struct LatencyAccuracyConfig: ExperimentConfig, Equatable {
     public init() {}
 
     public static var keyReasons: [String: String] {
-        prefixed(DataSection.reasons, "data.").merging(prefixed(TrainSection.reasons, "train."), uniquingKeysWith: { a, _ in a })
-            .merging(["seeds": seedsReason,
-                      "thresholds": "confidence thresholds from permissive to strict: spans the curve from the first exit to the full network",
-                      "tolerance": "1 point: \"equal accuracy\" as in the paper's latency comparison",
-                      "latency": "measure batch-1 latency (21 timed runs per classifier, timings table only)",
-                      "baseline": "include the whole-network fine-tuned model's point, as the paper does"],
-                     uniquingKeysWith: { a, _ in a })
+        sectionKeyReasons(own: [
+            "thresholds": "confidence thresholds from permissive to strict: spans the curve from the first exit to the full network",
+            "tolerance": "1 point: \"equal accuracy\" as in the paper's latency comparison",
+            "latency": "measure batch-1 latency (21 timed runs per classifier, timings table only)",
+            "baseline": "include the whole-network fine-tuned model's point, as the paper does",
+        ])
     }
 
     public func validate() throws {

@@ -154,6 +154,18 @@ func prefixed(_ reasons: [String: String], _ prefix: String) -> [String: String]
     Dictionary(uniqueKeysWithValues: reasons.map { (prefix + $0.key, $0.value) })
 }
 
+/// `keyReasons` of a configuration built from the shared sections: `data.*`, `train.*`,
+/// `orchestrator.*` when it has one, `seeds`, and the configuration's own keys.
+func sectionKeyReasons(orchestrator: Bool = false, own: [String: String] = [:]) -> [String: String] {
+    var reasons = prefixed(DataSection.reasons, "data.").merging(prefixed(TrainSection.reasons, "train."),
+                                                                 uniquingKeysWith: { a, _ in a })
+    if orchestrator {
+        reasons.merge(prefixed(OrchestratorSection.reasons, "orchestrator."), uniquingKeysWith: { a, _ in a })
+    }
+    return reasons.merging(["seeds": seedsReason], uniquingKeysWith: { a, _ in a })
+        .merging(own, uniquingKeysWith: { a, _ in a })
+}
+
 let seedsReason = "one seed at quick scale; the seed draws the users and the heads' training order (summaries are over users x seeds)"
 
 func validateSeeds(_ seeds: [Int]) throws {

@@ -17,8 +17,7 @@ public struct TrainingCostConfig: ExperimentConfig, Equatable {
     public init() {}
 
     public static var keyReasons: [String: String] {
-        prefixed(DataSection.reasons, "data.").merging(prefixed(TrainSection.reasons, "train."), uniquingKeysWith: { a, _ in a })
-            .merging(["seeds": seedsReason], uniquingKeysWith: { a, _ in a })
+        sectionKeyReasons()
     }
 
     public func validate() throws {
