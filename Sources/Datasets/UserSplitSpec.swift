@@ -1,3 +1,4 @@
+import Codecs
 import Foundation
 
 /// How a dataset's train split is dealt out to simulated users (docs/users.md).
@@ -68,22 +69,8 @@ public struct UserSplitSpec: Codable, Equatable, Sendable {
              minSamplesPerUser, maxRedraws, validationFraction, labelledFraction, testSamplesPerUser
     }
 
-    private struct AnyKey: CodingKey {
-        var stringValue: String
-        var intValue: Int? { nil }
-        init(stringValue: String) { self.stringValue = stringValue }
-        init?(intValue: Int) { nil }
-    }
-
     public init(from decoder: Decoder) throws {
-        let known = Set(CodingKeys.allCases.map(\.rawValue))
-        let any = try decoder.container(keyedBy: AnyKey.self)
-        if let unknown = any.allKeys.map(\.stringValue).sorted().first(where: { !known.contains($0) }) {
-            throw DecodingError.dataCorrupted(.init(
-                codingPath: decoder.codingPath + [AnyKey(stringValue: unknown)],
-                debugDescription: "unknown user split key \"\(unknown)\"; the keys are "
-                    + CodingKeys.allCases.map(\.rawValue).joined(separator: ", ")))
-        }
+        try rejectUnknownKeys(in: decoder, CodingKeys.self, what: "user split")
         let c = try decoder.container(keyedBy: CodingKeys.self)
         let d = UserSplitSpec()
         kind = try c.decodeIfPresent(Kind.self, forKey: .kind) ?? d.kind

@@ -1,3 +1,4 @@
+import Codecs
 import Foundation
 import Training
 
@@ -77,22 +78,8 @@ public struct PersonalisationConfig: Codable, Equatable, Sendable {
              distillationWeight, fromScratch, exits, seed, memoryBudgetBytes, extractionBatchSize, batchNorm
     }
 
-    private struct AnyKey: CodingKey {
-        var stringValue: String
-        var intValue: Int? { nil }
-        init(stringValue: String) { self.stringValue = stringValue }
-        init?(intValue: Int) { nil }
-    }
-
     public init(from decoder: Decoder) throws {
-        let known = Set(CodingKeys.allCases.map(\.rawValue))
-        let any = try decoder.container(keyedBy: AnyKey.self)
-        if let unknown = any.allKeys.map(\.stringValue).sorted().first(where: { !known.contains($0) }) {
-            throw DecodingError.dataCorrupted(.init(
-                codingPath: decoder.codingPath + [AnyKey(stringValue: unknown)],
-                debugDescription: "unknown personalisation key \"\(unknown)\"; the keys are "
-                    + CodingKeys.allCases.map(\.rawValue).joined(separator: ", ")))
-        }
+        try rejectUnknownKeys(in: decoder, CodingKeys.self, what: "personalisation")
         let c = try decoder.container(keyedBy: CodingKeys.self)
         let d = PersonalisationConfig()
         func value<T: Decodable>(_ key: CodingKeys, _ fallback: T) throws -> T {
