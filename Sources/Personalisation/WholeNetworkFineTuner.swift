@@ -11,6 +11,9 @@ public struct FineTuningResult {
     public var report: CostReport
     /// Mean training loss per epoch (sample-weighted over the steps taken).
     public var epochLosses: [Double]
+    /// Training stopped on a non-finite loss (the report's notes say where); the model holds
+    /// the weights of the last finite step.
+    public var diverged: Bool
 }
 
 /// The baseline PersEPhonEE is compared with: personalising the whole network, i.e.
@@ -109,7 +112,7 @@ public struct WholeNetworkFineTuner {
                                 peakMemoryMethod: memory.method, featureCacheBytes: 0, featureStorage: "none", notes: notes)
         let model = MultiExitModel(backbone: backbone, normalization: base.normalization, dataset: base.dataset,
                                    pretraining: base.pretraining)
-        return FineTuningResult(model: model, report: report, epochLosses: epochLosses)
+        return FineTuningResult(model: model, report: report, epochLosses: epochLosses, diverged: diverged != nil)
     }
 }
 

@@ -113,7 +113,7 @@ enum LatencyAccuracy {
                 var fineTuned = Double.nan
                 if c.baseline {
                     let tuned = try timed("fine-tune", &result) {
-                        try WholeNetworkFineTuner(configuration: config).fineTune(work.model, on: trainData).model
+                        try WholeNetworkFineTuner(configuration: c.train.baseline(config)).fineTune(work.model, on: trainData).model
                     }
                     let network = try InferenceNetwork(tuned)
                     let scores = try Profiler.profile(network, validation: test, options: scoring).scores

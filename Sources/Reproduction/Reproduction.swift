@@ -83,14 +83,22 @@ public struct TrainSection: Codable, Sendable, Equatable {
     public var epochs = 10
     public var batch = 32
     public var lr = 0.01
+    /// Peak learning rate of the whole-network fine-tuning baseline.
+    public var baselineLR = 0.001
     public var losses: LossSet = .all
 
     public init() {}
 
+    enum CodingKeys: String, CodingKey {
+        case epochs, batch, lr, losses
+        case baselineLR = "baseline_lr"
+    }
+
     static let reasons: [String: String] = [
         "epochs": "10 passes: half the engine's default of 20, to keep the quick scale short (the full scale uses 20)",
         "batch": "32, the engine's default",
-        "lr": "0.01 peak of the cosine schedule, the engine's default (SGD, momentum 0.9)",
+        "lr": "0.01 peak of the cosine schedule for the exit heads, the engine's default (SGD, momentum 0.9)",
+        "baseline_lr": "0.001 for whole-network fine-tuning (same schedule and optimiser): at the heads' 0.01 it diverged within 4 epochs on the pretrained ResNet-20 (docs/personalisation.md)",
         "losses": "the paper's full mix: supervised, self-supervised pseudo-labels and distillation from the final classifier",
     ]
 
@@ -98,6 +106,9 @@ public struct TrainSection: Codable, Sendable, Equatable {
         guard epochs >= 1 else { throw SpecConstraintViolation(key: prefix + "epochs", "must be at least 1", hint: "use 1 or more epochs") }
         guard batch >= 2 else { throw SpecConstraintViolation(key: prefix + "batch", "must be at least 2", hint: "batch norm in the heads needs 2 or more") }
         guard lr > 0 else { throw SpecConstraintViolation(key: prefix + "lr", "must be positive", hint: "use a step size such as 0.01") }
+        guard baselineLR > 0 else {
+            throw SpecConstraintViolation(key: prefix + "baseline_lr", "must be positive", hint: "use a step size such as 0.001")
+        }
     }
 
     /// The engine's configuration for this section and `seed`.
@@ -111,6 +122,14 @@ public struct TrainSection: Codable, Sendable, Equatable {
         c.selfSupervision = t.selfsup
         c.distillation = t.distill
         c.seed = UInt64(seed)
+        return c
+    }
+
+    /// The whole-network fine-tuning baseline's configuration: the exits' `config` (same
+    /// data, epochs, batch, losses and seed) with `baseline_lr` as its learning rate.
+    func baseline(_ config: PersonalisationConfig) -> PersonalisationConfig {
+        var c = config
+        c.learningRate = Float(baselineLR)
         return c
     }
 }

@@ -33,7 +33,7 @@ enum TrainingCost {
         summary: "FLOPs and accounted memory of exit personalisation against whole-network fine-tuning",
         tables: [
             TableSchema("methods", columns: ["seed", "user", "method", "accuracy", "total_flops", "extraction_flops",
-                                             "training_flops", "steps", "trained_parameters", "feature_cache_bytes", "state_bytes"]),
+                                             "training_flops", "steps", "trained_parameters", "feature_cache_bytes", "state_bytes", "diverged"]),
             Summary.schema,
         ]
     ) { point, progress in
@@ -55,22 +55,25 @@ enum TrainingCost {
                 let exitAccuracy = PersonalisationBenchmark.accuracies(of: exits.model.forward, on: testData,
                                                                        normalization: exits.model.normalization)
                 let tuned = try timed("whole-network", &result) {
-                    try WholeNetworkFineTuner(configuration: config).fineTune(work.model, on: trainData)
+                    try WholeNetworkFineTuner(configuration: c.train.baseline(config)).fineTune(work.model, on: trainData)
                 }
                 let tunedAccuracy = PersonalisationBenchmark.accuracies(of: tuned.model.forward, on: testData,
                                                                         normalization: tuned.model.normalization).final
                 let exitParameters = exits.model.heads.reduce(0) { $0 + count($1.head.parameters) }
                 let wholeParameters = count(tuned.model.backbone.network.parameters)
                 // The exits' accuracy is their best exit's: what a user would run the personalised exits for.
-                let rows: [(String, Double, CostReport, Int)] = [
-                    ("exits", exitAccuracy.exits.max() ?? .nan, exits.report, exitParameters),
-                    ("whole-network", tunedAccuracy, tuned.report, wholeParameters),
+                let rows: [(String, Double, CostReport, Int, Bool)] = [
+                    ("exits", exitAccuracy.exits.max() ?? .nan, exits.report, exitParameters, false),
+                    ("whole-network", tunedAccuracy, tuned.report, wholeParameters, tuned.diverged),
                 ]
-                for (method, accuracy, report, parameters) in rows {
+                if tuned.diverged {
+                    progress.report("seed \(seed), user \(user.index): whole-network fine-tuning diverged at train.baseline_lr \(c.train.baselineLR)")
+                }
+                for (method, accuracy, report, parameters, diverged) in rows {
                     let state = 12 * parameters + report.featureCacheBytes
                     result.append([.int(seed), .int(user.index), .string(method), .double(accuracy), .int(report.totalFLOPs),
                                    .int(report.extractionFLOPs), .int(report.trainingStepFLOPs), .int(report.steps),
-                                   .int(parameters), .int(report.featureCacheBytes), .int(state)], to: "methods")
+                                   .int(parameters), .int(report.featureCacheBytes), .int(state), .int(diverged ? 1 : 0)], to: "methods")
                     summary.add("accuracy.\(method)", accuracy)
                     summary.add("total_flops.\(method)", Double(report.totalFLOPs))
                     summary.add("state_bytes.\(method)", Double(state))

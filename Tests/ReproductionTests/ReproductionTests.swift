@@ -124,7 +124,8 @@ import Testing
         }
         for (kind, key) in [("global-vs-personal", "data.users=0"), ("training-cost", "data.labelled=2"),
                             ("label-availability", "data.split=rows:3"), ("data-growth", "train.batch=1"),
-                            ("latency-accuracy", "train.lr=0")] {
+                            ("latency-accuracy", "train.lr=0"), ("training-cost", "train.baseline_lr=0"),
+                            ("training-cost", "train.baselineLR=0.001")] {
             let document = try SpecDocument.parse(yaml: ReproductionFixture.spec(kind), path: "ok.yaml")
             #expect(throws: SpecError.self, "\(kind) \(key)") {
                 _ = try ExperimentRegistry.persephone.plan(document, overrides: [Override(parsing: key)])
@@ -173,5 +174,23 @@ import Testing
             #expect(c.supervised == sup && c.selfSupervision == selfsup && c.distillation == distill, "\(losses.rawValue)")
             #expect(c.seed == 7 && c.epochs == train.epochs && c.batchSize == train.batch)
         }
+    }
+
+    @Test func theBaselineTakesItsOwnLearningRate() throws {
+        var train = TrainSection()
+        train.lr = 0.02
+        train.baselineLR = 0.0005
+        var exits = train.personalisation(seed: 3)
+        exits.seed &+= 4
+        let baseline = train.baseline(exits)
+        #expect(exits.learningRate == 0.02 && baseline.learningRate == 0.0005)
+        var same = baseline
+        same.learningRate = exits.learningRate
+        #expect(same == exits, "only the learning rate differs")
+        let document = try SpecDocument.parse(yaml: ReproductionFixture.spec("training-cost"), path: "lr.yaml")
+        let plain = try ExperimentRegistry.persephone.plan(document).spec
+        let changed = try ExperimentRegistry.persephone.plan(document, overrides: [Override(parsing: "train.baseline_lr=0.003")]).spec
+        #expect(plain.hash != changed.hash, "the baseline's learning rate is part of the spec")
+        #expect("\(changed.canonical)".contains("0.003"))
     }
 }
