@@ -40,7 +40,7 @@ reproduce: release ## quick scale end to end: import, pretrain if needed, run al
 	@[ -f checkpoints/fashion-mnist/resnet20-quick.safetensors ] || $(MAKE) --no-print-directory pretrain SCALE=quick
 	@set -e; for e in $(EXPERIMENTS); do \
 	    echo "make reproduce: $$e"; \
-	    $(BIN) run experiments/$$e.yaml $(RUN_ARGS); \
+	    $(BIN) run experiments/$$e.yaml $(EXISTING) $(RUN_ARGS); \
 	done
 	@bash experiments/report.sh results
 
@@ -77,7 +77,11 @@ pretrain: release ## ResNet-20 on Fashion-MNIST, then one exit per stage (SCALE=
 # The paper's experiments (docs/experiments.md). `make <experiment>` runs one spec of
 # experiments/ into results/<experiment>/ (SCALE=quick, the spec file as written) or
 # results/<experiment>-full/ (SCALE=full: the overrides below, on the full checkpoint).
-# RUN_ARGS passes more to `persephone run` (e.g. RUN_ARGS="--force-new" or "data.users=2").
+# RUN_ARGS passes more to `persephone run` (e.g. RUN_ARGS="data.users=2"). EXISTING says what
+# happens to a folder that already holds results: --replace-changed (default) moves it aside
+# (to <folder>.<hash>) when its spec, code or inputs changed and otherwise resumes it;
+# EXISTING=--force-new always starts afresh; EXISTING= (empty) refuses a changed folder.
+EXISTING := --replace-changed
 EXPERIMENTS := global-vs-personal label-availability training-cost data-growth latency-accuracy
 FULL_OVERRIDES := data.checkpoint=checkpoints/fashion-mnist/resnet20.safetensors data.users=20 data.samples=500 \
     data.test=200 train.epochs=20 'seeds=[1, 2, 3]'
@@ -88,7 +92,7 @@ RUN_FLAGS_full = $(FULL_OVERRIDES) $(FULL_OVERRIDES_$@) --out results/$@-full
 .PHONY: $(EXPERIMENTS) experiments
 $(EXPERIMENTS): release
 	@case "$(SCALE)" in quick|full) ;; *) echo "make $@: SCALE must be quick or full, not '$(SCALE)'" >&2; exit 2;; esac
-	$(BIN) run experiments/$@.yaml $(RUN_FLAGS_$(SCALE)) $(RUN_ARGS)
+	$(BIN) run experiments/$@.yaml $(RUN_FLAGS_$(SCALE)) $(EXISTING) $(RUN_ARGS)
 
 global-vs-personal: ## per-user accuracy: global model vs personalised exits and policy -> results/global-vs-personal/
 label-availability: ## accuracy per exit by labelled fraction x loss mix -> results/label-availability/
@@ -96,6 +100,17 @@ training-cost: ## FLOPs and accounted memory: exits vs whole-network fine-tuning
 data-growth: ## exits enabled, accuracy, FLOPs per round of arriving data -> results/data-growth/
 latency-accuracy: ## accuracy vs FLOPs over thresholds, latency in timings -> results/latency-accuracy/
 experiments: $(EXPERIMENTS) ## every experiment at SCALE (quick|full), without import or pretraining
+
+.PHONY: results
+results: release ## rerun only the experiments whose spec, code or inputs changed (or that are unfinished), then the report
+	@case "$(SCALE)" in quick|full) ;; *) echo "make results: SCALE must be quick or full, not '$(SCALE)'" >&2; exit 2;; esac
+	@[ -f datasets/fashion-mnist/dataset.json ] || $(BIN) datasets import fashion-mnist
+	@[ -f $(PRETRAIN_CKPT).safetensors ] || $(MAKE) --no-print-directory pretrain SCALE=$(SCALE)
+	@set -e; for e in $(EXPERIMENTS); do \
+	    echo "make results: $$e"; \
+	    $(MAKE) --no-print-directory $$e SCALE=$(SCALE) EXISTING=--if-changed RUN_ARGS="$(RUN_ARGS)"; \
+	done
+	SUFFIX=$(REPORT_SUFFIX_$(SCALE)) bash experiments/report.sh results
 
 .PHONY: report figures
 REPORT_SUFFIX_quick :=

@@ -14,10 +14,16 @@ public protocol ExperimentConfig: Codable, Sendable {
     /// Checks values the types admit but the meaning rules out; throw a
     /// `SpecConstraintViolation` naming the dotted key.
     func validate() throws
+    /// The files this configuration reads whose content shapes the results (checkpoint,
+    /// dataset), path -> fingerprint (`missing` when absent: the point then fails and says
+    /// why). Recorded in the manifest, so `persephone run --if-changed` can tell whether
+    /// finished tables are still current.
+    func inputFingerprints() -> [String: String]
 }
 
 extension ExperimentConfig {
     public func validate() throws {}
+    public func inputFingerprints() -> [String: String] { [:] }
 }
 
 /// A string-valued enum key: a value outside `allCases` is an error listing them, with

@@ -4,6 +4,8 @@ public struct RunPlan: Sendable {
     public var tables: [TableSchema]
     /// Computes the point of that index (typed configuration captured inside).
     let execute: @Sendable (Int, PointProgress) throws -> PointResult
+    /// The input fingerprints of every point's configuration, merged (read when called).
+    public let inputFingerprints: @Sendable () -> [String: String]
 
     /// A plan for one typed experiment (what the registry builds; tests use it directly).
     public init<Config>(experiment: Experiment<Config>, document: SpecDocument,
@@ -18,6 +20,11 @@ public struct RunPlan: Sendable {
         tables = experiment.tables
         let points = spec.points
         let compute = experiment.compute
+        inputFingerprints = {
+            configs.reduce(into: [String: String]()) { all, config in
+                all.merge(config.inputFingerprints()) { first, _ in first }
+            }
+        }
         execute = { index, progress in
             let plan = points[index]
             return try compute(ResolvedPoint(index: index, id: plan.id, assignments: plan.assignments,

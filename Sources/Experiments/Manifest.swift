@@ -8,6 +8,13 @@ public struct Provenance: Codable, Sendable, Equatable {
     public var gitDirty: Bool?
     /// Checksum of the dataset the experiment read (the caller knows which); nil if none.
     public var datasetChecksum: String?
+    /// The code that computed the results: `git:<tree of Sources>:<blob of Package.swift>` at
+    /// HEAD, so commits that touch only docs, specs or results keep it. Nil without git or
+    /// when Sources or Package.swift have uncommitted changes (then no run counts as current).
+    public var code: String?
+    /// Input file -> fingerprint (checkpoint bytes, dataset tree checksum), from the
+    /// experiment's configurations (`ExperimentConfig.inputFingerprints`).
+    public var inputs: [String: String]
     /// The Swift compiler that built this binary (from `#if compiler` checks).
     public var swiftCompiler: String
     public var operatingSystem: String
@@ -22,28 +29,73 @@ public struct Provenance: Codable, Sendable, Equatable {
         public var memoryBytes: Int64
         public var hostname: String
 
+        public init(cpuModel: String?, cores: Int, activeCores: Int, memoryBytes: Int64, hostname: String) {
+            self.cpuModel = cpuModel; self.cores = cores; self.activeCores = activeCores
+            self.memoryBytes = memoryBytes; self.hostname = hostname
+        }
+
         enum CodingKeys: String, CodingKey {
             case cpuModel = "cpu_model", cores, activeCores = "active_cores", memoryBytes = "memory_bytes", hostname
         }
     }
 
     enum CodingKeys: String, CodingKey {
-        case gitCommit = "git_commit", gitDirty = "git_dirty", datasetChecksum = "dataset_checksum"
+        case gitCommit = "git_commit", gitDirty = "git_dirty", datasetChecksum = "dataset_checksum", code, inputs
         case swiftCompiler = "swift_compiler", operatingSystem = "operating_system", libraries, machine
+    }
+
+    public init(from decoder: Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        gitCommit = try c.decodeIfPresent(String.self, forKey: .gitCommit)
+        gitDirty = try c.decodeIfPresent(Bool.self, forKey: .gitDirty)
+        datasetChecksum = try c.decodeIfPresent(String.self, forKey: .datasetChecksum)
+        // Manifests written before these fields existed: unknown code, no inputs recorded.
+        code = try c.decodeIfPresent(String.self, forKey: .code)
+        inputs = try c.decodeIfPresent([String: String].self, forKey: .inputs) ?? [:]
+        swiftCompiler = try c.decode(String.self, forKey: .swiftCompiler)
+        operatingSystem = try c.decode(String.self, forKey: .operatingSystem)
+        libraries = try c.decode([String: String].self, forKey: .libraries)
+        machine = try c.decode(Machine.self, forKey: .machine)
+    }
+
+    public init(gitCommit: String?, gitDirty: Bool?, datasetChecksum: String?, code: String?, inputs: [String: String],
+                swiftCompiler: String, operatingSystem: String, libraries: [String: String], machine: Machine) {
+        self.gitCommit = gitCommit; self.gitDirty = gitDirty; self.datasetChecksum = datasetChecksum
+        self.code = code; self.inputs = inputs; self.swiftCompiler = swiftCompiler
+        self.operatingSystem = operatingSystem; self.libraries = libraries; self.machine = machine
+    }
+
+    /// Results made under `other` were computed by this code from these inputs: same code
+    /// fingerprint (known on both sides) and same input fingerprints.
+    public func isCurrent(against other: Provenance) -> Bool {
+        code != nil && code == other.code && inputs == other.inputs
     }
 
     /// Collects what the process can find out itself; git is asked in the current
     /// directory and may be absent (the fields stay nil).
-    public static func collect(datasetChecksum: String? = nil, libraries: [String: String] = [:]) -> Provenance {
+    public static func collect(datasetChecksum: String? = nil, libraries: [String: String] = [:],
+                               inputs: [String: String] = [:]) -> Provenance {
         let info = ProcessInfo.processInfo
         let commit = runGit(["rev-parse", "HEAD"])?.trimmingCharacters(in: .whitespacesAndNewlines)
         let status = commit == nil ? nil : runGit(["status", "--porcelain"])
         return Provenance(
             gitCommit: commit, gitDirty: status.map { !$0.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty },
-            datasetChecksum: datasetChecksum, swiftCompiler: compilerVersion,
+            datasetChecksum: datasetChecksum, code: commit == nil ? nil : codeFingerprint(), inputs: inputs,
+            swiftCompiler: compilerVersion,
             operatingSystem: info.operatingSystemVersionString, libraries: libraries,
             machine: Machine(cpuModel: cpuModel(), cores: info.processorCount, activeCores: info.activeProcessorCount,
                              memoryBytes: Int64(clamping: info.physicalMemory), hostname: info.hostName))
+    }
+
+    /// `git:<Sources tree>:<Package.swift blob>` at HEAD, or nil when either has uncommitted
+    /// changes (or git cannot tell).
+    static func codeFingerprint() -> String? {
+        guard let changes = runGit(["status", "--porcelain", "--", "Sources", "Package.swift"]),
+              changes.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty,
+              let tree = runGit(["rev-parse", "HEAD:Sources"]), let package = runGit(["rev-parse", "HEAD:Package.swift"])
+        else { return nil }
+        return "git:" + tree.trimmingCharacters(in: .whitespacesAndNewlines) + ":"
+            + package.trimmingCharacters(in: .whitespacesAndNewlines)
     }
 
     /// The compiler version as far as `#if compiler` can tell (the binary has no other record).

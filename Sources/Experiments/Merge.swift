@@ -6,7 +6,8 @@ import Foundation
 /// Every input must hold a `spec.resolved.json` with the same hash (and the same
 /// points and tables); anything else is refused, naming each folder's hash. A point
 /// recorded ok in two inputs must have identical rows in both (the tables are
-/// deterministic; a difference means a nondeterministic experiment). The output folder
+/// deterministic; a difference means a nondeterministic experiment). The merged manifest
+/// takes the shards' code and input fingerprints when they all agree. The output folder
 /// may be new, hold the same frozen spec, or be one of the inputs. Points with no ok
 /// record anywhere are listed as `missing`; the tables then hold the others, and the
 /// manifest says `partial` or `failed`.
@@ -55,6 +56,22 @@ public func mergeRunFolders(_ inputs: [String], into output: String, provenance:
                                hint: "the experiment is not deterministic for this point; fix it, then rerun one of the shards")
             }
         }
+    }
+
+    // The shards' code and inputs carry over when they all agree; otherwise the merged
+    // results have no single provenance and never count as current.
+    var provenance = provenance
+    let shardProvenances = folders.compactMap { try? readJSON(Manifest.self, path: $0.manifestPath).provenance }
+    if let first = shardProvenances.first, shardProvenances.count == folders.count,
+       shardProvenances.allSatisfy({ $0.code == first.code && $0.inputs == first.inputs }) {
+        provenance.code = first.code
+        provenance.inputs = first.inputs
+        provenance.datasetChecksum = first.datasetChecksum
+        provenance.libraries = first.libraries
+    } else {
+        events(.warning("the shards' manifests disagree on code or inputs (or some are missing): the merged manifest records none"))
+        provenance.code = nil
+        provenance.inputs = [:]
     }
 
     let out = RunFolder(path: output)

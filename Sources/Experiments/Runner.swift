@@ -1,5 +1,21 @@
 import Foundation
 
+/// What a run does with a folder that already holds results.
+public enum ExistingResults: Sendable, Equatable {
+    /// Resume: points recorded ok are kept, the rest run. A folder frozen by another spec
+    /// is refused, and so is one whose point records other code or other inputs made
+    /// (the manifest says which), since mixing them would break byte-identity.
+    case resume
+    /// `--force-new`: move the folder aside (to `<folder>.<its hash>`) and start afresh.
+    case startAfresh
+    /// `--replace-changed`: move the folder aside when its spec, code or inputs differ from
+    /// this run's (or cannot be compared); otherwise resume.
+    case replaceChanged
+    /// `--if-changed`: as `replaceChanged`, but a complete folder that is current (same
+    /// spec, code and inputs, every table present) is left untouched and nothing runs.
+    case skipCurrent
+}
+
 /// How to run a plan.
 public struct RunOptions: Sendable {
     /// The run folder, `results/<name>` by convention.
@@ -7,20 +23,24 @@ public struct RunOptions: Sendable {
     /// Points computed at once (each on its own thread).
     public var jobs: Int
     public var shard: Shard
+    public var existing: ExistingResults
     /// Move an existing folder aside (to `<folder>.<its hash>`) and start afresh.
-    public var forceNew: Bool
+    public var forceNew: Bool {
+        get { existing == .startAfresh }
+        set { existing = newValue ? .startAfresh : .resume }
+    }
     public var provenance: Provenance
     /// Receives progress; called from worker threads, one event at a time.
     public var events: @Sendable (RunEvent) -> Void
 
     public init(folder: String, jobs: Int = ProcessInfo.processInfo.activeProcessorCount, shard: Shard = .all,
-                forceNew: Bool = false, provenance: Provenance = .collect(),
+                forceNew: Bool = false, existing: ExistingResults = .resume, provenance: Provenance = .collect(),
                 events: @escaping @Sendable (RunEvent) -> Void = StderrProgress.events()) {
         precondition(jobs >= 1, "jobs must be at least 1")
         self.folder = folder
         self.jobs = jobs
         self.shard = shard
-        self.forceNew = forceNew
+        self.existing = forceNew ? .startAfresh : existing
         self.provenance = provenance
         self.events = events
     }
@@ -50,13 +70,24 @@ public struct Runner: Sendable {
         let started = Date()
         let frozen = FrozenSpec(plan: plan)
         let folder = RunFolder(path: options.folder)
-        try prepare(folder, frozen: frozen)
-
         let events = options.events
-        var records = folder.readRecords(frozen: frozen) { events(.warning($0)) }
         let mine = frozen.points.filter { options.shard.contains($0.index) }
+        if try prepare(folder, frozen: frozen) == .upToDate {
+            events(.warning("\(folder.path) is up to date (same spec, code and inputs, every point ok): nothing to run"))
+            let summary = RunSummary(folder: folder.path, total: mine.count, resumed: mine.count, ran: 0, failed: [],
+                                     missing: [], tablesWritten: false)
+            events(.finished(summary))
+            return summary
+        }
+
+        var records = folder.readRecords(frozen: frozen) { events(.warning($0)) }
         let todo = mine.filter { records[$0.index]?.status != .ok }
         events(.started(folder: folder.path, total: mine.count, resumed: mine.count - todo.count, toRun: todo.count))
+        // Written now as well as at the end, so a killed run leaves the code and inputs its
+        // records were made with (what a later run checks before resuming).
+        try writeJSON(Manifest(frozen: frozen, records: records, shard: options.shard.description,
+                               provenance: options.provenance, started: started, ended: Date()),
+                      path: folder.manifestPath)
 
         let workers = max(1, min(options.jobs, todo.count))
         let state = RunState(todo: todo, workers: workers)
@@ -86,8 +117,11 @@ public struct Runner: Sendable {
         return summary
     }
 
-    /// Creates the folder and freezes the spec, or checks the one already frozen there.
-    private func prepare(_ folder: RunFolder, frozen: FrozenSpec) throws {
+    enum Preparation { case run, upToDate }
+
+    /// Creates the folder and freezes the spec, or checks the one already frozen there
+    /// against this run (spec, code, inputs) and applies `options.existing`.
+    private func prepare(_ folder: RunFolder, frozen: FrozenSpec) throws -> Preparation {
         if folder.exists {
             let existing: FrozenSpec?
             do {
@@ -97,17 +131,37 @@ public struct Runner: Sendable {
                                hint: "rerun with --force-new to move \(folder.path) aside, or remove it")
             }
             let isEmpty = ((try? FileManager.default.contentsOfDirectory(atPath: folder.path)) ?? []).isEmpty
-            if options.forceNew && !isEmpty {
-                try moveAside(folder, hash: existing?.hash ?? "unfrozen")
-            } else if let existing, existing.hash != frozen.hash {
-                throw RunError("\(folder.path) holds the results of spec \(existing.hash), but this spec resolves to \(frozen.hash); they are never mixed",
-                               hint: "rerun with --force-new to move the old folder to \(folder.path).\(existing.hash) and start afresh, or remove \(folder.path)")
-            } else if let existing, existing != frozen {
-                throw RunError("\(folder.path) was frozen by this spec (\(frozen.hash)) but with other tables or points: the experiment's code changed",
-                               hint: "rerun with --force-new to move the old folder aside and start afresh, or remove \(folder.path)")
-            } else if existing == nil && !isEmpty {
-                throw RunError("\(folder.path) exists but holds no spec.resolved.json",
-                               hint: "choose another --out folder, rerun with --force-new to move it aside, or remove it")
+            let manifest = try? readJSON(Manifest.self, path: folder.manifestPath)
+            let sameSpec = existing != nil && existing == frozen
+            let current = sameSpec && manifest.map { $0.specHash == frozen.hash && $0.provenance.isCurrent(against: options.provenance) } == true
+            switch options.existing {
+            case .startAfresh:
+                if !isEmpty { try moveAside(folder, hash: existing?.hash ?? "unfrozen") }
+            case .replaceChanged, .skipCurrent:
+                if options.existing == .skipCurrent, current, manifest?.status == "complete", options.shard.count == 1,
+                   frozen.tables.allSatisfy({ FileManager.default.fileExists(atPath: folder.tablePath($0.name)) }) {
+                    return .upToDate
+                }
+                if !isEmpty && !current {
+                    options.events(.warning("\(folder.path): " + changeDescription(existing: existing, manifest: manifest, frozen: frozen)))
+                    try moveAside(folder, hash: existing?.hash ?? "unfrozen")
+                }
+            case .resume:
+                if let existing, existing.hash != frozen.hash {
+                    throw RunError("\(folder.path) holds the results of spec \(existing.hash), but this spec resolves to \(frozen.hash); they are never mixed",
+                                   hint: "rerun with --force-new to move the old folder to \(folder.path).\(existing.hash) and start afresh, or remove \(folder.path)")
+                } else if let existing, existing != frozen {
+                    throw RunError("\(folder.path) was frozen by this spec (\(frozen.hash)) but with other tables or points: the experiment's code changed",
+                                   hint: "rerun with --force-new to move the old folder aside and start afresh, or remove \(folder.path)")
+                } else if existing == nil && !isEmpty {
+                    throw RunError("\(folder.path) exists but holds no spec.resolved.json",
+                                   hint: "choose another --out folder, rerun with --force-new to move it aside, or remove it")
+                } else if let manifest, !folder.readRecords(frozen: frozen, warn: { _ in }).isEmpty,
+                          manifest.provenance.code != nil, options.provenance.code != nil,
+                          manifest.provenance.code != options.provenance.code || manifest.provenance.inputs != options.provenance.inputs {
+                    throw RunError("\(folder.path) holds point records made by other code or from other inputs (\(changeDescription(existing: existing, manifest: manifest, frozen: frozen))); resuming would mix them",
+                                   hint: "rerun with --replace-changed (or --force-new) to move the old folder aside and start afresh")
+                }
             }
         }
         try folder.create()
@@ -115,6 +169,22 @@ public struct Runner: Sendable {
         if !FileManager.default.fileExists(atPath: folder.frozenSpecPath) {
             try writeJSON(frozen, path: folder.frozenSpecPath)
         }
+        return .run
+    }
+
+    /// What differs between a folder's results and this run, for the message that moves it aside.
+    private func changeDescription(existing: FrozenSpec?, manifest: Manifest?, frozen: FrozenSpec) -> String {
+        guard let existing else { return "no frozen spec" }
+        if existing.hash != frozen.hash { return "spec changed (\(existing.hash) -> \(frozen.hash))" }
+        if existing != frozen { return "the experiment's tables or points changed" }
+        guard let manifest else { return "no manifest records the code and inputs" }
+        let then = manifest.provenance, now = options.provenance
+        if then.code == nil || now.code == nil {
+            return "code cannot be compared (uncommitted changes to Sources or Package.swift, or no git)"
+        }
+        if then.code != now.code { return "code changed (\(then.code!) -> \(now.code!))" }
+        let changed = Set(then.inputs.keys).union(now.inputs.keys).filter { then.inputs[$0] != now.inputs[$0] }.sorted()
+        return "inputs changed: " + changed.map { "\($0) (\(then.inputs[$0] ?? "none") -> \(now.inputs[$0] ?? "none"))" }.joined(separator: ", ")
     }
 
     private func moveAside(_ folder: RunFolder, hash: String) throws {
@@ -130,7 +200,7 @@ public struct Runner: Sendable {
             throw RunError("cannot move \(folder.path) aside to \(target): \(error.localizedDescription)",
                            hint: "remove or rename \(folder.path) yourself")
         }
-        options.events(.warning("--force-new: moved the old \(folder.path) to \(target)"))
+        options.events(.warning("moved the old \(folder.path) to \(target)"))
     }
 
     private func runPoint(_ point: PointPlan, frozen: FrozenSpec, folder: RunFolder, state: RunState) {

@@ -40,6 +40,8 @@ public struct DataGrowthConfig: ExperimentConfig, Equatable {
         guard step >= 2 else { throw SpecConstraintViolation(key: "step", "must be at least 2", hint: "use a number of samples per round such as 40") }
         if let rounds, rounds < 1 { throw SpecConstraintViolation(key: "rounds", "must be at least 1", hint: "use 1 or more, or null for all") }
     }
+
+    public func inputFingerprints() -> [String: String] { data.inputFingerprints() }
 }
 
 enum DataGrowth {

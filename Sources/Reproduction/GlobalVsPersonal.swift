@@ -23,6 +23,8 @@ public struct GlobalVsPersonalConfig: ExperimentConfig, Equatable {
         try orchestrator.validate(prefix: "orchestrator.")
         try validateSeeds(seeds)
     }
+
+    public func inputFingerprints() -> [String: String] { data.inputFingerprints() }
 }
 
 enum GlobalVsPersonal {

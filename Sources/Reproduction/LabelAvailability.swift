@@ -21,6 +21,8 @@ public struct LabelAvailabilityConfig: ExperimentConfig, Equatable {
         try train.validate(prefix: "train.")
         try validateSeeds(seeds)
     }
+
+    public func inputFingerprints() -> [String: String] { data.inputFingerprints() }
 }
 
 enum LabelAvailability {

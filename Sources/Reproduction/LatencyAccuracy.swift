@@ -43,6 +43,8 @@ public struct LatencyAccuracyConfig: ExperimentConfig, Equatable {
         }
         guard tolerance >= 0 else { throw SpecConstraintViolation(key: "tolerance", "must be at least 0", hint: "use a fraction such as 0.01") }
     }
+
+    public func inputFingerprints() -> [String: String] { data.inputFingerprints() }
 }
 
 enum LatencyAccuracy {

@@ -1,4 +1,5 @@
 // The paper's five experiments as registered experiment kinds (issue 6, docs/experiments.md).
+import Codecs
 import Datasets
 import Experiments
 import Foundation
@@ -59,6 +60,21 @@ public struct DataSection: Codable, Sendable, Equatable {
         guard samples >= 10 else { throw bad("samples", "must be at least 10", "a user needs train and validation samples; use 10 or more") }
         guard test >= 1 else { throw bad("test", "must be at least 1", "use 1 or more test samples per user") }
         guard (0...1).contains(labelled) else { throw bad("labelled", "must be in [0, 1]", "use a fraction such as 0.1") }
+    }
+}
+
+extension DataSection {
+    /// `checkpoint` -> `fnv1a64:` of its bytes; `dataset` -> the tree checksum its
+    /// dataset.json records (computed at import over every PNG). `missing` when unreadable.
+    func inputFingerprints() -> [String: String] {
+        var fingerprints: [String: String] = [:]
+        if let bytes = FileManager.default.contents(atPath: checkpoint) {
+            fingerprints[checkpoint] = "fnv1a64:" + FNV1a.hex(FNV1a.hash(bytes))
+        } else {
+            fingerprints[checkpoint] = "missing"
+        }
+        fingerprints[dataset] = (try? DatasetManifest.read(directory: dataset).checksum) ?? "missing"
+        return fingerprints
     }
 }
 

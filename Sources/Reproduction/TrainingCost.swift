@@ -25,6 +25,8 @@ public struct TrainingCostConfig: ExperimentConfig, Equatable {
         try train.validate(prefix: "train.")
         try validateSeeds(seeds)
     }
+
+    public func inputFingerprints() -> [String: String] { data.inputFingerprints() }
 }
 
 enum TrainingCost {

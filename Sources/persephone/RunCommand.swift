@@ -1,7 +1,9 @@
 import ArgumentParser
+import Codecs
 import Experiments
 import Foundation
 import Reproduction
+import Tensor
 
 /// `persephone run SPEC [key=value ...]`: resolves a spec and runs its sweep (docs/runner.md).
 struct RunCommand: ParsableCommand {
@@ -36,6 +38,12 @@ struct RunCommand: ParsableCommand {
 
     @Flag(help: "Move an existing run folder aside (to <folder>.<hash>) and start afresh.")
     var forceNew = false
+
+    @Flag(help: "Move an existing run folder aside only when its spec, code or inputs differ from this run's; else resume.")
+    var replaceChanged = false
+
+    @Flag(help: "As --replace-changed, but leave a complete folder whose spec, code and inputs are current untouched (what `make results` uses).")
+    var ifChanged = false
 
     @Flag(help: "List the registered experiment kinds.")
     var list = false
@@ -73,11 +81,40 @@ struct RunCommand: ParsableCommand {
                 print(dryRunListing(plan.spec, shard: chosen, folder: folder), terminator: "")
                 return
             }
+            guard [forceNew, replaceChanged, ifChanged].filter({ $0 }).count <= 1 else {
+                throw ValidationError("--force-new, --replace-changed and --if-changed exclude each other")
+            }
+            let existing: ExistingResults = forceNew ? .startAfresh : replaceChanged ? .replaceChanged
+                : ifChanged ? .skipCurrent : .resume
+            let inputs = plan.inputFingerprints()
+            let missing = inputs.filter { $0.value == "missing" }.keys.sorted()
+            if existing == .replaceChanged || existing == .skipCurrent, !missing.isEmpty {
+                // Results must not be moved aside for a run that cannot compute their replacement.
+                throw RunError("missing input: \(missing.joined(separator: ", ")); \(folder) is left as it is",
+                               hint: "make the checkpoint (`make pretrain`, SCALE=quick or full) or import the dataset, then rerun")
+            }
+            let provenance = Provenance.collect(datasetChecksum: datasetChecksum(inputs), libraries: libraryVersions(),
+                                                inputs: inputs)
             let summary = try Runner(plan: plan, options: RunOptions(folder: folder, jobs: jobs, shard: chosen,
-                                                                    forceNew: forceNew)).run()
+                                                                    existing: existing, provenance: provenance)).run()
             if !summary.succeeded { throw ExitCode.failure }
         }
     }
+}
+
+/// The manifest's dataset checksum: the fingerprints of the inputs that are dataset trees
+/// (directories holding dataset.json), joined when a sweep reads several; nil for none.
+private func datasetChecksum(_ inputs: [String: String]) -> String? {
+    let trees = inputs.keys.filter { FileManager.default.fileExists(atPath: $0 + "/dataset.json") }
+    let checksums = Set(trees.map { inputs[$0]! }).sorted()
+    return checksums.isEmpty ? nil : checksums.joined(separator: ",")
+}
+
+/// The C libraries behind codecs and GEMM, as loaded at run time.
+private func libraryVersions() -> [String: String] {
+    var versions = CodecLibraries.versions
+    versions["openblas"] = BLASLibrary.configuration + " (kernels: " + BLASLibrary.coreName + ")"
+    return versions
 }
 
 /// Prints the error of a spec, run or table problem as one `error:` line and exits 1;

@@ -125,6 +125,60 @@ struct RunnerTests {
         #expect(throws: RunError.self) { try Runner(plan: new, options: testOptions(dir.path + "/junk")).run() }
     }
 
+    @Test func ifChangedSkipsCurrentResultsAndReplacesChangedOnes() throws {
+        let dir = try TemporaryDirectory()
+        defer { dir.cleanup() }
+        let folder = dir.path + "/run"
+        let p = try plan(sweepSpec)
+        _ = try Runner(plan: p, options: testOptions(folder)).run()
+        let table = folder + "/trajectory.csv.zst"
+        let before = bytes(table)
+        let stamp = try FileManager.default.attributesOfItem(atPath: folder + "/manifest.json")[.modificationDate] as? Date
+
+        // Same spec, code and inputs, every point ok: nothing runs, nothing is written.
+        let skipped = try Runner(plan: p, options: testOptions(folder, existing: .skipCurrent)).run()
+        #expect(skipped.ran == 0 && skipped.resumed == 12 && !skipped.tablesWritten)
+        #expect(try FileManager.default.attributesOfItem(atPath: folder + "/manifest.json")[.modificationDate] as? Date == stamp)
+
+        // A changed input fingerprint: the old folder is moved aside and every point reruns.
+        let log = EventLog()
+        let changed = fixedProvenance(inputs: ["model.safetensors": "fnv1a64:02"])
+        let rerun = try Runner(plan: p, options: testOptions(folder, existing: .skipCurrent, provenance: changed, log: log)).run()
+        #expect(rerun.ran == 12 && rerun.resumed == 0)
+        #expect(bytes(table) == before, "same computation, same bytes")
+        #expect(FileManager.default.fileExists(atPath: folder + ".\(p.spec.hash)/trajectory.csv.zst"))
+        #expect(log.events.contains { if case let .warning(text) = $0 { return text.contains("inputs changed: model.safetensors") }; return false })
+
+        // Unknown code (uncommitted changes) never counts as current.
+        let dirty = fixedProvenance(code: nil, inputs: ["model.safetensors": "fnv1a64:02"])
+        #expect(try Runner(plan: p, options: testOptions(folder, existing: .skipCurrent, provenance: dirty)).run().ran == 12)
+
+        // A changed spec is moved aside by --replace-changed instead of refused.
+        let other = try plan(sweepSpec, overrides: ["steps=5"])
+        let replaced = try Runner(plan: other, options: testOptions(folder, existing: .replaceChanged, provenance: dirty)).run()
+        #expect(replaced.ran == 12)
+        #expect(try readCSVZst(path: table).rows.count == 60)
+    }
+
+    @Test func resumingRecordsOfOtherCodeIsRefused() throws {
+        let dir = try TemporaryDirectory()
+        defer { dir.cleanup() }
+        let folder = dir.path + "/run"
+        let p = try plan(sweepSpec)
+        _ = try Runner(plan: p, options: testOptions(folder, shard: Shard(index: 0, count: 2))).run()
+        let newCode = fixedProvenance(code: "git:tree-b:blob-a")
+        do {
+            _ = try Runner(plan: p, options: testOptions(folder, provenance: newCode)).run()
+            Issue.record("records of other code were resumed")
+        } catch let error as RunError {
+            #expect(error.message.contains("code changed (git:tree-a:blob-a -> git:tree-b:blob-a)"), "\(error.message)")
+            #expect(error.hint.contains("--replace-changed"))
+        }
+        // Same code resumes; replace-changed starts afresh under new code.
+        #expect(try Runner(plan: p, options: testOptions(folder)).run().resumed == 6)
+        #expect(try Runner(plan: p, options: testOptions(folder, existing: .replaceChanged, provenance: newCode)).run().ran == 12)
+    }
+
     @Test func aFailingPointIsReportedAtOnceAndTheOthersFinish() throws {
         let dir = try TemporaryDirectory()
         defer { dir.cleanup() }

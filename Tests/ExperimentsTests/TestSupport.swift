@@ -131,11 +131,19 @@ func specError(_ body: () throws -> Void) -> SpecError? {
     return nil
 }
 
-/// Runner options for tests: no git, quiet, fixed provenance.
+/// A fixed provenance: the given code and input fingerprints, nothing asked of git.
+func fixedProvenance(code: String? = "git:tree-a:blob-a", inputs: [String: String] = ["model.safetensors": "fnv1a64:01"]) -> Provenance {
+    Provenance(gitCommit: nil, gitDirty: nil, datasetChecksum: "test", code: code, inputs: inputs,
+               swiftCompiler: "test", operatingSystem: "test", libraries: ["zstd": "test"],
+               machine: .init(cpuModel: nil, cores: 1, activeCores: 1, memoryBytes: 0, hostname: "test"))
+}
+
+/// Runner options for tests: quiet, fixed provenance.
 func testOptions(_ folder: String, jobs: Int = 2, shard: Shard = .all, forceNew: Bool = false,
+                 existing: ExistingResults = .resume, provenance: Provenance = fixedProvenance(),
                  log: EventLog = EventLog()) -> RunOptions {
-    RunOptions(folder: folder, jobs: jobs, shard: shard, forceNew: forceNew,
-               provenance: Provenance.collect(datasetChecksum: "test", libraries: ["zstd": "test"]), events: log.sink)
+    RunOptions(folder: folder, jobs: jobs, shard: shard, forceNew: forceNew, existing: existing,
+               provenance: provenance, events: log.sink)
 }
 
 /// The bytes of a file (empty when missing, which makes comparisons fail loudly).

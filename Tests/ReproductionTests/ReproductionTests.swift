@@ -1,3 +1,5 @@
+import Codecs
+import Datasets
 import Experiments
 import Foundation
 @testable import Reproduction
@@ -192,5 +194,18 @@ import Testing
         let changed = try ExperimentRegistry.persephone.plan(document, overrides: [Override(parsing: "train.baseline_lr=0.003")]).spec
         #expect(plain.hash != changed.hash, "the baseline's learning rate is part of the spec")
         #expect("\(changed.canonical)".contains("0.003"))
+    }
+
+    @Test func inputsAreFingerprintedByContent() throws {
+        _ = ReproductionFixture.spec("training-cost")  // builds the fixture's checkpoint and dataset
+        var data = DataSection()
+        data.checkpoint = ReproductionFixture.checkpoint
+        data.dataset = ReproductionFixture.dataset
+        let bytes = try #require(FileManager.default.contents(atPath: data.checkpoint))
+        let fingerprints = data.inputFingerprints()
+        #expect(fingerprints[data.checkpoint] == "fnv1a64:" + FNV1a.hex(FNV1a.hash(bytes)))
+        #expect(fingerprints[data.dataset] == (try DatasetManifest.read(directory: data.dataset)).checksum)
+        data.checkpoint += ".absent"
+        #expect(data.inputFingerprints()[data.checkpoint] == "missing")
     }
 }
