@@ -1,7 +1,9 @@
 // Convolution and GEMM throughput on this machine (docs/benchmarks.md): sgemm at 1024³
-// and every convolution shape of CIFAR ResNet-20 on 1×28×28 inputs, forward and both
-// backward passes. Figures are medians over repeats after one warm-up call.
+// and every convolution shape of CIFAR ResNet-20 on 1×28×28 inputs (or every depthwise
+// shape of the small MobileNetV2), forward and both backward passes. Figures are medians
+// over repeats after one warm-up call.
 import Dispatch
+import Models
 import Tensor
 #if canImport(Glibc)
 import Glibc
@@ -16,11 +18,19 @@ public enum BenchmarkClock: String, Codable, Sendable {
     case threadCPU
 }
 
+/// The network whose convolution shapes `ConvBenchmark.run` measures.
+public enum ConvBenchmarkNetwork: String, Codable, Sendable, CaseIterable {
+    /// Every convolution of CIFAR ResNet-20 on 1×28×28 inputs.
+    case resnet20
+    /// The depthwise 3×3 convolutions of MobileNetV2-small (width 0.5, 1×28×28 inputs).
+    case mobilenetv2
+}
+
 /// One convolution shape of the benchmark network and how often the network uses it.
 public struct ConvBenchmarkShape: Sendable {
     public var name: String
     public var geometry: Conv2dGeometry
-    /// Convolutions of this shape in one ResNet-20 forward pass.
+    /// Convolutions of this shape in one forward pass of the benchmark network.
     public var occurrences: Int
     /// False for the stem, whose input gradient a training step never needs.
     public var needsInputGradient: Bool
@@ -78,6 +88,7 @@ public struct ConvShapeFigures: Codable, Sendable {
 
 /// Everything one benchmark run measured.
 public struct ConvBenchmarkReport: Codable, Sendable {
+    public var network: ConvBenchmarkNetwork
     public var batch: Int
     public var workers: Int
     public var blasThreads: Int
@@ -123,9 +134,48 @@ public enum ConvBenchmark {
         ]
     }
 
-    /// Measures sgemm and every ResNet-20 convolution (or those whose name contains `filter`). `workers` sets `Parallel.workers`
+    /// The depthwise 3×3 convolutions of `MobileNetV2Configuration()` (width 0.5, 28×28
+    /// inputs), one entry per distinct shape, in network order. Walks the stages with the
+    /// same width rule as `MobileNetV2.make`: block i of a stage expands its input width by
+    /// t and the stage's first block carries the stride.
+    public static func mobileNetV2DepthwiseShapes(batch: Int) -> [ConvBenchmarkShape] {
+        let c = MobileNetV2Configuration()
+        var shapes: [ConvBenchmarkShape] = []
+        var width = MobileNetV2Configuration.divisible(32 * c.widthMultiplier), size = c.imageSize
+        for stage in c.stages {
+            let out = MobileNetV2Configuration.divisible(Double(stage.c) * c.widthMultiplier)
+            for i in 0..<stage.n {
+                let hidden = width * stage.t, stride = i == 0 ? stage.s : 1
+                let name = "mnv2 dw \(hidden) 3x3\(stride == 1 ? "" : " s\(stride)") @\(size)"
+                if let j = shapes.firstIndex(where: { $0.name == name }) {
+                    shapes[j].occurrences += 1
+                } else {
+                    shapes.append(ConvBenchmarkShape(
+                        name: name,
+                        geometry: Conv2dGeometry(batch: batch, inChannels: hidden, height: size, width: size,
+                                                 outChannels: hidden, kernelSize: (3, 3), stride: (stride, stride),
+                                                 padding: (1, 1), groups: hidden),
+                        occurrences: 1, needsInputGradient: true))
+                }
+                size = (size - 1) / stride + 1
+                width = out
+            }
+        }
+        return shapes
+    }
+
+    /// The shapes of `network` at `batch`.
+    public static func shapes(of network: ConvBenchmarkNetwork, batch: Int) -> [ConvBenchmarkShape] {
+        switch network {
+        case .resnet20: return resnet20Shapes(batch: batch)
+        case .mobilenetv2: return mobileNetV2DepthwiseShapes(batch: batch)
+        }
+    }
+
+    /// Measures sgemm and every convolution of `network` (or those whose name contains `filter`). `workers` sets `Parallel.workers`
     /// and `blasThreads` OpenBLAS's threads for the run; both are restored afterwards.
-    public static func run(batch: Int = 128, repeats: Int = 5, workers: Int = Parallel.workers,
+    public static func run(network: ConvBenchmarkNetwork = .resnet20,
+                           batch: Int = 128, repeats: Int = 5, workers: Int = Parallel.workers,
                            blasThreads: Int = 1, algorithm: Conv2dAlgorithm = .automatic,
                            shapesMatching filter: String? = nil, clock: BenchmarkClock = .wall) -> ConvBenchmarkReport {
         precondition(batch >= 1 && repeats >= 1 && workers >= 1 && blasThreads >= 1)
@@ -140,7 +190,7 @@ public enum ConvBenchmark {
         var rng = SeededGenerator(seed: 2026)
         var figures: [ConvShapeFigures] = []
         var trainSeconds = 0.0, trainFLOPs = 0.0
-        for shape in resnet20Shapes(batch: batch) where filter == nil || shape.name.contains(filter!) {
+        for shape in shapes(of: network, batch: batch) where filter == nil || shape.name.contains(filter!) {
             let g = shape.geometry
             if !applies(algorithm, g) { continue }
             let x = random(g.inputShape, &rng), w = random(g.weightShape, &rng)
@@ -175,7 +225,7 @@ public enum ConvBenchmark {
             gemmAllCores = sgemmGFLOPs(size: 1024, repeats: repeats, clock: .wall)
             BLASThreads.set(blasThreads)
         }
-        return ConvBenchmarkReport(batch: batch, workers: workers, blasThreads: blasThreads, clock: clock,
+        return ConvBenchmarkReport(network: network, batch: batch, workers: workers, blasThreads: blasThreads, clock: clock,
                                    blasCoreName: BLASLibrary.coreName,
                                    sgemmGFLOPs: gemm, sgemmAllCoresGFLOPs: gemmAllCores,
                                    shapes: figures, networkTrainGFLOPs: trainFLOPs / trainSeconds / 1e9,
@@ -198,6 +248,8 @@ public enum ConvBenchmark {
         switch algorithm {
         case .automatic, .im2colGemm: return true
         case .direct: return g.inChannels == g.groups
+        case .depthwise3x3: return g.inChannels == g.groups && g.kernelHeight == 3 && g.kernelWidth == 3
+            && g.strideH == 1 && g.strideW == 1 && g.padH == 1 && g.padW == 1
         case .winograd: return g.kernelHeight == 3 && g.kernelWidth == 3 && g.strideH == 1 && g.strideW == 1
             && g.groups == 1
         }

@@ -15,6 +15,9 @@ public enum Conv2dAlgorithm: Hashable, Sendable {
     case im2colGemm(imagesPerChunk: Int)
     /// Direct loops, for one input channel per group (depthwise, or a 1-channel stem).
     case direct
+    /// Depthwise 3×3 at stride 1 and padding 1 (one input channel per group) through
+    /// zero-padded planes: one branch-free loop per plane (DepthwiseConv2d.swift).
+    case depthwise3x3
     /// Winograd F(2×2, 3×3) for 3×3 kernels at stride 1 with one group,
     /// `imagesPerChunk` images per batch of 16 GEMMs.
     case winograd(imagesPerChunk: Int)
@@ -33,6 +36,8 @@ public func conv2dForward(input: Tensor, weight: Tensor, bias: Tensor?,
     switch resolve(algorithm, geometry, pass: .forward) {
     case .direct:
         return directConv2dForward(input: input, weight: weight, bias: bias, geometry: geometry)
+    case .depthwise3x3:
+        return depthwise3x3Forward(input: input, weight: weight, bias: bias, geometry: geometry)
     case .im2colGemm(let b):
         return gemmConv2dForward(input: input, weight: weight, bias: bias, geometry: geometry,
                                  imagesPerChunk: b)
@@ -54,6 +59,8 @@ public func conv2dBackwardInput(dOutput: Tensor, weight: Tensor, geometry: Conv2
     switch resolve(algorithm, geometry, pass: .backwardInput) {
     case .direct:
         return directConv2dBackwardInput(dOutput: dOutput, weight: weight, geometry: geometry)
+    case .depthwise3x3:
+        return depthwise3x3BackwardInput(dOutput: dOutput, weight: weight, geometry: geometry)
     case .im2colGemm(let b):
         return gemmConv2dBackwardInput(dOutput: dOutput, weight: weight, geometry: geometry,
                                        imagesPerChunk: b)
@@ -78,6 +85,9 @@ public func conv2dBackwardWeight(dOutput: Tensor, input: Tensor, geometry: Conv2
     switch resolve(algorithm, geometry, pass: .backwardWeight) {
     case .direct:
         directConv2dBackwardWeight(dOutput: dOutput, input: input, geometry: geometry,
+                                   accumulatingInto: &dWeight)
+    case .depthwise3x3:
+        depthwise3x3BackwardWeight(dOutput: dOutput, input: input, geometry: geometry,
                                    accumulatingInto: &dWeight)
     case .im2colGemm(let b):
         gemmConv2dBackwardWeight(dOutput: dOutput, input: input, geometry: geometry,
@@ -126,6 +136,10 @@ func resolve(_ algorithm: Conv2dAlgorithm, _ g: Conv2dGeometry, pass: Conv2dPass
     case .direct:
         precondition(g.inChannels == g.groups, "the direct kernel needs one input channel per group")
         return .direct
+    case .depthwise3x3:
+        precondition(depthwise3x3Applies(g),
+                     "the depthwise 3x3 kernel needs one input channel per group, a 3x3 kernel, stride 1 and padding 1")
+        return .depthwise3x3
     case .im2colGemm(let b):
         precondition(b >= 1, "imagesPerChunk must be at least 1, got \(b)")
         return .im2colGemm(imagesPerChunk: max(1, min(b, g.batch)))
@@ -136,7 +150,9 @@ func resolve(_ algorithm: Conv2dAlgorithm, _ g: Conv2dGeometry, pass: Conv2dPass
     case .automatic:
         // Depthwise (one input channel per group, several groups): per-group GEMMs would have
         // a single row. A single-group, single-channel stem still runs faster as one GEMM.
-        if g.inChannels == g.groups && g.groups > 1 { return .direct }
+        // The padded-plane kernel measured faster than the direct loops on every MobileNetV2
+        // depthwise shape at stride 1 (docs/benchmarks.md).
+        if g.inChannels == g.groups && g.groups > 1 { return depthwise3x3Applies(g) ? .depthwise3x3 : .direct }
         // Winograd where it measured faster than im2col + GEMM on this machine: from 8 input
         // channels (below, the transforms cost more than the GEMM they save), with enough
         // tiles in the batch to pay for transforming K·C weights on every call (at batch 1 the

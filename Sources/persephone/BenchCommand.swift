@@ -27,13 +27,16 @@ struct BenchCommand: ParsableCommand {
     @Option(help: "Kernel worker threads (Parallel.workers); defaults to the active cores.")
     var workers: Int?
 
+    @Option(help: "Network of the --conv shapes: resnet20 (every convolution) or mobilenetv2 (its depthwise 3x3 convolutions).")
+    var net = "resnet20"
+
     @Option(help: "Only the convolution shapes whose name contains this text (for example 'stage1').")
     var only: String?
 
     @Option(help: "OpenBLAS threads during the run (1 = Persephone parallelises over images).")
     var blasThreads = 1
 
-    @Option(help: "Convolution algorithm: auto, im2col:<images per chunk>, winograd:<images per chunk>, or direct (where it applies).")
+    @Option(help: "Convolution algorithm: auto, im2col:<images per chunk>, winograd:<images per chunk>, direct or depthwise3x3 (where they apply).")
     var algorithm = "auto"
 
     @Flag(help: "Time with thread CPU time on one core (--workers 1, OpenBLAS 1 thread): steadier on a busy machine.")
@@ -46,15 +49,26 @@ struct BenchCommand: ParsableCommand {
         switch (parts[0], images) {
         case ("auto", nil): return .automatic
         case ("direct", nil): return .direct
+        case ("depthwise3x3", nil): return .depthwise3x3
         case ("im2col", let n?) where n >= 1: return .im2colGemm(imagesPerChunk: n)
         case ("winograd", let n?) where n >= 1: return .winograd(imagesPerChunk: n)
         default:
-            throw ValidationError("--algorithm '\(algorithm)': use auto, direct, im2col:<n> or winograd:<n> with n >= 1")
+            throw ValidationError("--algorithm '\(algorithm)': use auto, direct, depthwise3x3, im2col:<n> or winograd:<n> with n >= 1")
         }
+    }
+
+    /// The `--net` value as a `ConvBenchmarkNetwork`.
+    func parsedNetwork() throws -> ConvBenchmarkNetwork {
+        guard let network = ConvBenchmarkNetwork(rawValue: net) else {
+            let names = ConvBenchmarkNetwork.allCases.map(\.rawValue).joined(separator: " or ")
+            throw ValidationError("--net '\(net)': use \(names)")
+        }
+        return network
     }
 
     func validate() throws {
         _ = try parsedAlgorithm()
+        _ = try parsedNetwork()
         guard batch >= 1, repeats >= 1, blasThreads >= 1, (workers ?? 1) >= 1 else {
             throw ValidationError("--batch, --repeats, --workers and --blas-threads must be at least 1")
         }
@@ -90,7 +104,7 @@ struct BenchCommand: ParsableCommand {
         if cpuTime && (workers ?? 1) != 1 || cpuTime && blasThreads != 1 {
             throw ValidationError("--cpu-time measures one core: drop --workers/--blas-threads or set them to 1")
         }
-        let report = ConvBenchmark.run(batch: batch, repeats: repeats, workers: cpuTime ? 1 : workers ?? Parallel.workers,
+        let report = ConvBenchmark.run(network: try parsedNetwork(), batch: batch, repeats: repeats, workers: cpuTime ? 1 : workers ?? Parallel.workers,
                                        blasThreads: blasThreads, algorithm: try parsedAlgorithm(), shapesMatching: only,
                                        clock: cpuTime ? .threadCPU : .wall)
         if json {
@@ -109,7 +123,7 @@ struct BenchCommand: ParsableCommand {
                   fmt(s.forwardGFLOPs).leftPad(9), fmt(s.backwardInputGFLOPs).leftPad(12),
                   fmt(s.backwardWeightGFLOPs).leftPad(11), fmt(s.backwardGFLOPs).leftPad(14))
         }
-        print("network conv, training step: \(fmt(report.networkTrainGFLOPs)) GFLOP/s, \(fmt(report.networkTrainSeconds * 1000)) ms")
+        print("\(report.network.rawValue) conv\(report.network == .mobilenetv2 ? " (depthwise)" : ""), training step: \(fmt(report.networkTrainGFLOPs)) GFLOP/s, \(fmt(report.networkTrainSeconds * 1000)) ms")
         if report.sgemmAllCoresGFLOPs > 0 {
             print("  = \(fmt(100 * report.networkTrainGFLOPs / report.sgemmAllCoresGFLOPs))% of the all-cores sgemm rate")
         }

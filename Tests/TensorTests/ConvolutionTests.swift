@@ -43,16 +43,33 @@ let convCases: [ConvCase] = [
     ConvCase(1, 4, 14, 14, 4, kernel: (3, 3), pad: (1, 1), groups: 2),
 ]
 
+/// Depthwise 3×3, stride 1, padding 1 (the padded-plane kernel's shapes): planes of 1×1,
+/// 2×3, 4×4, 7×7 and 28×28 and with H != W, batch 1 and 3, Kg 1 and 2, and a one-group,
+/// one-channel stem.
+let depthwiseCases: [ConvCase] = [
+    ConvCase(1, 3, 1, 1, 3, kernel: (3, 3), pad: (1, 1), groups: 3),
+    ConvCase(3, 2, 2, 3, 2, kernel: (3, 3), pad: (1, 1), groups: 2),
+    ConvCase(3, 2, 3, 2, 4, kernel: (3, 3), pad: (1, 1), groups: 2),
+    ConvCase(1, 4, 4, 4, 8, kernel: (3, 3), pad: (1, 1), groups: 4),
+    ConvCase(3, 5, 7, 7, 5, kernel: (3, 3), pad: (1, 1), groups: 5),
+    ConvCase(3, 2, 28, 28, 4, kernel: (3, 3), pad: (1, 1), groups: 2),
+    ConvCase(1, 3, 28, 28, 3, kernel: (3, 3), pad: (1, 1), groups: 3),
+    ConvCase(1, 3, 5, 9, 3, kernel: (3, 3), pad: (1, 1), groups: 3),
+    ConvCase(3, 4, 9, 5, 8, kernel: (3, 3), pad: (1, 1), groups: 4),
+    ConvCase(2, 1, 6, 5, 3, kernel: (3, 3), pad: (1, 1)),
+]
+
 /// Every algorithm that applies to a geometry; `.automatic` first.
 func algorithms(for g: Conv2dGeometry) -> [Conv2dAlgorithm] {
     var all: [Conv2dAlgorithm] = [.automatic, .im2colGemm(imagesPerChunk: 1), .im2colGemm(imagesPerChunk: 2)]
     if g.inChannels == g.groups { all.append(.direct) }
+    if depthwise3x3Applies(g) { all.append(.depthwise3x3) }
     if winogradApplies(g) { all += [.winograd(imagesPerChunk: 1), .winograd(imagesPerChunk: 2)] }
     return all
 }
 
 @Suite struct ConvolutionTests {
-    @Test(arguments: convCases)
+    @Test(arguments: convCases + depthwiseCases)
     func forwardMatchesReference(_ cc: ConvCase) {
         let g = cc.geometry
         var rng = SeededGenerator(seed: 11)
@@ -68,7 +85,7 @@ func algorithms(for g: Conv2dGeometry) -> [Conv2dAlgorithm] {
         }
     }
 
-    @Test(arguments: convCases)
+    @Test(arguments: convCases + depthwiseCases)
     func backwardInputMatchesReference(_ cc: ConvCase) {
         let g = cc.geometry
         var rng = SeededGenerator(seed: 12)
@@ -80,7 +97,7 @@ func algorithms(for g: Conv2dGeometry) -> [Conv2dAlgorithm] {
         }
     }
 
-    @Test(arguments: convCases)
+    @Test(arguments: convCases + depthwiseCases)
     func backwardWeightAccumulatesReference(_ cc: ConvCase) {
         let g = cc.geometry
         var rng = SeededGenerator(seed: 13)
@@ -93,6 +110,23 @@ func algorithms(for g: Conv2dGeometry) -> [Conv2dAlgorithm] {
             conv2dBackwardWeight(dOutput: dy, input: x, geometry: g, accumulatingInto: &got, algorithm: algorithm)
             expectClose(got, expected, "backward weight \(cc.testDescription) \(algorithm)")
         }
+    }
+
+    @Test func depthwiseCasesRunThePaddedPlaneKernel() {
+        for cc in depthwiseCases {
+            let g = cc.geometry
+            #expect(depthwise3x3Applies(g), "\(cc.testDescription)")
+            // A one-group, one-channel stem stays on im2col + GEMM.
+            for pass in [Conv2dPass.forward, .backwardInput, .backwardWeight] {
+                #expect((resolve(.automatic, g, pass: pass) == .depthwise3x3) == (g.groups > 1),
+                        "\(cc.testDescription) \(pass)")
+            }
+        }
+        // Stride 2, or padding 0, stays on the direct loops.
+        let strided = ConvCase(3, 5, 11, 9, 10, kernel: (3, 3), stride: (2, 2), pad: (1, 1), groups: 5).geometry
+        let unpadded = ConvCase(3, 6, 9, 9, 6, kernel: (3, 3), groups: 6).geometry
+        #expect(resolve(.automatic, strided, pass: .forward) == .direct)
+        #expect(resolve(.automatic, unpadded, pass: .forward) == .direct)
     }
 
     @Test func referenceMatchesHandComputedCase() {

@@ -30,6 +30,11 @@ import Testing
                        kernelSize: (3, 3), stride: (2, 2), padding: (1, 1), groups: 6),
         Conv2dGeometry(batch: 6, inChannels: 1, height: 12, width: 12, outChannels: 4,
                        kernelSize: (3, 3), padding: (1, 1)),
+        // Depthwise 3x3 at stride 1 (the padded-plane kernel), Kg 1 and 2.
+        Conv2dGeometry(batch: 5, inChannels: 7, height: 9, width: 6, outChannels: 7,
+                       kernelSize: (3, 3), padding: (1, 1), groups: 7),
+        Conv2dGeometry(batch: 3, inChannels: 4, height: 14, width: 14, outChannels: 8,
+                       kernelSize: (3, 3), padding: (1, 1), groups: 4),
     ]
 
     @Test(arguments: geometries)
@@ -38,6 +43,11 @@ import Testing
         #expect(run(g, workers: 2) == first)
         #expect(run(g, workers: 1) == first)
         #expect(run(g, workers: 3) == first)
+    }
+
+    @Test func depthwiseGeometriesUseThePaddedPlaneKernel() {
+        #expect(resolve(.automatic, Self.geometries[3], pass: .backwardWeight) == .depthwise3x3)
+        #expect(resolve(.automatic, Self.geometries[4], pass: .forward) == .depthwise3x3)
     }
 
     @Test(arguments: [Conv2dAlgorithm.im2colGemm(imagesPerChunk: 1), .winograd(imagesPerChunk: 1)])
