@@ -161,5 +161,17 @@ func algorithms(for g: Conv2dGeometry) -> [Conv2dAlgorithm] {
                                     weight: w, geometry: g, accumulatingInto: &dw, algorithm: algorithm)
             #expect(dx.shape == g.inputShape && dw == w)
         }
+        for stride in [1, 2] {
+            let dg = Conv2dGeometry(batch: 0, inChannels: 4, height: 6, width: 6, outChannels: 4, kernelSize: (3, 3),
+                                    stride: (stride, stride), padding: (1, 1), groups: 4)
+            let dwStart = randomTensor(dg.weightShape, &rng)
+            #expect(resolve(.automatic, dg, pass: .forward) == .depthwise3x3)
+            let y = conv2dForward(input: Tensor(zeros: dg.inputShape), weight: dwStart, bias: nil, geometry: dg)
+            #expect(y.shape == dg.outputShape)
+            var dw = dwStart
+            let dx = conv2dBackward(dOutput: Tensor(zeros: dg.outputShape), input: Tensor(zeros: dg.inputShape),
+                                    weight: dwStart, geometry: dg, accumulatingInto: &dw)
+            #expect(dx.shape == dg.inputShape && dw == dwStart)
+        }
     }
 }
