@@ -18,11 +18,11 @@ public enum BenchmarkClock: String, Codable, Sendable {
     case threadCPU
 }
 
-/// The network whose convolution shapes `ConvBenchmark.run` measures.
-public enum ConvBenchmarkNetwork: String, Codable, Sendable, CaseIterable {
-    /// Every convolution of CIFAR ResNet-20 on 1×28×28 inputs.
+/// The network `ConvBenchmark.run` and `LayerProfile.run` measure, on 1×28×28 inputs and 10 classes.
+public enum BenchmarkNetwork: String, Codable, Sendable, CaseIterable {
+    /// CIFAR ResNet-20; `ConvBenchmark` measures every convolution.
     case resnet20
-    /// The depthwise 3×3 convolutions of MobileNetV2-small (width 0.5, 1×28×28 inputs).
+    /// MobileNetV2-small (width 0.5); `ConvBenchmark` measures its depthwise 3×3 convolutions.
     case mobilenetv2
 }
 
@@ -88,7 +88,7 @@ public struct ConvShapeFigures: Codable, Sendable {
 
 /// Everything one benchmark run measured.
 public struct ConvBenchmarkReport: Codable, Sendable {
-    public var network: ConvBenchmarkNetwork
+    public var network: BenchmarkNetwork
     public var batch: Int
     public var workers: Int
     public var blasThreads: Int
@@ -165,7 +165,7 @@ public enum ConvBenchmark {
     }
 
     /// The shapes of `network` at `batch`.
-    public static func shapes(of network: ConvBenchmarkNetwork, batch: Int) -> [ConvBenchmarkShape] {
+    public static func shapes(of network: BenchmarkNetwork, batch: Int) -> [ConvBenchmarkShape] {
         switch network {
         case .resnet20: return resnet20Shapes(batch: batch)
         case .mobilenetv2: return mobileNetV2DepthwiseShapes(batch: batch)
@@ -174,7 +174,7 @@ public enum ConvBenchmark {
 
     /// Measures sgemm and every convolution of `network` (or those whose name contains `filter`). `workers` sets `Parallel.workers`
     /// and `blasThreads` OpenBLAS's threads for the run; both are restored afterwards.
-    public static func run(network: ConvBenchmarkNetwork = .resnet20,
+    public static func run(network: BenchmarkNetwork = .resnet20,
                            batch: Int = 128, repeats: Int = 5, workers: Int = Parallel.workers,
                            blasThreads: Int = 1, algorithm: Conv2dAlgorithm = .automatic,
                            shapesMatching filter: String? = nil, clock: BenchmarkClock = .wall) -> ConvBenchmarkReport {
@@ -249,7 +249,7 @@ public enum ConvBenchmark {
         case .automatic, .im2colGemm: return true
         case .direct: return g.inChannels == g.groups
         case .depthwise3x3: return g.inChannels == g.groups && g.kernelHeight == 3 && g.kernelWidth == 3
-            && g.strideH == 1 && g.strideW == 1 && g.padH == 1 && g.padW == 1
+            && g.strideH == g.strideW && (g.strideH == 1 || g.strideH == 2) && g.padH == 1 && g.padW == 1
         case .winograd: return g.kernelHeight == 3 && g.kernelWidth == 3 && g.strideH == 1 && g.strideW == 1
             && g.groups == 1
         }

@@ -15,7 +15,7 @@ public enum Conv2dAlgorithm: Hashable, Sendable {
     case im2colGemm(imagesPerChunk: Int)
     /// Direct loops, for one input channel per group (depthwise, or a 1-channel stem).
     case direct
-    /// Depthwise 3×3 at stride 1 and padding 1 (one input channel per group) through
+    /// Depthwise 3×3 at padding 1 and stride 1 or 2 (one input channel per group) through
     /// zero-padded planes: one branch-free loop per plane (DepthwiseConv2d.swift).
     case depthwise3x3
     /// Winograd F(2×2, 3×3) for 3×3 kernels at stride 1 with one group,
@@ -138,7 +138,7 @@ func resolve(_ algorithm: Conv2dAlgorithm, _ g: Conv2dGeometry, pass: Conv2dPass
         return .direct
     case .depthwise3x3:
         precondition(depthwise3x3Applies(g),
-                     "the depthwise 3x3 kernel needs one input channel per group, a 3x3 kernel, stride 1 and padding 1")
+                     "the depthwise 3x3 kernel needs one input channel per group, a 3x3 kernel, stride 1 or 2 and padding 1")
         return .depthwise3x3
     case .im2colGemm(let b):
         precondition(b >= 1, "imagesPerChunk must be at least 1, got \(b)")
@@ -150,8 +150,8 @@ func resolve(_ algorithm: Conv2dAlgorithm, _ g: Conv2dGeometry, pass: Conv2dPass
     case .automatic:
         // Depthwise (one input channel per group, several groups): per-group GEMMs would have
         // a single row. A single-group, single-channel stem still runs faster as one GEMM.
-        // The padded-plane kernel measured faster than the direct loops on every MobileNetV2
-        // depthwise shape at stride 1 (docs/benchmarks.md).
+        // The padded-plane kernel (3x3, padding 1, stride 1 or 2) measured 1.4-4.6x faster than
+        // the direct loops on every MobileNetV2 depthwise shape (docs/benchmarks.md).
         if g.inChannels == g.groups && g.groups > 1 { return depthwise3x3Applies(g) ? .depthwise3x3 : .direct }
         // Winograd where it measured faster than im2col + GEMM on this machine: from 8 input
         // channels (below, the transforms cost more than the GEMM they save), with enough

@@ -12,7 +12,7 @@ struct BenchCommand: ParsableCommand {
     @Flag(help: "Per-shape convolution figures: forward, backward-input, backward-weight and fused-backward GFLOP/s.")
     var conv = false
 
-    @Flag(help: "Per-layer forward and backward times of one ResNet-20 training step.")
+    @Flag(help: "Per-layer forward and backward times of one training step of the --net network.")
     var layers = false
 
     @Flag(help: "Print JSON instead of a table.")
@@ -27,7 +27,7 @@ struct BenchCommand: ParsableCommand {
     @Option(help: "Kernel worker threads (Parallel.workers); defaults to the active cores.")
     var workers: Int?
 
-    @Option(help: "Network of the --conv shapes: resnet20 (every convolution) or mobilenetv2 (its depthwise 3x3 convolutions).")
+    @Option(help: "Network of --conv and --layers: resnet20, or mobilenetv2 (for --conv its depthwise 3x3 convolutions).")
     var net = "resnet20"
 
     @Option(help: "Only the convolution shapes whose name contains this text (for example 'stage1').")
@@ -57,10 +57,10 @@ struct BenchCommand: ParsableCommand {
         }
     }
 
-    /// The `--net` value as a `ConvBenchmarkNetwork`.
-    func parsedNetwork() throws -> ConvBenchmarkNetwork {
-        guard let network = ConvBenchmarkNetwork(rawValue: net) else {
-            let names = ConvBenchmarkNetwork.allCases.map(\.rawValue).joined(separator: " or ")
+    /// The `--net` value as a `BenchmarkNetwork`.
+    func parsedNetwork() throws -> BenchmarkNetwork {
+        guard let network = BenchmarkNetwork(rawValue: net) else {
+            let names = BenchmarkNetwork.allCases.map(\.rawValue).joined(separator: " or ")
             throw ValidationError("--net '\(net)': use \(names)")
         }
         return network
@@ -76,7 +76,11 @@ struct BenchCommand: ParsableCommand {
 
     func run() throws {
         if layers {
-            let rows = LayerProfile.resnet20(batch: batch, repeats: repeats)
+            if cpuTime && (workers ?? 1) != 1 {
+                throw ValidationError("--cpu-time measures one core: drop --workers or set it to 1")
+            }
+            let rows = LayerProfile.run(try parsedNetwork(), batch: batch, repeats: repeats,
+                                        clock: cpuTime ? .threadCPU : .wall)
             print("layer        output            fwd MFLOP   fwd ms   bwd ms")
             for r in rows {
                 print(r.name.padding(toLength: 12, withPad: " ", startingAt: 0),

@@ -43,9 +43,9 @@ let convCases: [ConvCase] = [
     ConvCase(1, 4, 14, 14, 4, kernel: (3, 3), pad: (1, 1), groups: 2),
 ]
 
-/// Depthwise 3×3, stride 1, padding 1 (the padded-plane kernel's shapes): planes of 1×1,
-/// 2×3, 4×4, 7×7 and 28×28 and with H != W, batch 1 and 3, Kg 1 and 2, and a one-group,
-/// one-channel stem.
+/// Depthwise 3×3, padding 1, stride 1 and 2 (the padded-plane kernel's shapes): planes of
+/// 1×1, 2×3, 4×4, 7×7 and 28×28, odd and even extents with H != W, batch 1 and 3, Kg 1
+/// and 2, and a one-group, one-channel stem.
 let depthwiseCases: [ConvCase] = [
     ConvCase(1, 3, 1, 1, 3, kernel: (3, 3), pad: (1, 1), groups: 3),
     ConvCase(3, 2, 2, 3, 2, kernel: (3, 3), pad: (1, 1), groups: 2),
@@ -57,6 +57,13 @@ let depthwiseCases: [ConvCase] = [
     ConvCase(1, 3, 5, 9, 3, kernel: (3, 3), pad: (1, 1), groups: 3),
     ConvCase(3, 4, 9, 5, 8, kernel: (3, 3), pad: (1, 1), groups: 4),
     ConvCase(2, 1, 6, 5, 3, kernel: (3, 3), pad: (1, 1)),
+    ConvCase(1, 2, 1, 1, 2, kernel: (3, 3), stride: (2, 2), pad: (1, 1), groups: 2),
+    ConvCase(3, 3, 2, 3, 6, kernel: (3, 3), stride: (2, 2), pad: (1, 1), groups: 3),
+    ConvCase(3, 2, 4, 4, 2, kernel: (3, 3), stride: (2, 2), pad: (1, 1), groups: 2),
+    ConvCase(3, 3, 7, 7, 3, kernel: (3, 3), stride: (2, 2), pad: (1, 1), groups: 3),
+    ConvCase(2, 2, 14, 9, 2, kernel: (3, 3), stride: (2, 2), pad: (1, 1), groups: 2),
+    ConvCase(1, 2, 28, 28, 4, kernel: (3, 3), stride: (2, 2), pad: (1, 1), groups: 2),
+    ConvCase(3, 1, 5, 4, 4, kernel: (3, 3), stride: (2, 2), pad: (1, 1)),
 ]
 
 /// Every algorithm that applies to a geometry; `.automatic` first.
@@ -122,11 +129,12 @@ func algorithms(for g: Conv2dGeometry) -> [Conv2dAlgorithm] {
                         "\(cc.testDescription) \(pass)")
             }
         }
-        // Stride 2, or padding 0, stays on the direct loops.
-        let strided = ConvCase(3, 5, 11, 9, 10, kernel: (3, 3), stride: (2, 2), pad: (1, 1), groups: 5).geometry
-        let unpadded = ConvCase(3, 6, 9, 9, 6, kernel: (3, 3), groups: 6).geometry
-        #expect(resolve(.automatic, strided, pass: .forward) == .direct)
-        #expect(resolve(.automatic, unpadded, pass: .forward) == .direct)
+        // Padding 0, stride 3, or different strides per direction stay on the direct loops.
+        for cc in [ConvCase(3, 6, 9, 9, 6, kernel: (3, 3), groups: 6),
+                   ConvCase(1, 4, 9, 9, 4, kernel: (3, 3), stride: (3, 3), pad: (1, 1), groups: 4),
+                   ConvCase(1, 4, 9, 9, 4, kernel: (3, 3), stride: (2, 1), pad: (1, 1), groups: 4)] {
+            #expect(resolve(.automatic, cc.geometry, pass: .forward) == .direct, "\(cc.testDescription)")
+        }
     }
 
     @Test func referenceMatchesHandComputedCase() {
@@ -152,6 +160,18 @@ func algorithms(for g: Conv2dGeometry) -> [Conv2dAlgorithm] {
             let dx = conv2dBackward(dOutput: Tensor(zeros: g.outputShape), input: Tensor(zeros: g.inputShape),
                                     weight: w, geometry: g, accumulatingInto: &dw, algorithm: algorithm)
             #expect(dx.shape == g.inputShape && dw == w)
+        }
+        for stride in [1, 2] {
+            let dg = Conv2dGeometry(batch: 0, inChannels: 4, height: 6, width: 6, outChannels: 4, kernelSize: (3, 3),
+                                    stride: (stride, stride), padding: (1, 1), groups: 4)
+            let dwStart = randomTensor(dg.weightShape, &rng)
+            #expect(resolve(.automatic, dg, pass: .forward) == .depthwise3x3)
+            let y = conv2dForward(input: Tensor(zeros: dg.inputShape), weight: dwStart, bias: nil, geometry: dg)
+            #expect(y.shape == dg.outputShape)
+            var dw = dwStart
+            let dx = conv2dBackward(dOutput: Tensor(zeros: dg.outputShape), input: Tensor(zeros: dg.inputShape),
+                                    weight: dwStart, geometry: dg, accumulatingInto: &dw)
+            #expect(dx.shape == dg.inputShape && dw == dwStart)
         }
     }
 }

@@ -26,11 +26,12 @@ import Testing
         // Many chunks and all 8 reduction lanes in use.
         Conv2dGeometry(batch: 12, inChannels: 8, height: 14, width: 14, outChannels: 8,
                        kernelSize: (3, 3), padding: (1, 1)),
+        // Depthwise 3x3 at stride 2 (the padded-plane kernel's phase planes).
         Conv2dGeometry(batch: 5, inChannels: 6, height: 9, width: 9, outChannels: 6,
                        kernelSize: (3, 3), stride: (2, 2), padding: (1, 1), groups: 6),
         Conv2dGeometry(batch: 6, inChannels: 1, height: 12, width: 12, outChannels: 4,
                        kernelSize: (3, 3), padding: (1, 1)),
-        // Depthwise 3x3 at stride 1 (the padded-plane kernel), Kg 1 and 2.
+        // Depthwise 3x3 at stride 1, Kg 1 and 2.
         Conv2dGeometry(batch: 5, inChannels: 7, height: 9, width: 6, outChannels: 7,
                        kernelSize: (3, 3), padding: (1, 1), groups: 7),
         Conv2dGeometry(batch: 3, inChannels: 4, height: 14, width: 14, outChannels: 8,
@@ -46,6 +47,7 @@ import Testing
     }
 
     @Test func depthwiseGeometriesUseThePaddedPlaneKernel() {
+        #expect(resolve(.automatic, Self.geometries[1], pass: .backwardInput) == .depthwise3x3)
         #expect(resolve(.automatic, Self.geometries[3], pass: .backwardWeight) == .depthwise3x3)
         #expect(resolve(.automatic, Self.geometries[4], pass: .forward) == .depthwise3x3)
     }
