@@ -75,6 +75,7 @@ struct BenchCommand: ParsableCommand {
     }
 
     func run() throws {
+        TensorAllocator.keepLargeBlocksInHeap()  // step-sized tensors reuse the heap (docs/engine.md)
         if layers {
             if cpuTime && (workers ?? 1) != 1 {
                 throw ValidationError("--cpu-time measures one core: drop --workers or set it to 1")

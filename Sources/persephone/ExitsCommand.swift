@@ -1,4 +1,5 @@
 import ArgumentParser
+import Tensor
 import Foundation
 import Training
 
@@ -41,6 +42,7 @@ struct ExitsCommand: ParsableCommand {
         }
 
         func run() throws {
+            TensorAllocator.keepLargeBlocksInHeap()  // step-sized tensors reuse the heap (docs/engine.md)
             try DatasetsCLI.reportingErrors {
                 let start = Date()
                 try TrainingError.checkWritable(URL(fileURLWithPath: out))

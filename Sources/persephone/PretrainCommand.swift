@@ -1,4 +1,5 @@
 import ArgumentParser
+import Tensor
 import Foundation
 import Training
 
@@ -57,6 +58,7 @@ struct PretrainCommand: ParsableCommand {
     }
 
     func run() throws {
+        TensorAllocator.keepLargeBlocksInHeap()  // step-sized tensors reuse the heap (docs/engine.md)
         try DatasetsCLI.reportingErrors {
             let configuration = try makeConfiguration()
             let start = Date()
