@@ -19,11 +19,11 @@ have() { [ -f "$R/$1$S/$2.csv.zst" ]; }
 table() { zstdcat "$R/$1$S/$2.csv.zst"; }
 
 # summary FOLDER METRIC [COLUMN=VALUE]: "mean ± ci95 (n=N)" of a summary metric, scaled by
-# SCALE (100 for percentages), or "missing".
+# FACTOR (100 for percentages; not SCALE, which make exports as quick|full), or "missing".
 summary() {
     local folder=$1 metric=$2 filter=${3:-}
     have "$folder" summary || { echo "missing"; return; }
-    table "$folder" summary | awk -F, -v m="$metric" -v f="$filter" -v s="${SCALE:-1}" -v u="${UNIT:-}" '
+    table "$folder" summary | awk -F, -v m="$metric" -v f="$filter" -v s="${FACTOR:-1}" -v u="${UNIT:-}" '
         NR == 1 { for (i = 1; i <= NF; i++) col[$i] = i; if (f != "") { split(f, kv, "="); fc = col[kv[1]]; fv = kv[2] } next }
         $col["metric"] == m && (f == "" || $fc == fv) {
             ci = $col["ci95"]; cis = (ci == "nan") ? "n/a" : sprintf("%.2f", ci * s)
@@ -56,9 +56,9 @@ fi
 echo
 echo "| claim (paper) | measured | experiment, table | command |"
 echo "|---|---|---|---|"
-echo "| personalised exits beat the global model's: up to +15.9% accuracy | best exit gain $(SCALE=100 UNIT=' pts' summary global-vs-personal best_exit_gain); largest over users $(awk -v x="$(column_max global-vs-personal users best_exit_gain)" 'BEGIN { if (x == "nan") printf "missing"; else printf "%+.1f pts", 100 * x }'); policy vs global final $(SCALE=100 UNIT=' pts' summary global-vs-personal policy_gain) | global-vs-personal, \`users\`, \`summary\` | \`make global-vs-personal$M\` |"
-echo "| the model bypasses more computation as personal data grow | FLOPs fraction of the policy, round 1: $(SCALE=100 UNIT='%' summary data-growth round1.test_flops_fraction); last round ($(have data-growth rounds && table data-growth rounds | awk -F, 'NR > 1 && $3 > r { r = $3 } END { print r }')): $(r=$(have data-growth rounds && table data-growth rounds | awk -F, 'NR > 1 && $3 > r { r = $3 } END { print r }'); SCALE=100 UNIT='%' summary data-growth round$r.test_flops_fraction) | data-growth, \`rounds\`, \`summary\` | \`make data-growth$M\` |"
-echo "| exit personalisation is up to 2.2x cheaper than whole-network fine-tuning | FLOPs ratio (whole network / exits) $(UNIT=x summary training-cost flops_ratio.whole-network/exits); accuracy exits - whole network $(SCALE=100 UNIT=' pts' summary training-cost accuracy_difference.exits-whole-network) | training-cost, \`methods\`, \`summary\` | \`make training-cost$M\` |"
+echo "| personalised exits beat the global model's: up to +15.9% accuracy | best exit gain $(FACTOR=100 UNIT=' pts' summary global-vs-personal best_exit_gain); largest over users $(awk -v x="$(column_max global-vs-personal users best_exit_gain)" 'BEGIN { if (x == "nan") printf "missing"; else printf "%+.1f pts", 100 * x }'); policy vs global final $(FACTOR=100 UNIT=' pts' summary global-vs-personal policy_gain) | global-vs-personal, \`users\`, \`summary\` | \`make global-vs-personal$M\` |"
+echo "| the model bypasses more computation as personal data grow | FLOPs fraction of the policy, round 1: $(FACTOR=100 UNIT='%' summary data-growth round1.test_flops_fraction); last round ($(have data-growth rounds && table data-growth rounds | awk -F, 'NR > 1 && $3 > r { r = $3 } END { print r }')): $(r=$(have data-growth rounds && table data-growth rounds | awk -F, 'NR > 1 && $3 > r { r = $3 } END { print r }'); FACTOR=100 UNIT='%' summary data-growth round$r.test_flops_fraction) | data-growth, \`rounds\`, \`summary\` | \`make data-growth$M\` |"
+echo "| exit personalisation is up to 2.2x cheaper than whole-network fine-tuning | FLOPs ratio (whole network / exits) $(UNIT=x summary training-cost flops_ratio.whole-network/exits); accuracy exits - whole network $(FACTOR=100 UNIT=' pts' summary training-cost accuracy_difference.exits-whole-network) | training-cost, \`methods\`, \`summary\` | \`make training-cost$M\` |"
 for l in 0.1 1.0; do
 echo "| 2.2-3.2x lower latency at equal accuracy (labelled fraction $l) | FLOPs speed-up at equal accuracy, personalised exits $(UNIT=x summary latency-accuracy speedup_at_equal_accuracy.personalised-exits data.labelled=$l); global exits $(UNIT=x summary latency-accuracy speedup_at_equal_accuracy.global-exits data.labelled=$l) | latency-accuracy, \`users\`, \`summary\` | \`make latency-accuracy$M\` |"
 done
