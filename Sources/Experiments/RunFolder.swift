@@ -27,6 +27,11 @@ public struct RunFolder: Sendable {
 
     var exists: Bool { FileManager.default.fileExists(atPath: path) }
 
+    /// Whether `points/` holds any record file (read or not).
+    var hasRecordFiles: Bool {
+        ((try? FileManager.default.contentsOfDirectory(atPath: pointsPath)) ?? []).contains { $0.hasSuffix(".json") }
+    }
+
     func create() throws {
         do {
             try FileManager.default.createDirectory(atPath: pointsPath, withIntermediateDirectories: true)

@@ -80,14 +80,17 @@ public struct Runner: Sendable {
             return summary
         }
 
+        func writeManifest(_ records: [Int: PointRecord]) throws {
+            try writeJSON(Manifest(frozen: frozen, records: records, shard: options.shard.description,
+                                   provenance: options.provenance, started: started, ended: Date()),
+                          path: folder.manifestPath)
+        }
         var records = folder.readRecords(frozen: frozen) { events(.warning($0)) }
         let todo = mine.filter { records[$0.index]?.status != .ok }
         events(.started(folder: folder.path, total: mine.count, resumed: mine.count - todo.count, toRun: todo.count))
         // Written now as well as at the end, so a killed run leaves the code and inputs its
         // records were made with (what a later run checks before resuming).
-        try writeJSON(Manifest(frozen: frozen, records: records, shard: options.shard.description,
-                               provenance: options.provenance, started: started, ended: Date()),
-                      path: folder.manifestPath)
+        try writeManifest(records)
 
         let workers = max(1, min(options.jobs, todo.count))
         let state = RunState(todo: todo, workers: workers)
@@ -106,9 +109,7 @@ public struct Runner: Sendable {
 
         let tablesWritten = options.shard.count == 1
         if tablesWritten { try writeTables(folder: folder, frozen: frozen, records: records) }
-        try writeJSON(Manifest(frozen: frozen, records: records, shard: options.shard.description,
-                               provenance: options.provenance, started: started, ended: Date()),
-                      path: folder.manifestPath)
+        try writeManifest(records)
         let summary = RunSummary(
             folder: folder.path, total: mine.count, resumed: mine.count - todo.count, ran: todo.count,
             failed: state.failed.sorted(), missing: frozen.points.map(\.index).filter { records[$0]?.status != .ok },
@@ -156,9 +157,8 @@ public struct Runner: Sendable {
                 } else if existing == nil && !isEmpty {
                     throw RunError("\(folder.path) exists but holds no spec.resolved.json",
                                    hint: "choose another --out folder, rerun with --force-new to move it aside, or remove it")
-                } else if let manifest, !folder.readRecords(frozen: frozen, warn: { _ in }).isEmpty,
-                          manifest.provenance.code != nil, options.provenance.code != nil,
-                          manifest.provenance.code != options.provenance.code || manifest.provenance.inputs != options.provenance.inputs {
+                } else if let manifest, folder.hasRecordFiles, manifest.provenance.code != nil, options.provenance.code != nil,
+                          !manifest.provenance.isCurrent(against: options.provenance) {
                     throw RunError("\(folder.path) holds point records made by other code or from other inputs (\(changeDescription(existing: existing, manifest: manifest, frozen: frozen))); resuming would mix them",
                                    hint: "rerun with --replace-changed (or --force-new) to move the old folder aside and start afresh")
                 }

@@ -10,7 +10,7 @@ import Training
 /// paper: the model bypasses more computation as personal data grow). The policy's mean
 /// batch-1 latency on the test set per round is measured into the timings table
 /// (`latency.round<r>`, seconds), never into the deterministic tables.
-public struct DataGrowthConfig: ExperimentConfig, Equatable {
+public struct DataGrowthConfig: DataSectionConfig, Equatable {
     public var data = DataSection()
     public var train = TrainSection()
     public var orchestrator = OrchestratorSection()
@@ -40,8 +40,6 @@ public struct DataGrowthConfig: ExperimentConfig, Equatable {
         guard step >= 2 else { throw SpecConstraintViolation(key: "step", "must be at least 2", hint: "use a number of samples per round such as 40") }
         if let rounds, rounds < 1 { throw SpecConstraintViolation(key: "rounds", "must be at least 1", hint: "use 1 or more, or null for all") }
     }
-
-    public func inputFingerprints() -> [String: String] { data.inputFingerprints() }
 }
 
 enum DataGrowth {

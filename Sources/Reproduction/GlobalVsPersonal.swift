@@ -5,7 +5,7 @@ import Personalisation
 /// `global-vs-personal`: per user, the global model (offline exits and final classifier)
 /// against the personalised exits on the user's test set, and the early-exit policy the
 /// orchestrator builds from them (the paper: up to +15.9% accuracy).
-public struct GlobalVsPersonalConfig: ExperimentConfig, Equatable {
+public struct GlobalVsPersonalConfig: DataSectionConfig, Equatable {
     public var data = DataSection()
     public var train = TrainSection()
     public var orchestrator = OrchestratorSection()
@@ -23,8 +23,6 @@ public struct GlobalVsPersonalConfig: ExperimentConfig, Equatable {
         try orchestrator.validate(prefix: "orchestrator.")
         try validateSeeds(seeds)
     }
-
-    public func inputFingerprints() -> [String: String] { data.inputFingerprints() }
 }
 
 enum GlobalVsPersonal {

@@ -5,7 +5,7 @@ import Personalisation
 /// `label-availability`: accuracy of every personalised exit for one labelled fraction and
 /// one loss mix; the spec sweeps `data.labelled` over {0, 0.01, 0.1, 0.5, 1} and
 /// `train.losses` over {sup, sup+selfsup, sup+distill, sup+selfsup+distill}.
-public struct LabelAvailabilityConfig: ExperimentConfig, Equatable {
+public struct LabelAvailabilityConfig: DataSectionConfig, Equatable {
     public var data = DataSection()
     public var train = TrainSection()
     public var seeds = [1]
@@ -21,8 +21,6 @@ public struct LabelAvailabilityConfig: ExperimentConfig, Equatable {
         try train.validate(prefix: "train.")
         try validateSeeds(seeds)
     }
-
-    public func inputFingerprints() -> [String: String] { data.inputFingerprints() }
 }
 
 enum LabelAvailability {

@@ -11,7 +11,7 @@ import Training
 /// `tolerance` of the global full network's (the paper: 2.2-3.2x lower latency). Measured
 /// batch-1 latency per classifier goes to the timings table (`latency.<method>.<classifier>`,
 /// median seconds), never to the deterministic tables.
-public struct LatencyAccuracyConfig: ExperimentConfig, Equatable {
+public struct LatencyAccuracyConfig: DataSectionConfig, Equatable {
     public var data = DataSection()
     public var train = TrainSection()
     public var thresholds = [0.3, 0.5, 0.7, 0.8, 0.9, 0.95, 0.99, 0.999]
@@ -43,8 +43,6 @@ public struct LatencyAccuracyConfig: ExperimentConfig, Equatable {
         }
         guard tolerance >= 0 else { throw SpecConstraintViolation(key: "tolerance", "must be at least 0", hint: "use a fraction such as 0.01") }
     }
-
-    public func inputFingerprints() -> [String: String] { data.inputFingerprints() }
 }
 
 enum LatencyAccuracy {

@@ -63,6 +63,15 @@ public struct DataSection: Codable, Sendable, Equatable {
     }
 }
 
+/// An experiment configuration with a `data:` section: its inputs are that section's files.
+protocol DataSectionConfig: ExperimentConfig {
+    var data: DataSection { get }
+}
+
+extension DataSectionConfig {
+    public func inputFingerprints() -> [String: String] { data.inputFingerprints() }
+}
+
 extension DataSection {
     /// `checkpoint` -> `fnv1a64:` of its bytes; `dataset` -> the tree checksum its
     /// dataset.json records (computed at import over every PNG). `missing` when unreadable.

@@ -9,7 +9,7 @@ import Personalisation
 /// Measured peak memory (RSS) depends on the allocator and on the other points running
 /// in the process, so it is not tabulated; `state_bytes` accounts what training holds:
 /// 3 x 4 bytes per trained parameter (weight, gradient, SGD momentum) plus the feature cache.
-public struct TrainingCostConfig: ExperimentConfig, Equatable {
+public struct TrainingCostConfig: DataSectionConfig, Equatable {
     public var data = DataSection()
     public var train = TrainSection()
     public var seeds = [1]
@@ -25,8 +25,6 @@ public struct TrainingCostConfig: ExperimentConfig, Equatable {
         try train.validate(prefix: "train.")
         try validateSeeds(seeds)
     }
-
-    public func inputFingerprints() -> [String: String] { data.inputFingerprints() }
 }
 
 enum TrainingCost {

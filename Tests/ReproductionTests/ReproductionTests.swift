@@ -205,6 +205,11 @@ import Testing
         let fingerprints = data.inputFingerprints()
         #expect(fingerprints[data.checkpoint] == "fnv1a64:" + FNV1a.hex(FNV1a.hash(bytes)))
         #expect(fingerprints[data.dataset] == (try DatasetManifest.read(directory: data.dataset)).checksum)
+        var config = TrainingCostConfig()
+        config.data = data
+        #expect(config.inputFingerprints() == fingerprints, "the experiment configs report their data section's inputs")
+        let plan = try ExperimentRegistry.persephone.plan(SpecDocument.parse(yaml: ReproductionFixture.spec("training-cost"), path: "in.yaml"))
+        #expect(plan.inputFingerprints() == fingerprints, "and so does a plan, through the generic conformance")
         data.checkpoint += ".absent"
         #expect(data.inputFingerprints()[data.checkpoint] == "missing")
     }
