@@ -2,7 +2,8 @@
 ///
 /// An exit is enabled when its estimated accuracy is at least the final classifier's minus
 /// `tolerance`, or (when `target` is set) at least `target`. Both are fractions on the
-/// profile's basis. Set `tolerance` to nil to select on the absolute target alone.
+/// profile's basis. An exit whose cumulative FLOPs reach the final classifier's is never
+/// enabled, whatever its accuracy. Set `tolerance` to nil to select on the absolute target alone.
 public struct SelectionRule: Equatable, Hashable, Sendable, Codable {
     /// Default 0.01 (one point): an exit that is as good as the final classifier for this
     /// user, up to the resolution of a 100-sample validation share, is worth offering.
@@ -37,6 +38,8 @@ public struct SelectionRule: Equatable, Hashable, Sendable, Codable {
         // A hair of slack so an exit exactly at the bar is not lost to rounding of a / n.
         let slack = 1e-9
         return profile.exits.map { exit in
+            // Never an exit that costs at least the full network: it would not be early.
+            if exit.flops >= profile.final.flops { return false }
             if let t = tolerance, exit.accuracy >= finalAccuracy - t - slack { return true }
             if let a = target, exit.accuracy >= a - slack { return true }
             return false

@@ -41,6 +41,13 @@ public struct ExitTrainingConfiguration: Codable, Equatable, Sendable {
         if head != "conv" && head != "sdn" { return "head kind must be conv or sdn, got \(head)" }
         if head == "conv" && !(1...2).contains(headBlocks) { return "head blocks must be 1 or 2, got \(headBlocks)" }
         if let w = headWidth, w < 1 { return "head width must be positive, got \(w)" }
+        for name in points {
+            let point = backbone.exitPoint(named: name)!
+            if let problem = backbone.earlyExitProblem(at: point, head: headKind(at: point)) {
+                let early = backbone.earlyExitPoints(head: headKind(at:)).map(\.name)
+                return problem + "; early points for this head: " + (early.isEmpty ? "none" : early.joined(separator: ", "))
+            }
+        }
         if epochs < 1 { return "epochs must be at least 1, got \(epochs)" }
         if batchSize < 2 { return "batch size must be at least 2 (batch norm), got \(batchSize)" }
         if !(learningRate > 0) { return "learning rate must be positive, got \(learningRate)" }
@@ -55,10 +62,12 @@ public struct ExitTrainingConfiguration: Codable, Equatable, Sendable {
     }
 
     /// One point per stage, a stage being a maximal run of blocks with the same spatial
-    /// size: the middle block of each (the later one of two middles). It spreads the
-    /// exits over the depth and never takes a stage's last block of the last stage, whose
-    /// features feed the final classifier directly.
-    public static func defaultPoints(for backbone: Backbone) -> [String] {
+    /// size: the middle one (the later one of two middles) of the stage's early points
+    /// for this configuration's head (`Backbone.earlyExitPoints`). It spreads the exits
+    /// over the depth; a stage without an early point (ResNet-8's last stage, whose only
+    /// block is the last block) gets no exit.
+    public func defaultPoints(for backbone: Backbone) -> [String] {
+        let early = Set(backbone.earlyExitPoints(head: headKind(at:)).map(\.name))
         var stages: [[ExitPoint]] = []
         for point in backbone.exitPoints {
             if let last = stages.last?.last, Array(last.featureShape.dropFirst()) == Array(point.featureShape.dropFirst()) {
@@ -67,7 +76,15 @@ public struct ExitTrainingConfiguration: Codable, Equatable, Sendable {
                 stages.append([point])
             }
         }
-        return stages.map { $0[$0.count / 2].name }
+        return stages.compactMap { stage in
+            let candidates = stage.filter { early.contains($0.name) }
+            return candidates.isEmpty ? nil : candidates[candidates.count / 2].name
+        }
+    }
+
+    /// Every early point for this configuration's head (`--points all`).
+    public func allEarlyPoints(for backbone: Backbone) -> [String] {
+        backbone.earlyExitPoints(head: headKind(at:)).map(\.name)
     }
 }
 

@@ -39,6 +39,8 @@ struct ExitsCommand: ParsableCommand {
 
         func validate() throws {
             if cropPadding < 0 { throw ValidationError("--crop-padding must be >= 0") }
+            if !(1...2).contains(headBlocks) { throw ValidationError("--head-blocks must be 1 or 2, got \(headBlocks)") }
+            if let w = headWidth, w < 1 { throw ValidationError("--head-width must be positive, got \(w)") }
         }
 
         func run() throws {
@@ -47,16 +49,16 @@ struct ExitsCommand: ParsableCommand {
                 let start = Date()
                 try TrainingError.checkWritable(URL(fileURLWithPath: out))
                 let model = try ModelCheckpoint.load(from: URL(fileURLWithPath: checkpoint))
-                let chosen: [String]
-                switch points {
-                case nil: chosen = ExitTrainingConfiguration.defaultPoints(for: model.backbone)
-                case "all"?: chosen = model.backbone.exitPoints.map(\.name)
-                case let list?: chosen = list.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
-                }
-                let configuration = ExitTrainingConfiguration(
-                    points: chosen, head: head, headBlocks: headBlocks, headWidth: headWidth, epochs: epochs,
+                var configuration = ExitTrainingConfiguration(
+                    points: [], head: head, headBlocks: headBlocks, headWidth: headWidth, epochs: epochs,
                     batchSize: batch, learningRate: lr, momentum: momentum, weightDecay: weightDecay, seed: seed,
                     augmentation: Augmentation(cropPadding: cropPadding, horizontalFlip: !noFlip))
+                switch points {
+                case nil: configuration.points = configuration.defaultPoints(for: model.backbone)
+                case "all"?: configuration.points = configuration.allEarlyPoints(for: model.backbone)
+                case let list?: configuration.points = list.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
+                }
+                let chosen = configuration.points
                 // Argument errors before the (slower) dataset load.
                 if let problem = configuration.problem(for: model.backbone) {
                     throw TrainingError(subject: "exits train", message: problem, hint: "fix the argument")

@@ -9,9 +9,11 @@ struct OrchestratorSelectionTests {
 
     /// A profile with the given exit and final accuracies (out of 200, so 0.005 steps),
     /// and stored outputs from the threshold tests' shape (not used by selection).
-    private func profile(exits: [Int], final: Int, scores: ValidationScores? = nil) -> UserProfile {
+    /// Exit e costs 10 (e + 1) FLOPs unless `exitFLOPs` says otherwise; the final classifier 100.
+    private func profile(exits: [Int], final: Int, exitFLOPs: [Int]? = nil, scores: ValidationScores? = nil) -> UserProfile {
         let p = { (name: String, exit: Int?, correct: Int) in
-            ClassifierProfile(name: name, exit: exit, correct: correct, scored: 200, flops: 0, latency: nil)
+            ClassifierProfile(name: name, exit: exit, correct: correct, scored: 200,
+                              flops: exit.map { exitFLOPs?[$0] ?? 10 * ($0 + 1) } ?? 100, latency: nil)
         }
         let placeholder = ValidationScores(predictions: [[0], [0], [0], [0]], confidences: [[1], [1], [1], [1]], targets: [0])
         return UserProfile(basis: .labels(count: 200),
@@ -36,6 +38,14 @@ struct OrchestratorSelectionTests {
         #expect(throws: OrchestratorError.self) { try SelectionRule(tolerance: -0.1).select(prof) }
     }
 
+    @Test("an exit costing at least the full network is never enabled, however accurate")
+    func costlyExitsAreNeverSelected() throws {
+        let prof = profile(exits: [190, 190, 190], final: 180, exitFLOPs: [50, 100, 119])
+        #expect(try SelectionRule().select(prof) == [true, false, false])
+        #expect(try SelectionRule.all.select(prof) == [true, false, false])
+        #expect(try SelectionRule(tolerance: nil, target: 0).select(prof) == [true, false, false])
+    }
+
     @Test("plans: searched, explicit, uniform and fixed-exit thresholds apply to the selected exits")
     func plans() throws {
         let model = ExitNetFixture.model()
@@ -43,18 +53,22 @@ struct OrchestratorSelectionTests {
         let profile = try Profiler.profile(backbone: model.backbone, heads: model.exits, normalization: model.normalization,
                                            validation: samples, options: ProfilerOptions(latency: nil))
         let all = SelectionRule.all
+        // The fixture's third head sits on ResNet-8's last block and costs more than the
+        // full network: never enabled.
+        let early = profile.exits.map { $0.flops < profile.final.flops }
+        #expect(early == [true, true, false])
         let searched = try Orchestrator.plan(profile: profile, backbone: model.backbone, heads: model.exits,
                                              normalization: model.normalization, options: OrchestratorOptions(selection: all))
-        #expect(searched.selected == [true, true, true])
+        #expect(searched.selected == early)
         #expect(searched.targetMet == true && searched.validation.accuracy >= profile.final.accuracy - 0.01 - 1e-9)
         let explicit = try Orchestrator.plan(profile: profile, network: network(model),
                                              options: OrchestratorOptions(selection: SelectionRule(tolerance: nil, target: 0),
                                                                           thresholds: .explicit([0.2, 0.5, 0.7])))
-        #expect(explicit.policy == .earlyExit(thresholds: [0.2, 0.5, 0.7]) && explicit.required == nil)
+        #expect(explicit.policy == .earlyExit(thresholds: [0.2, 0.5, nil]) && explicit.required == nil)
         let impossible = SelectionRule(tolerance: nil, target: 1)
         let none = try Orchestrator.plan(profile: profile, network: network(model),
                                          options: OrchestratorOptions(selection: impossible, thresholds: .uniform(0.5)))
-        let expectedSelected = profile.exits.map { $0.accuracy >= 1 - 1e-9 }
+        let expectedSelected = profile.exits.map { $0.accuracy >= 1 - 1e-9 && $0.flops < profile.final.flops }
         #expect(none.selected == expectedSelected)
         #expect(none.thresholds == expectedSelected.map { $0 ? 0.5 : nil })
         let fixed = try Orchestrator.plan(profile: profile, network: network(model), options: OrchestratorOptions(thresholds: .fixedExit(2)))

@@ -10,9 +10,43 @@ import Testing
     @Test func defaultPointsAreTheMiddleBlockOfEachStage() throws {
         var g = SeededGenerator(seed: 1)
         let resnet20 = try Architecture.make("resnet20", inputShape: [1, 28, 28], classes: 10, generator: &g)
-        #expect(ExitTrainingConfiguration.defaultPoints(for: resnet20) == ["block2", "block5", "block8"])
-        let resnet8 = try Architecture.make("resnet8", inputShape: [1, 12, 12], classes: 3, widths: [4, 8, 8], generator: &g)
-        #expect(ExitTrainingConfiguration.defaultPoints(for: resnet8) == ["block1", "block2", "block3"])
+        let conv = ExitTrainingConfiguration(points: [])
+        #expect(conv.defaultPoints(for: resnet20) == ["block2", "block5", "block8"])
+        let resnet8 = try Architecture.make("resnet8", inputShape: [1, 28, 28], classes: 10, generator: &g)
+        // Stage 3's only block is the last block: no exit there.
+        #expect(conv.defaultPoints(for: resnet8) == ["block1", "block2"])
+        #expect(conv.allEarlyPoints(for: resnet8) == ["block1", "block2"])
+        // With widths 4/8/8 stage 3 is no wider than stage 2, so block3 is cheap and a conv
+        // head at block2 costs more than it: only block1 is early.
+        let tiny = try Architecture.make("resnet8", inputShape: [1, 12, 12], classes: 3, widths: [4, 8, 8], generator: &g)
+        #expect(conv.defaultPoints(for: tiny) == ["block1"])
+        #expect(ExitTrainingConfiguration(points: [], head: "sdn").defaultPoints(for: tiny) == ["block1", "block2"])
+    }
+
+    /// Every default exit of every ResNet depth and of MobileNetV2 costs less than the full
+    /// network, for both head kinds, and never sits on the last block.
+    @Test func defaultExitsAreEarlyForEveryBackbone() throws {
+        var g = SeededGenerator(seed: 1)
+        for arch in ["resnet8", "resnet14", "resnet20", "resnet32", "resnet56", "mobilenetv2"] {
+            for shape in [[1, 28, 28], [3, 32, 32]] {
+                let backbone = try Architecture.make(arch, inputShape: shape, classes: 10, generator: &g)
+                for head in ["conv", "sdn"] {
+                    let config = ExitTrainingConfiguration(points: [], head: head)
+                    let points = config.defaultPoints(for: backbone)
+                    #expect(!points.isEmpty && !points.contains(backbone.lastBlock.name), "\(arch) \(head): \(points)")
+                    for name in points {
+                        let point = try #require(backbone.exitPoint(named: name))
+                        #expect(backbone.cumulativeFLOPs(at: point, head: config.headKind(at: point)) < backbone.forwardFLOPs)
+                    }
+                    #expect(ExitTrainingConfiguration(points: points, head: head).problem(for: backbone) == nil)
+                }
+            }
+        }
+        // Before the last block but dearer than the whole network: refused too.
+        let resnet8 = try Architecture.make("resnet8", inputShape: [1, 28, 28], classes: 10, generator: &g)
+        let wide = ExitTrainingConfiguration(points: ["block2"], headWidth: 512)
+        #expect(wide.problem(for: resnet8)?.contains("of the full network's") == true)
+        #expect(!wide.defaultPoints(for: resnet8).contains("block2"))
     }
 
     @Test func exitTrainingLeavesTheBackboneBitIdenticalAndLearns() throws {
@@ -25,7 +59,8 @@ import Testing
         let backboneBefore = model.backbone.network.namedParameters.map(\.parameter.value)
             + model.backbone.network.namedBuffers.map(\.buffer.value)
 
-        var config = ExitTrainingConfiguration(points: ["block1", "block2"], epochs: 8, batchSize: 16, learningRate: 0.05)
+        var config = ExitTrainingConfiguration(points: ["block1", "block2"], head: "sdn", epochs: 8, batchSize: 16,
+                                               learningRate: 0.05)
         config.augmentation = .none
         // Accuracy of freshly initialised heads (the same init the trainer draws).
         let fresh = try ModelCheckpoint.load(from: pretrained)
@@ -81,6 +116,11 @@ import Testing
             try ExitTrainer(model: model, configuration: ExitTrainingConfiguration(points: ["block7"]), data: data)
         }
         #expect(error.description.contains("block1, block2, block3"))
+        // The last block, requested, is refused with the early points named.
+        let last = try #require(throws: TrainingError.self) {
+            try ExitTrainer(model: model, configuration: ExitTrainingConfiguration(points: ["block1", "block3"]), data: data)
+        }
+        #expect(last.description.contains("block3 is the last block") && last.description.contains("early points for this head: block1"))
         #expect(throws: TrainingError.self) {
             try ExitTrainer(model: model, configuration: ExitTrainingConfiguration(points: ["block1"], headBlocks: 3), data: data)
         }
