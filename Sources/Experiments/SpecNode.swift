@@ -68,6 +68,18 @@ public struct SpecEntry: Sendable {
     public var value: SpecNode
 }
 
+/// Bounds on what one spec text may expand to, so that a small file cannot exhaust memory
+/// or time: YAML aliases repeat their anchor's value, and nested anchors multiply (eight
+/// levels of nine aliases are 9^8 = 43 million values from under a kilobyte of text).
+/// Stated in docs/specs.md.
+public enum SpecLimits {
+    /// Values (scalars, lists, maps, counting every alias expansion) in one parsed text.
+    /// The largest committed spec has under 100.
+    public static let maxValues = 100_000
+    /// Lists and maps inside one another. The schema's deepest key is 3 levels down.
+    public static let maxDepth = 64
+}
+
 extension SpecNode {
     /// Parses YAML text (the first document) into a tree; `name` is used in errors.
     /// An empty document gives an empty map.
@@ -79,18 +91,35 @@ extension SpecNode {
             throw SpecError(yamlError: error, file: name)
         }
         guard let root else { return SpecNode(.map([]), origin: origin(nil)) }
-        return try SpecNode(yams: root, name: name, origin: origin)
+        var budget = SpecLimits.maxValues
+        return try SpecNode(yams: root, name: name, origin: origin, depth: 0, budget: &budget)
     }
 
-    init(yams node: Node, name: String, origin: (Mark?) -> SpecOrigin) throws {
+    /// Converts a composed Yams tree, counting values against `budget` and nesting
+    /// against `SpecLimits.maxDepth` before descending, so a bomb stops within the limit.
+    private init(yams node: Node, name: String, origin: (Mark?) -> SpecOrigin, depth: Int, budget: inout Int) throws {
         let here = origin(node.mark)
+        budget -= 1
+        if budget < 0 {
+            throw SpecError(origin: here, key: "",
+                            message: "the spec expands to more than \(SpecLimits.maxValues) values (YAML aliases repeat their anchor's value, and nested anchors multiply)",
+                            hint: "write the values out or use a sweep; do not nest anchors and aliases")
+        }
+        if depth > SpecLimits.maxDepth {
+            throw SpecError(origin: here, key: "",
+                            message: "lists and mappings nested more than \(SpecLimits.maxDepth) deep",
+                            hint: "a spec needs a few levels (`section: {key: value}`); flatten the value")
+        }
         switch node {
         case let .scalar(scalar):
             self.init(.scalar(scalar.string, quoted: scalar.style != .plain && scalar.style != .any),
                       origin: here)
         case let .sequence(sequence):
-            self.init(.list(try sequence.map { try SpecNode(yams: $0, name: name, origin: origin) }),
-                      origin: here)
+            var items: [SpecNode] = []
+            for item in sequence {
+                items.append(try SpecNode(yams: item, name: name, origin: origin, depth: depth + 1, budget: &budget))
+            }
+            self.init(.list(items), origin: here)
         case let .mapping(mapping):
             var entries: [SpecEntry] = []
             for (key, value) in mapping {
@@ -103,7 +132,8 @@ extension SpecNode {
                                     hint: "write the keys out; use overrides or a sweep for variants")
                 }
                 entries.append(SpecEntry(key: keyScalar.string, keyOrigin: origin(key.mark),
-                                         value: try SpecNode(yams: value, name: name, origin: origin)))
+                                         value: try SpecNode(yams: value, name: name, origin: origin, depth: depth + 1,
+                                                             budget: &budget)))
             }
             self.init(.map(entries), origin: here)
         case .alias:
