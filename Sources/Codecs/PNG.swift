@@ -43,6 +43,19 @@ public struct PNGInfo: Sendable, Equatable {
     public var interlaced: Bool
 }
 
+extension PNGInfo {
+    /// "gray", "gray+alpha", "RGB" or "RGBA" for a channel count of 1...4.
+    public static func describe(channels: Int) -> String {
+        switch channels {
+        case 1: return "gray"
+        case 2: return "gray+alpha"
+        case 3: return "RGB"
+        case 4: return "RGBA"
+        default: return "\(channels) channels"
+        }
+    }
+}
+
 /// PNG decoding and encoding through libpng's simplified API (png_image).
 ///
 /// Decoding converts every valid PNG (any colour type, bit depth 1-16, interlaced or
@@ -196,6 +209,10 @@ public enum PNG {
         return count
     }
 
+    /// The bytes of the file at `path` (errors name it), for callers that both inspect
+    /// and decode one file.
+    public static func readFile(path: String) throws -> [UInt8] { try Codecs.readFile(path: path) }
+
     /// Reads and decodes the PNG file at `path`.
     public static func read(path: String, as color: PNGColor) throws -> PNGImage {
         try decode(readFile(path: path), as: color, name: path)
@@ -205,7 +222,11 @@ public enum PNG {
     /// chunks up to the first IDAT; bit depth and interlacing come from IHDR, which the
     /// simplified API does not report.
     public static func info(path: String) throws -> PNGInfo {
-        let bytes = try readFile(path: path)
+        try info(readFile(path: path), name: path)
+    }
+
+    /// Header facts of a PNG held in memory; `name` labels errors.
+    public static func info(_ bytes: [UInt8], name path: String) throws -> PNGInfo {
         guard !bytes.isEmpty else {
             throw CodecError(path: path, message: "empty file, not a PNG", hint: "re-create or re-download the image")
         }

@@ -43,6 +43,8 @@ extension DatasetTree {
                 let isFolder = stray.split(separator: "/").count == 2
                 problems.append(.init(path: stray, message: isFolder
                     ? "unknown class folder (not in dataset.json classes)"
+                    : isDirectory(path(stray))
+                    ? "a directory inside a class folder (class folders hold only .png files; move its images up or remove it)"
                     : "not a .png image file"))
             }
             let results = try checkImages(listing.entries, split: split.name, log: log)

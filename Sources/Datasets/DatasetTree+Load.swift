@@ -29,9 +29,12 @@ extension DatasetTree {
 
     /// The split as bytes, from the cache if its fingerprint matches, else decoded from the
     /// PNGs on all cores (and the cache rewritten atomically).
-    public func decode(split name: String, useCache: Bool = true,
+    /// `checkingCounts: false` decodes whatever the split holds (`verify` compares it with
+    /// the source itself).
+    public func decode(split name: String, useCache: Bool = true, checkingCounts: Bool = true,
                        log: @escaping (String) -> Void = { _ in }) throws -> (DecodedSplit, CacheOutcome) {
         let listing = try list(split: name)
+        if checkingCounts { try checkCounts(split: name, entries: listing.entries) }
         let fingerprint = try self.fingerprint(split: name, entries: listing.entries)
         let cacheFile = cachePath(split: name)
         var reason = "no cache yet"
@@ -72,6 +75,9 @@ extension DatasetTree {
             return stamp
         }
         var h = FNV1a()
+        // Version of what a decode checks (stored channels since v2): caches written by a
+        // build that checked less are decoded again.
+        h.feed(string: "decode-checks-v2")
         h.feed(manifest.encoded())
         h.feed(string: name)
         for (entry, stamp) in zip(entries, stamps) {
@@ -89,10 +95,16 @@ extension DatasetTree {
         let reporter = ProgressReporter(label: "decode \(name)", total: entries.count, sink: log)
         let images = try parallelMap(count: entries.count, progress: reporter.update) { i -> [UInt8] in
             let file = path(entries[i].relativePath)
-            let image = try PNG.read(path: file, as: color)
+            let bytes = try PNG.readFile(path: file)
+            let stored = try PNG.info(bytes, name: file)
+            let image = try PNG.decode(bytes, as: color, name: file)
             guard image.width == w, image.height == h else {
                 throw DatasetError(path: file, message: "is \(image.width)x\(image.height), the dataset's images are \(w)x\(h) (dataset.json imageShape)",
                                    hint: "run `persephone datasets check \(root)` to list every bad image; replace them or re-import the dataset")
+            }
+            guard stored.channels == c else {
+                throw DatasetError(path: file, message: "stores \(PNGInfo.describe(channels: stored.channels)), the dataset's images are \(PNGInfo.describe(channels: c)) (dataset.json imageShape)",
+                                   hint: "convert it to \(PNGInfo.describe(channels: c)) without alpha; `persephone datasets check \(root)` lists every such image")
             }
             return LabelledImages.planar(image.pixels, channels: c, plane: h * w)
         }
@@ -100,6 +112,21 @@ extension DatasetTree {
         pixels.reserveCapacity(entries.count * c * h * w)
         for image in images { pixels += image }
         return LabelledImages(channels: c, height: h, width: w, pixels: pixels, labels: entries.map(\.label))
+    }
+
+    /// Refuses a split whose files per class differ from dataset.json's counts: the tree
+    /// changed (or was copied incompletely) since dataset.json was written.
+    func checkCounts(split name: String, entries: [Entry]) throws {
+        let expected = try split(named: name).classCounts
+        var counts = [Int](repeating: 0, count: manifest.classes.count)
+        for entry in entries { counts[entry.label] += 1 }
+        guard counts != expected else { return }
+        let differing = manifest.classes.indices.filter { counts[$0] != expected[$0] }
+        let listed = differing.prefix(3).map { "\(manifest.classes[$0].folder) \(counts[$0]) (dataset.json: \(expected[$0]))" }
+        throw DatasetError(path: path(name),
+                           message: "holds \(counts.reduce(0, +)) images, dataset.json says \(expected.reduce(0, +)); per class: "
+                               + listed.joined(separator: ", ") + (differing.count > 3 ? ", ..." : ""),
+                           hint: "restore the missing files, or if the change is intended run `persephone datasets init \(root) --refresh` to rewrite dataset.json from the files")
     }
 
     func makeCacheDirectory() throws {

@@ -22,7 +22,7 @@ extension DatasetTree {
                 mismatches.append("\(source.name): split missing from the tree")
                 continue
             }
-            let (decoded, _) = try decode(split: source.name, useCache: false, log: log)
+            let (decoded, _) = try decode(split: source.name, useCache: false, checkingCounts: false, log: log)
             let entries = try list(split: source.name).entries
             var seen = [Bool](repeating: false, count: images.count)
             var itemised = 0

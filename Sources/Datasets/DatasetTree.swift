@@ -25,7 +25,8 @@ public struct DatasetTree: Sendable {
     public struct Listing: Sendable {
         /// Images in sample order.
         public var entries: [Entry]
-        /// Paths under the root that are neither a known class folder nor a `.png` file in one.
+        /// Paths under the root that are neither a known class folder nor a `.png` file
+        /// (any letter case) in one.
         public var strays: [String]
     }
 
@@ -59,7 +60,7 @@ public struct DatasetTree: Sendable {
             let folder = name + "/" + entry.folder
             guard folders.contains(entry.folder) else { continue }
             for file in try contents(of: path(folder)) {
-                if file.hasSuffix(".png") && !file.hasPrefix(".") {
+                if DatasetTree.isImageFileName(file) {
                     entries.append(Entry(relativePath: folder + "/" + file, label: label))
                 } else {
                     strays.append(folder + "/" + file)
@@ -77,6 +78,16 @@ public struct DatasetTree: Sendable {
             throw DatasetError(path: directory, message: "cannot list directory: \(error.localizedDescription)",
                                hint: "a tree needs <split>/<class folder>/*.png under the dataset root; re-import the dataset")
         }
+    }
+
+    /// A visible file named `*.png` in any letter case (`.PNG` from cameras and Windows tools).
+    static func isImageFileName(_ name: String) -> Bool {
+        !name.hasPrefix(".") && name.count > 4 && name.suffix(4).lowercased() == ".png"
+    }
+
+    func isDirectory(_ path: String) -> Bool {
+        var directory: ObjCBool = false
+        return FileManager.default.fileExists(atPath: path, isDirectory: &directory) && directory.boolValue
     }
 
     static func byteOrder(_ a: String, _ b: String) -> Bool {

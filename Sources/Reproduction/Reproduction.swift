@@ -73,8 +73,8 @@ extension DataSectionConfig {
 }
 
 extension DataSection {
-    /// `checkpoint` -> `fnv1a64:` of its bytes; `dataset` -> the tree checksum its
-    /// dataset.json records (computed at import over every PNG). `missing` when unreadable.
+    /// `checkpoint` -> `fnv1a64:` of its bytes; `dataset` -> the tree checksum computed from
+    /// its images now (`DatasetTree.fingerprint`). `missing` when unreadable.
     func inputFingerprints() -> [String: String] {
         var fingerprints: [String: String] = [:]
         if let bytes = FileManager.default.contents(atPath: checkpoint) {
@@ -82,7 +82,7 @@ extension DataSection {
         } else {
             fingerprints[checkpoint] = "missing"
         }
-        fingerprints[dataset] = (try? DatasetManifest.read(directory: dataset).checksum) ?? "missing"
+        fingerprints[dataset] = DatasetTree.fingerprint(directory: dataset)
         return fingerprints
     }
 }

@@ -7,7 +7,7 @@ struct DatasetsCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "datasets",
         abstract: "Import, inspect, check and load PNG class-folder datasets (docs/datasets.md).",
-        subcommands: [Import.self, Info.self, Check.self, Verify.self, LoadBench.self])
+        subcommands: [Import.self, Init.self, Info.self, Check.self, Verify.self, LoadBench.self])
 
     enum Source: String, ExpressibleByArgument, CaseIterable {
         case fashionMNIST = "fashion-mnist", cifar10, cifar100
@@ -74,9 +74,48 @@ struct DatasetsCommand: ParsableCommand {
         }
     }
 
+    struct Init: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Adopt a class-folder tree of PNGs as a dataset: write its dataset.json from the files.",
+            discussion: """
+                DIR holds train/<class>/*.png and test/<class>/*.png, or <class>/*.png split with \
+                --test-fraction (per class, images ordered by a hash of their file name; the first \
+                round(F x count) move to test/<class>/, the rest to train/<class>/). Classes, image \
+                shape and channels (gray or RGB, no alpha), counts and checksum are read from the \
+                files; every image is decoded. --refresh rewrites an existing dataset.json after the \
+                files changed (docs/datasets.md).
+                """)
+
+        @Argument(help: "Directory holding the class folders (or train/ and test/).")
+        var directory: String
+
+        @Option(help: "Split a tree of class folders: the share of each class that becomes test images.")
+        var testFraction: Double?
+
+        @Flag(help: "Rewrite an existing dataset.json from the files (keeps class names, superclasses, source).")
+        var refresh = false
+
+        @Option(help: "Dataset name recorded in dataset.json (default: the directory's name).")
+        var name: String?
+
+        func run() throws {
+            try DatasetsCLI.reportingErrors {
+                let start = Date()
+                let report = try DatasetAdoption.adopt(directory: directory, testFraction: testFraction, refresh: refresh,
+                                                       name: name, log: DatasetsCLI.note)
+                let m = report.manifest
+                print("\(report.refreshed ? "refreshed" : "wrote") \(directory)/\(DatasetManifest.fileName): \(m.name), "
+                      + m.splits.map { "\($0.count) \($0.name)" }.joined(separator: " + ")
+                      + " images, \(m.classes.count) classes, \(m.imageShape.map(String.init).joined(separator: "x")) (CxHxW), "
+                      + "checksum \(m.checksum)" + (report.moved > 0 ? ", \(report.moved) images moved into train/ and test/" : "")
+                      + ", " + String(format: "%.1f s", Date().timeIntervalSince(start)))
+            }
+        }
+    }
+
     struct Info: ParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Show a tree's classes, superclasses, per-split per-class counts, image shape and checksum.")
+            abstract: "Show a tree's classes, superclasses, image shape, and the per-class counts and checksum of the files on disk beside dataset.json's.")
 
         @Argument(help: "Dataset directory (the one holding dataset.json).")
         var directory: String
@@ -84,7 +123,7 @@ struct DatasetsCommand: ParsableCommand {
         func run() throws {
             try DatasetsCLI.reportingErrors {
                 let tree = try DatasetTree(root: directory)
-                print(DatasetsCLI.describe(tree))
+                print(try DatasetsCLI.describe(tree))
             }
         }
     }
@@ -200,21 +239,39 @@ enum DatasetsCLI {
         }
     }
 
-    static func describe(_ tree: DatasetTree) -> String {
+    /// dataset.json's description with the files on disk: per-class counts as found (a
+    /// differing count shows dataset.json's after it) and the checksum of the files now.
+    static func describe(_ tree: DatasetTree) throws -> String {
         let m = tree.manifest
+        let content = try tree.contentChecksum()
+        let checksumLine = content.value == m.checksum ? "\(content.value) (files match dataset.json)"
+            : "\(content.value) on disk; dataset.json says \(m.checksum): files changed (`persephone datasets init \(tree.root) --refresh` rewrites it)"
         var lines = [
             "dataset      \(m.name)",
             "directory    \(tree.root)",
             "source       \(m.source)",
             "image shape  \(m.imageShape.map(String.init).joined(separator: "x")) (CxHxW)",
-            "checksum     \(m.checksum)",
+            "checksum     \(checksumLine)",
             "classes      \(m.classes.count)",
         ]
         let splitNames = m.splits.map(\.name)
-        let rows = m.classes.enumerated().map { k, entry in
-            [String(k), entry.folder, entry.name] + m.splits.map { String($0.classCounts[k]) }
+        var found: [[Int]] = []
+        for split in m.splits {
+            var counts = [Int](repeating: 0, count: m.classes.count)
+            if FileManager.default.fileExists(atPath: tree.path(split.name)) {
+                for entry in try tree.list(split: split.name).entries { counts[entry.label] += 1 }
+            }
+            found.append(counts)
         }
-        let total = ["", "", "total"] + m.splits.map { String($0.count) }
+        func cell(_ s: Int, _ k: Int?) -> String {
+            let onDisk = k.map { found[s][$0] } ?? found[s].reduce(0, +)
+            let recorded = k.map { m.splits[s].classCounts[$0] } ?? m.splits[s].count
+            return onDisk == recorded ? String(onDisk) : "\(onDisk) (dataset.json: \(recorded))"
+        }
+        let rows = m.classes.enumerated().map { k, entry in
+            [String(k), entry.folder, entry.name] + m.splits.indices.map { cell($0, k) }
+        }
+        let total = ["", "", "total"] + m.splits.indices.map { cell($0, nil) }
         lines += table([["label", "folder", "name"] + splitNames] + rows + [total])
         if let groups = m.superclasses {
             lines.append("superclasses \(groups.count)")

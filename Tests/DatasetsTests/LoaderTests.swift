@@ -69,9 +69,12 @@ struct ImportedFixture {
         #expect(Array(third.split.images.scalars.prefix(pixels.count)) == pixels.map { Float($0) / 255 })
         #expect(try tree.load(split: "test").cache == .hit)
 
-        // A removed file changes the sample list.
+        // A removed file disagrees with dataset.json's counts: refused until it is refreshed,
+        // after which the sample list is one shorter.
         try FileManager.default.removeItem(atPath: imported.tree + "/test/t-shirt_top/00000.png")
-        let fourth = try tree.load(split: "test")
+        #expect(throws: DatasetError.self) { try tree.load(split: "test") }
+        _ = try DatasetAdoption.adopt(directory: imported.tree, refresh: true)
+        let fourth = try DatasetTree(root: imported.tree).load(split: "test")
         #expect(fourth.cache == .rebuilt(reason: "the tree changed since the cache was written"))
         #expect(fourth.split.count == imported.fixture.test.count - 1)
     }

@@ -80,12 +80,23 @@ import Testing
             let spec = UserSplitSpec.with(change)
             let error = #expect(throws: UserSplitError.self, "\(key)") { try spec.validate() }
             #expect(error?.key == key)
-            #expect(error?.description.hasPrefix("user split key \(key): ") == true)
+            #expect(error?.description.hasPrefix("user split ") == true)
+            let fields = UserSplitError.optionNames.map(\.field).filter { $0.contains { $0.isUppercase } }
+            let text = error.map { "\($0)" } ?? ""
+            #expect(key == "maxRedraws" || !fields.contains { text.contains($0) }, "\(text) names a library field")
         }
     }
 }
 
 @Suite struct UserSplitErrorTests {
+    @Test func messagesNameTheUsersOptionsNotTheLibraryFields() {
+        let error = UserSplitError(key: "testSamplesPerUser", message: "user 3 needs 40 test samples of coat; the test split has 10",
+                                   hint: "lower testSamplesPerUser")
+        #expect(error.description == "user split option `--test` (`data.test` in a spec): user 3 needs 40 test samples of coat; the test split has 10\nhint: lower --test (data.test)")
+        let indexed = UserSplitError(key: "userClasses[2]", message: "class 11 does not exist", hint: "lower samplesPerUser, minSamplesPerUser or users")
+        #expect(indexed.description == "user split option `--split classes:0,1;2,3` (`data.split` in a spec) (user 2): class 11 does not exist\nhint: lower --samples (data.samples), --min-samples or users")
+    }
+
     @Test func classesRunningOutNameTheKeyAndWhatIsLeft() {
         // 10 users x 500 samples of 3 classes from classes of 400: the classes run out.
         let train = SyntheticLabels.labels([Int](repeating: 400, count: 10))
