@@ -1,6 +1,16 @@
 import NN
 import Tensor
 
+/// Upper bounds on architecture parameters, far above any network this harness trains,
+/// so that a forged checkpoint header cannot make a rebuild allocate without limit.
+public enum ModelLimits {
+    /// He et al. 2016's deepest CIFAR ResNet is ResNet-1202.
+    public static let maxResNetDepth = 1202
+    public static let maxChannels = 1024
+    public static let maxImageSize = 1024
+    public static let maxClasses = 100_000
+}
+
 /// A place in a backbone where an early exit can be attached: the output of one block.
 public struct ExitPoint: Equatable, Hashable, Sendable {
     /// Stable name used in checkpoints and specs: `block1`, `block2`, ... in network order.

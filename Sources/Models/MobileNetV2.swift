@@ -50,11 +50,17 @@ public struct MobileNetV2Configuration: Equatable, Sendable {
     }
 
     public var problem: String? {
-        if !(widthMultiplier > 0) { return "width multiplier must be positive, got \(widthMultiplier)" }
+        if !(widthMultiplier > 0 && widthMultiplier <= 4) { return "width multiplier must be in (0, 4], got \(widthMultiplier)" }
+        if lastChannels < 1 || lastChannels > ModelLimits.maxChannels {
+            return "last channels must be in 1...\(ModelLimits.maxChannels), got \(lastChannels)"
+        }
         if inChannels != 1 && inChannels != 3 { return "input channels must be 1 or 3, got \(inChannels)" }
-        if classes < 2 { return "need at least 2 classes, got \(classes)" }
-        if stages.isEmpty || stages.contains(where: { $0.t < 1 || $0.c < 1 || $0.n < 1 || $0.s < 1 || $0.s > 2 }) {
-            return "every stage needs t, c, n >= 1 and stride 1 or 2"
+        if imageSize < 8 || imageSize > ModelLimits.maxImageSize { return "image size must be in 8...\(ModelLimits.maxImageSize), got \(imageSize)" }
+        if classes < 2 || classes > ModelLimits.maxClasses { return "classes must be in 2...\(ModelLimits.maxClasses), got \(classes)" }
+        if stages.isEmpty || stages.count > 16 || stages.contains(where: {
+            $0.t < 1 || $0.t > 16 || $0.c < 1 || $0.c > ModelLimits.maxChannels || $0.n < 1 || $0.n > 16 || $0.s < 1 || $0.s > 2
+        }) {
+            return "need 1...16 stages, each with t in 1...16, c in 1...\(ModelLimits.maxChannels), n in 1...16 and stride 1 or 2"
         }
         return nil
     }

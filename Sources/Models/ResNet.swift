@@ -28,10 +28,14 @@ public struct ResNetConfiguration: Equatable, Sendable {
     /// Why the configuration cannot be built, or nil.
     public var problem: String? {
         if depth < 8 || (depth - 2) % 6 != 0 { return "ResNet depth must be 6n+2 with n >= 1 (8, 20, 32, 56, ...), got \(depth)" }
-        if widths.count != 3 || widths.contains(where: { $0 < 1 }) { return "ResNet needs 3 positive stage widths, got \(widths)" }
+        if depth > ModelLimits.maxResNetDepth { return "ResNet depth \(depth) is above \(ModelLimits.maxResNetDepth), the deepest CIFAR ResNet" }
+        if widths.count != 3 || widths.contains(where: { $0 < 1 || $0 > ModelLimits.maxChannels }) {
+            return "ResNet needs 3 stage widths in 1...\(ModelLimits.maxChannels), got \(widths)"
+        }
         if inChannels != 1 && inChannels != 3 { return "input channels must be 1 or 3, got \(inChannels)" }
         if imageSize < 8 { return "image size \(imageSize) is too small for 2 stride-2 stages" }
-        if classes < 2 { return "need at least 2 classes, got \(classes)" }
+        if imageSize > ModelLimits.maxImageSize { return "image size \(imageSize) is above \(ModelLimits.maxImageSize)" }
+        if classes < 2 || classes > ModelLimits.maxClasses { return "classes must be in 2...\(ModelLimits.maxClasses), got \(classes)" }
         return nil
     }
 }

@@ -24,10 +24,10 @@ public enum CheckpointError: Error, CustomStringConvertible, Equatable {
             return "\(f): tensor \(t) has dtype \(d); only F32 is loaded (convert the file to float32)"
         case .missingTensors(let f, let names):
             return "\(f): missing \(names.count) tensor(s) the model needs: \(names.prefix(8).joined(separator: ", "))"
-                + "\(names.count > 8 ? ", ..." : ""); load with lenient: true to keep their current values"
+                + "\(names.count > 8 ? ", ..." : ""); the checkpoint was saved from a different architecture or exits, or is incomplete"
         case .unknownTensors(let f, let names):
             return "\(f): \(names.count) tensor(s) the model does not have: \(names.prefix(8).joined(separator: ", "))"
-                + "\(names.count > 8 ? ", ..." : ""); load with lenient: true to ignore them"
+                + "\(names.count > 8 ? ", ..." : ""); the checkpoint was saved from a different architecture or exits"
         case .unwritable(let f, let r):
             return "\(f): cannot write checkpoint (\(r)); check the directory exists and is writable"
         }
@@ -64,8 +64,28 @@ public enum SafeTensors {
     /// Largest header accepted (the reference implementation's limit is 100 MB).
     static let maximumHeaderBytes = 100_000_000
 
-    /// Serialises entries in the given order.
+    /// `__metadata__` key of the integrity hash: `fnv1a64:<16 hex digits>` (FNV-1a-64) of the
+    /// whole data section, the bytes after the header. Written by `encode`, checked by
+    /// `decode` when present (files from other tools, and checkpoints written before the
+    /// hash existed, have none and load unchecked).
+    public static let dataHashKey = "persephone_data_fnv1a64"
+
+    /// FNV-1a-64 of `bytes`, formatted as `dataHashKey`'s value.
+    static func dataHash<C: Collection>(_ bytes: C) -> String where C.Element == UInt8 {
+        var h: UInt64 = 0xcbf2_9ce4_8422_2325
+        for byte in bytes { h = (h ^ UInt64(byte)) &* 0x0000_0100_0000_01b3 }
+        let hex = String(h, radix: 16)
+        return "fnv1a64:" + String(repeating: "0", count: 16 - hex.count) + hex
+    }
+
+    /// Serialises entries in the given order, with the data section's integrity hash in
+    /// `__metadata__` (`dataHashKey`).
     public static func encode(_ entries: [(name: String, entry: Entry)], metadata: [String: String] = [:]) -> Data {
+        precondition(metadata[dataHashKey] == nil, "\(dataHashKey) is computed, not given")
+        var data = [UInt8]()
+        for (_, entry) in entries { data += entry.bytes }
+        var metadata = metadata
+        metadata[dataHashKey] = dataHash(data)
         var header: [String: Any] = [:]
         var offset = 0
         for (name, entry) in entries {
@@ -73,7 +93,7 @@ public enum SafeTensors {
             header[name] = ["dtype": entry.dtype, "shape": entry.shape, "data_offsets": [offset, offset + entry.bytes.count]]
             offset += entry.bytes.count
         }
-        if !metadata.isEmpty { header["__metadata__"] = metadata }
+        header["__metadata__"] = metadata
         // JSONSerialization cannot fail on strings, ints and arrays of them.
         var json = try! JSONSerialization.data(withJSONObject: header, options: [.sortedKeys, .withoutEscapingSlashes])
         while json.count % 8 != 0 { json.append(0x20) }
@@ -81,11 +101,12 @@ public enum SafeTensors {
         var n = UInt64(json.count)
         for _ in 0..<8 { out.append(UInt8(n & 0xFF)); n >>= 8 }
         out.append(json)
-        for (_, entry) in entries { out.append(contentsOf: entry.bytes) }
+        out.append(contentsOf: data)
         return out
     }
 
-    /// Parses a whole file image; `file` only names the source in errors.
+    /// Parses a whole file image; `file` only names the source in errors. The integrity
+    /// hash is checked when the file has one and is not part of the returned metadata.
     public static func decode(_ data: Data, file: String) throws -> (entries: [String: Entry], order: [String], metadata: [String: String]) {
         let bytes = [UInt8](data)
         guard bytes.count >= 8 else {
@@ -109,6 +130,13 @@ public enum SafeTensors {
             metadata = strings
         }
         let dataSize = bytes.count - headerEnd
+        if let stored = metadata.removeValue(forKey: dataHashKey) {
+            let found = dataHash(bytes[headerEnd...])
+            guard stored == found else {
+                throw CheckpointError.corrupt(file: file, reason:
+                    "the tensor data hashes to \(found) but __metadata__ \(dataHashKey) records \(stored): the weights were changed or damaged after the file was written")
+            }
+        }
         var entries: [String: Entry] = [:]
         var ranges: [(begin: Int, name: String)] = []
         for (name, value) in header where name != "__metadata__" {

@@ -20,6 +20,7 @@ import Tensor
 /// | `exits` | JSON array of `{"point", "kind", "blocks", "width"}` (conv) or `{"point", "kind"}` (sdn) |
 /// | `pretraining` | JSON `PretrainingRecord`, when pretrained here |
 /// | `exit_training` | JSON `ExitTrainingRecord`, when exits were trained here |
+/// | `persephone_data_fnv1a64` | integrity hash of the tensor data (`SafeTensors.dataHashKey`), checked on load when present |
 public enum ModelCheckpoint {
     public static let format = "persephone-model-1"
 
@@ -107,13 +108,25 @@ public enum ModelCheckpoint {
         let backbone = try Architecture.rebuild(try value("architecture"),
                                                 hyperparameters: try decoded([String: String].self, "hyperparameters"), file: file)
         let mean = try floats("input_mean"), std = try floats("input_std")
-        guard mean.count == backbone.inputShape[0], std.count == mean.count, std.allSatisfy({ $0 > 0 }) else {
-            throw fail("input_mean/input_std need \(backbone.inputShape[0]) value(s) each, std positive")
+        guard mean.count == backbone.inputShape[0], std.count == mean.count else {
+            throw fail("input_mean/input_std need \(backbone.inputShape[0]) value(s) each, one per input channel; found \(mean.count) and \(std.count)")
+        }
+        // Pixels are in [0, 1], so a channel's mean is in [0, 1] and its std at most 0.5
+        // (1 for a constant channel, `InputNormalization(statisticsOf:)`).
+        if let bad = mean.first(where: { !($0 >= 0 && $0 <= 1) }) {
+            throw fail("input_mean \(bad) is not in [0, 1], the range of a mean of pixels in [0, 1]")
+        }
+        if let bad = std.first(where: { !($0 > 0 && $0 <= 1) }) {
+            throw fail("input_std \(bad) is not in (0, 1]: a normalisation std must be finite and positive, and pixels in [0, 1] have std at most 0.5")
+        }
+        let classNames = try decoded([String].self, "class_names")
+        guard classNames.count == backbone.classes else {
+            throw fail("class_names lists \(classNames.count) classes but the classifier has \(backbone.classes) outputs")
         }
         let model = MultiExitModel(
             backbone: backbone, normalization: InputNormalization(mean: mean, std: std),
             dataset: DatasetIdentity(name: try value("dataset"), checksum: try value("dataset_checksum"),
-                                     classNames: try decoded([String].self, "class_names")),
+                                     classNames: classNames),
             pretraining: metadata["pretraining"] == nil ? nil : try decoded(PretrainingRecord.self, "pretraining"),
             exitTraining: metadata["exit_training"] == nil ? nil : try decoded(ExitTrainingRecord.self, "exit_training"))
         var generator = SeededGenerator(seed: 0)
