@@ -6,7 +6,8 @@
 //   Tensor   -> CBLAS                storage, shapes, kernels: the only pointer code of the engine
 //   NN       -> Tensor               layers, losses, optimizers, checkpoints, FLOP counts
 //   Datasets -> Tensor, Codecs       IDX/CIFAR importers, PNG class-folder trees, cache, loading
-//   Experiments -> Codecs, Tensor, Yams   specs, sweeps, runner, result tables (Exits to come)
+//   Experiments -> Codecs, Tensor, Yams, SourceFingerprint   specs, sweeps, runner, result tables
+//   SourceFingerprint                 the code fingerprint, embedded at build time by SourceFingerprintPlugin
 //   Models   -> NN, Tensor            backbones (CIFAR ResNet, MobileNetV2), exit heads, multi-exit nets
 //   Training -> Models, Datasets, NN, Codecs   pretraining, offline exits, evaluation, checkpoints of models
 //   Personalisation -> Training, ...   on-device exit personalisation, profiler, orchestrator, inference
@@ -41,7 +42,12 @@ let package = Package(
         .target(name: "Tensor", dependencies: ["CBLAS"], swiftSettings: release),
         .target(name: "NN", dependencies: ["Tensor"], swiftSettings: release),
         .target(name: "Datasets", dependencies: ["Tensor", "Codecs"]),
-        .target(name: "Experiments", dependencies: ["Codecs", "Tensor", "Yams"]),
+        .target(name: "Experiments", dependencies: ["Codecs", "Tensor", "Yams", "SourceFingerprint"],
+                plugins: ["SourceFingerprintPlugin"]),
+        // The code fingerprint embedded at build time (docs/determinism.md, "Code fingerprint").
+        .target(name: "SourceFingerprint"),
+        .executableTarget(name: "source-fingerprint", dependencies: ["SourceFingerprint"]),
+        .plugin(name: "SourceFingerprintPlugin", capability: .buildTool(), dependencies: ["source-fingerprint"]),
         .target(name: "Models", dependencies: ["NN", "Tensor"], swiftSettings: release),
         .target(name: "Training", dependencies: ["Models", "Datasets", "NN", "Tensor", "Codecs"], swiftSettings: release),
         .target(name: "Personalisation", dependencies: ["Training", "Models", "Datasets", "NN", "Tensor", "Codecs"],
@@ -66,7 +72,7 @@ let package = Package(
                     dependencies: ["Personalisation", "Training", "Models", "Datasets", "NN", "Tensor", "Codecs"]),
         .testTarget(name: "TrainingTests", dependencies: ["Training", "Models", "Datasets", "NN", "Tensor", "Codecs"]),
         .testTarget(name: "ModelsTests", dependencies: ["Models", "NN", "Tensor"]),
-        .testTarget(name: "ExperimentsTests", dependencies: ["Experiments", "Codecs"]),
+        .testTarget(name: "ExperimentsTests", dependencies: ["Experiments", "Codecs", "SourceFingerprint"]),
         .testTarget(name: "DatasetsTests", dependencies: ["Datasets", "Codecs", "Tensor"]),
     ],
     // Swift 5 mode: kernels hand non-Sendable closures to concurrentPerform, and data

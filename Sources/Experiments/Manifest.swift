@@ -1,4 +1,5 @@
 import Foundation
+import SourceFingerprint
 
 /// What produced a run, filled partly by the caller (dataset checksum, library
 /// versions) and partly by `Provenance.collect` (git, toolchain, machine).
@@ -8,9 +9,11 @@ public struct Provenance: Codable, Sendable, Equatable {
     public var gitDirty: Bool?
     /// Checksum of the dataset the experiment read (the caller knows which); nil if none.
     public var datasetChecksum: String?
-    /// The code that computed the results: `git:<tree of Sources>:<blob of Package.swift>` at
-    /// HEAD, so commits that touch only docs, specs or results keep it. Nil without git or
-    /// when Sources or Package.swift have uncommitted changes (then no run counts as current).
+    /// The code that computed the results: the fingerprint of the `Sources/` and
+    /// `Package.swift` this binary was built from (`sources:fnv1a64:...`, embedded at build
+    /// time, `SourceFingerprint`), so edits to docs, specs or results keep it and an
+    /// unrebuilt binary is never credited with newer code. Manifests written before it
+    /// existed hold `git:<tree>:<blob>` or nil (unknown code: no run counts as current).
     public var code: String?
     /// Input file -> fingerprint (checkpoint bytes, dataset tree checksum), from the
     /// experiment's configurations (`ExperimentConfig.inputFingerprints`).
@@ -72,7 +75,9 @@ public struct Provenance: Codable, Sendable, Equatable {
     }
 
     /// Collects what the process can find out itself; git is asked in the current
-    /// directory and may be absent (the fields stay nil).
+    /// directory and may be absent (the fields stay nil). `code` is the binary's own
+    /// fingerprint wherever it runs; when the current directory is a source tree whose
+    /// fingerprint differs (sources edited since the build), a warning says so on stderr.
     public static func collect(datasetChecksum: String? = nil, libraries: [String: String] = [:],
                                inputs: [String: String] = [:]) -> Provenance {
         let info = ProcessInfo.processInfo
@@ -80,22 +85,42 @@ public struct Provenance: Codable, Sendable, Equatable {
         let status = commit == nil ? nil : runGit(["status", "--porcelain"])
         return Provenance(
             gitCommit: commit, gitDirty: status.map { !$0.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty },
-            datasetChecksum: datasetChecksum, code: commit == nil ? nil : codeFingerprint(), inputs: inputs,
+            datasetChecksum: datasetChecksum, code: codeFingerprint(), inputs: inputs,
             swiftCompiler: compilerVersion,
             operatingSystem: info.operatingSystemVersionString, libraries: libraries,
             machine: Machine(cpuModel: cpuModel(), cores: info.processorCount, activeCores: info.activeProcessorCount,
                              memoryBytes: Int64(clamping: info.physicalMemory), hostname: info.hostName))
     }
 
-    /// `git:<Sources tree>:<Package.swift blob>` at HEAD, or nil when either has uncommitted
-    /// changes (or git cannot tell).
-    static func codeFingerprint() -> String? {
-        guard let changes = runGit(["status", "--porcelain", "--", "Sources", "Package.swift"]),
-              changes.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty,
-              let tree = runGit(["rev-parse", "HEAD:Sources"]), let package = runGit(["rev-parse", "HEAD:Package.swift"])
-        else { return nil }
-        return "git:" + tree.trimmingCharacters(in: .whitespacesAndNewlines) + ":"
-            + package.trimmingCharacters(in: .whitespacesAndNewlines)
+    /// The fingerprint embedded in this binary; warns (once per process) when the tree in
+    /// the current directory has another.
+    static func codeFingerprint() -> String {
+        if let message = sourceTreeMismatch(directory: FileManager.default.currentDirectoryPath) {
+            warnOnce(message)
+        }
+        return embeddedSourceFingerprint
+    }
+
+    /// The code fingerprint embedded in this binary at build time.
+    public static var binaryCodeFingerprint: String { embeddedSourceFingerprint }
+
+    /// Why the source tree at `directory` is not the one this binary was built from, or nil
+    /// when it is, or when `directory` holds no source tree (a run from elsewhere).
+    public static func sourceTreeMismatch(directory: String) -> String? {
+        guard let tree = SourceFingerprint.compute(root: directory), tree != embeddedSourceFingerprint else { return nil }
+        return "this binary was built from other sources (\(embeddedSourceFingerprint)) than \(directory)/Sources and Package.swift (\(tree)): "
+            + "results are credited to the code it was built from; rebuild (`swift build -c release`) to run the current sources"
+    }
+
+    private static let warned = NSLock()
+    nonisolated(unsafe) private static var hasWarned = false
+
+    private static func warnOnce(_ message: String) {
+        warned.lock()
+        defer { warned.unlock() }
+        guard !hasWarned else { return }
+        hasWarned = true
+        FileHandle.standardError.write(Data(("warning: " + message + "\n").utf8))
     }
 
     /// The compiler version as far as `#if compiler` can tell (the binary has no other record).
