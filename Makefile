@@ -130,3 +130,37 @@ report: ## results/REPORT.md (REPORT-full.md with SCALE=full) and results/figure
 	SUFFIX=$(REPORT_SUFFIX_$(SCALE)) bash experiments/report.sh results
 
 figures: report ## redraw results/figures/ (written together with REPORT.md)
+
+# Fuzzing (docs/fuzzing.md). `make fuzz` builds the libFuzzer driver (debug, so every
+# overflow and bounds check stays in, plus AddressSanitizer) into .build/fuzz and runs each
+# target for FUZZ_SECONDS from its committed seed corpus, growing a working corpus in
+# .build/fuzz/corpus/<target>; crashes and hangs land in .build/fuzz/artifacts/<target>/.
+# `make fuzz-short` runs the seeded-mutation driver of the normal build (FUZZ_SHORT_SECONDS
+# per target) and replays the committed regression inputs; .ci/run runs it.
+FUZZ_TARGETS := png safetensors spec idx cifar csvzst
+FUZZ_SECONDS ?= 600
+FUZZ_SHORT_SECONDS ?= 12
+FUZZ_BIN := .build/fuzz/debug/persephone-fuzz
+FUZZ_FLAGS := -Xswiftc -sanitize=fuzzer,address -Xswiftc -DLIBFUZZER -Xswiftc -Xclang-linker -Xswiftc -fuse-ld=lld
+
+.PHONY: fuzz fuzz-short
+fuzz: ## libFuzzer over the PNG, safetensors, spec, IDX, CIFAR and .csv.zst readers, FUZZ_SECONDS (600) each
+	$(SWIFT) build --build-path .build/fuzz --product persephone-fuzz $(FUZZ_FLAGS)
+	@set -e; for t in $(FUZZ_TARGETS); do \
+	    mkdir -p .build/fuzz/corpus/$$t .build/fuzz/artifacts/$$t; \
+	    echo "make fuzz: $$t for $(FUZZ_SECONDS) s (log .build/fuzz/$$t.log)"; \
+	    if PERSEPHONE_FUZZ_TARGET=$$t $(FUZZ_BIN) -max_total_time=$(FUZZ_SECONDS) -timeout=10 -rss_limit_mb=2048 \
+	        -max_len=65536 -print_final_stats=1 -artifact_prefix=.build/fuzz/artifacts/$$t/ \
+	        .build/fuzz/corpus/$$t Tests/fuzz/corpus/$$t > .build/fuzz/$$t.log 2>&1; then \
+	        grep -E '^stat::(number_of_executed_units|average_exec_per_sec|new_units_added|peak_rss_mb)' .build/fuzz/$$t.log | tr '\n' ' '; echo; \
+	    else \
+	        tail -30 .build/fuzz/$$t.log; echo "make fuzz: $$t FAILED; the input is in .build/fuzz/artifacts/$$t/" >&2; exit 1; \
+	    fi; \
+	done
+
+fuzz-short: ## a short seeded-mutation run of every fuzz target (FUZZ_SHORT_SECONDS each) and the regression inputs
+	$(SWIFT) build --product persephone-fuzz
+	@set -e; for t in $(FUZZ_TARGETS); do \
+	    .build/debug/persephone-fuzz $$t --corpus Tests/fuzz/corpus/$$t --seconds $(FUZZ_SHORT_SECONDS) --seed $$(date +%s); \
+	    if [ -d Tests/fuzz/regressions/$$t ]; then .build/debug/persephone-fuzz $$t --replay Tests/fuzz/regressions/$$t; fi; \
+	done

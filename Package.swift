@@ -48,6 +48,9 @@ let package = Package(
         .target(name: "SourceFingerprint"),
         .executableTarget(name: "source-fingerprint", dependencies: ["SourceFingerprint"]),
         .plugin(name: "SourceFingerprintPlugin", capability: .buildTool(), dependencies: ["source-fingerprint"]),
+        // Fuzzing (docs/fuzzing.md): the parsers as targets, and the driver (`make fuzz`, `make fuzz-short`).
+        .target(name: "FuzzTargets", dependencies: ["Codecs", "Datasets", "Experiments", "NN"]),
+        .executableTarget(name: "persephone-fuzz", dependencies: ["FuzzTargets"]),
         .target(name: "Models", dependencies: ["NN", "Tensor"], swiftSettings: release),
         .target(name: "Training", dependencies: ["Models", "Datasets", "NN", "Tensor", "Codecs"], swiftSettings: release),
         .target(name: "Personalisation", dependencies: ["Training", "Models", "Datasets", "NN", "Tensor", "Codecs"],

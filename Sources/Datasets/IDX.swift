@@ -19,7 +19,15 @@ public enum IDX {
                                hint: hint)
         }
         let start = 16
-        try expectLength(bytes, header: start, payload: count * rows * columns,
+        // The dimensions are 32-bit each: their product can overflow Int (a fuzzer found
+        // this; Tests/fuzz/regressions/idx/).
+        let (plane, o1) = rows.multipliedReportingOverflow(by: columns)
+        let (payload, o2) = count.multipliedReportingOverflow(by: plane)
+        guard !o1, !o2 else {
+            throw DatasetError(path: name, message: "IDX image file declares \(count) images of \(rows)x\(columns), more bytes than any file holds; the file has \(bytes.count)",
+                               hint: hint)
+        }
+        try expectLength(bytes, header: start, payload: payload,
                          what: "\(count) images of \(rows)x\(columns)", name: name, hint: hint)
         return (count, rows, columns, Array(bytes[start...]))
     }
@@ -56,8 +64,8 @@ public enum IDX {
 
     static func expectLength(_ bytes: [UInt8], header: Int, payload: Int, what: String,
                              name: String, hint: String) throws {
-        let expected = header + payload
-        if bytes.count < expected {
+        let (expected, overflow) = header.addingReportingOverflow(payload)
+        if overflow || bytes.count < expected {
             throw DatasetError(path: name, message: "truncated: the header declares \(what) (\(expected) bytes with the header), the file has \(bytes.count)",
                                hint: hint)
         }

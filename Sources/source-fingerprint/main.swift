@@ -3,6 +3,12 @@ import SourceFingerprint
 
 // `source-fingerprint ROOT OUTPUT.swift`: writes the code fingerprint of the package at
 // ROOT as a Swift constant (run by SourceFingerprintPlugin at build time).
+#if LIBFUZZER
+// `make fuzz` compiles every target with -sanitize=fuzzer, whose runtime needs this symbol.
+@_cdecl("LLVMFuzzerTestOneInput")
+func unusedFuzzTarget(_ data: UnsafePointer<UInt8>?, _ size: Int) -> CInt { 0 }
+#endif
+
 let arguments = CommandLine.arguments
 guard arguments.count == 3 else {
     FileHandle.standardError.write(Data("usage: source-fingerprint PACKAGE_ROOT OUTPUT.swift\n".utf8))

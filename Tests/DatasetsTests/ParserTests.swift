@@ -15,6 +15,20 @@ import Codecs
         #expect(labels == [9, 0, 3])
     }
 
+    /// Found by `persephone-fuzz idx` (Tests/fuzz/regressions/idx/overflowing-dimensions.bin):
+    /// 32-bit dimensions whose product overflows Int trapped instead of being refused.
+    @Test func dimensionsWhoseProductOverflowsAreRefused() throws {
+        let header: [UInt8] = [0, 0, 8, 3, 0, 0, 0xac, 0xf3, 0x6b, 0, 2, 0, 0, 0x22, 0, 3]
+        let error = try #require(throws: DatasetError.self) {
+            try IDX.parseImages(header + [0, 0, 0, 3], name: "img", hint: hint)
+        }
+        #expect(error.message.contains("more bytes than any file holds"))
+        for count: UInt32 in [0xffff_ffff, 1] {
+            let huge = Fixture.idxImages(count: Int(count), rows: 0xffff_ffff, columns: 0xffff_ffff, pixels: [])
+            #expect(throws: DatasetError.self) { try IDX.parseImages(huge, name: "img", hint: hint) }
+        }
+    }
+
     @Test func dimensionsAreBigEndian() throws {
         let pixels = [UInt8](repeating: 7, count: 258 * 1 * 1)
         let images = try IDX.parseImages(Fixture.idxImages(count: 258, rows: 1, columns: 1, pixels: pixels),
