@@ -102,9 +102,29 @@ extension DatasetTree {
     }
 
     /// The dataset fingerprint results are keyed by: `contentChecksum().value` of the tree
-    /// at `directory`, or `missing` when it cannot be opened or read.
+    /// at `directory`, or `missing` when it cannot be opened or read. Computed once per
+    /// process and directory (a run's sweep points ask for it once each, and a process
+    /// loads each tree once, `SplitCache`); call `contentChecksum()` for a fresh value.
     public static func fingerprint(directory: String) -> String {
-        guard let tree = try? DatasetTree(root: directory), let checksum = try? tree.contentChecksum() else { return "missing" }
-        return checksum.value
+        FingerprintMemo.shared.value(for: directory) {
+            guard let tree = try? DatasetTree(root: directory), let checksum = try? tree.contentChecksum() else { return "missing" }
+            return checksum.value
+        }
+    }
+}
+
+/// `DatasetTree.fingerprint`'s per-process results.
+final class FingerprintMemo: @unchecked Sendable {
+    static let shared = FingerprintMemo()
+    private let lock = NSLock()
+    private var values: [String: String] = [:]
+
+    func value(for directory: String, compute: () -> String) -> String {
+        lock.lock()
+        defer { lock.unlock() }
+        if let known = values[directory] { return known }
+        let value = compute()
+        values[directory] = value
+        return value
     }
 }
