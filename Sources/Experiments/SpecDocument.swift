@@ -198,3 +198,26 @@ func splitTopLevelCommas(_ text: String) -> [String] {
     parts.append(current)
     return parts
 }
+
+extension SpecDocument {
+    /// The document a frozen spec (`spec.resolved.json`) stands for: its kind, name, base
+    /// configuration and sweep axes; resolving it gives the frozen hash again.
+    init(frozen: FrozenSpec, path: String) throws {
+        let origin = SpecOrigin.file(path: path, line: 1, column: 1)
+        self.path = path
+        experiment = frozen.experiment
+        experimentOrigin = origin
+        name = frozen.name
+        body = (frozen.spec.value(at: ["config"]) ?? .map([:])).specNode(origin: origin)
+        var axes: [SweepAxis] = []
+        if case let .list(frozenAxes)? = frozen.spec.value(at: ["sweep"]) {
+            for axis in frozenAxes {
+                guard case let .string(key)? = axis.value(at: ["key"]), case let .list(values)? = axis.value(at: ["values"]) else {
+                    throw RunError("\(path): a sweep axis without key or values", hint: "the folder was not written by `persephone run`")
+                }
+                axes.append(try SweepAxis(key: key, values: values.map { $0.specNode(origin: origin) }, origin: origin))
+            }
+        }
+        sweep = axes
+    }
+}

@@ -1,4 +1,4 @@
-// The paper's five experiments as registered experiment kinds (issue 6, docs/experiments.md).
+// The paper's five experiments as registered experiment kinds (docs/experiments.md).
 import Codecs
 import Datasets
 import Experiments
@@ -105,9 +105,9 @@ public enum LossSet: String, SpecChoice {
 
 /// `train:` — on-device personalisation of the exits (and of the whole network, for the baseline).
 public struct TrainSection: Codable, Sendable, Equatable {
-    public var epochs = 10
-    public var batch = 32
-    public var lr = 0.01
+    public var epochs = PersonalisationConfig().epochs
+    public var batch = PersonalisationConfig().batchSize
+    public var lr = Double(PersonalisationConfig().learningRate)
     /// Peak learning rate of the whole-network fine-tuning baseline.
     public var baselineLR = 0.001
     public var losses: LossSet = .all
@@ -120,9 +120,9 @@ public struct TrainSection: Codable, Sendable, Equatable {
     }
 
     static let reasons: [String: String] = [
-        "epochs": "10 passes: half the engine's default of 20, to keep the quick scale short (the full scale uses 20)",
-        "batch": "32, the engine's default",
-        "lr": "0.01 peak of the cosine schedule for the exit heads, the engine's default (SGD, momentum 0.9)",
+        "epochs": "\(PersonalisationConfig().epochs), the engine's default (PersonalisationConfig.epochs); the smoke scale uses fewer",
+        "batch": "\(PersonalisationConfig().batchSize), the engine's default (PersonalisationConfig.batchSize)",
+        "lr": "\(PersonalisationConfig().learningRate) peak of the cosine schedule for the exit heads, the engine's default (SGD, momentum 0.9)",
         "baseline_lr": "0.001 for whole-network fine-tuning (same schedule and optimiser): at the heads' 0.01 it diverged within 4 epochs on the pretrained ResNet-20 (docs/personalisation.md)",
         "losses": "the paper's full mix: supervised, self-supervised pseudo-labels and distillation from the final classifier",
     ]
@@ -136,8 +136,9 @@ public struct TrainSection: Codable, Sendable, Equatable {
         }
     }
 
-    /// The engine's configuration for this section and `seed`.
-    func personalisation(seed: Int) -> PersonalisationConfig {
+    /// The engine's configuration for this section, `seed` and user `user` (each user's
+    /// heads start from their own draw: the seed offset by the user's index).
+    func personalisation(seed: Int, user: Int) -> PersonalisationConfig {
         var c = PersonalisationConfig()
         c.epochs = epochs
         c.batchSize = batch
@@ -146,7 +147,7 @@ public struct TrainSection: Codable, Sendable, Equatable {
         c.supervised = t.sup
         c.selfSupervision = t.selfsup
         c.distillation = t.distill
-        c.seed = UInt64(seed)
+        c.seed = UInt64(seed) &+ UInt64(user)
         return c
     }
 
@@ -248,15 +249,56 @@ struct Workload {
         return Workload(model: model, train: train, test: test)
     }
 
-    /// The simulated users of `data` drawn with `seed`.
-    func users(_ data: DataSection, seed: Int, labelled: Double? = nil) throws -> [SimulatedUser] {
+    /// The simulated users of `data` drawn with `seed` (drawn once per process and kept).
+    func users(_ data: DataSection, seed: Int) throws -> [SimulatedUser] {
+        try UserCache.shared.users(data, seed: seed) {
+            try UserSplit(spec: data.userSplitSpec(), seed: UInt64(seed), train: train, test: test).users
+        }
+    }
+
+    /// User `index` of `users(data, seed:)`.
+    func user(_ data: DataSection, seed: Int, index: Int) throws -> SimulatedUser {
+        let all = try users(data, seed: seed)
+        guard all.indices.contains(index) else {
+            throw TrainingError(subject: "data.users", message: "user \(index) does not exist: the split deals \(all.count) users",
+                                hint: "use a user index below \(all.count)")
+        }
+        return all[index]
+    }
+}
+
+extension DataSection {
+    /// The user split this section describes.
+    func userSplitSpec() throws -> UserSplitSpec {
         var spec = UserSplitSpec()
-        try spec.apply(splitSyntax: data.split)
-        if spec.userClasses == nil { spec.users = data.users }
-        spec.samplesPerUser = data.samples
-        spec.labelledFraction = labelled ?? data.labelled
-        spec.testSamplesPerUser = data.test
-        return try UserSplit(spec: spec, seed: UInt64(seed), train: train, test: test).users
+        try spec.apply(splitSyntax: split)
+        if spec.userClasses == nil { spec.users = users }
+        spec.samplesPerUser = samples
+        spec.labelledFraction = labelled
+        spec.testSamplesPerUser = test
+        return spec
+    }
+
+    /// How many users the split deals (explicit class groups fix it; else `users`).
+    func userCount() throws -> Int {
+        try userSplitSpec().userClasses?.count ?? users
+    }
+}
+
+/// Drawn users by (data section, seed), so the units of one split share one draw.
+final class UserCache: @unchecked Sendable {
+    static let shared = UserCache()
+    private let lock = NSLock()
+    private var drawn: [String: [SimulatedUser]] = [:]
+
+    func users(_ data: DataSection, seed: Int, draw: () throws -> [SimulatedUser]) throws -> [SimulatedUser] {
+        let key = "\(data.dataset)|\(data.split)|\(data.users)|\(data.samples)|\(data.test)|\(data.labelled)|\(seed)"
+        lock.lock()
+        defer { lock.unlock() }
+        if let hit = drawn[key] { return hit }
+        let users = try draw()
+        drawn[key] = users
+        return users
     }
 }
 
@@ -275,12 +317,4 @@ final class SplitCache: @unchecked Sendable {
         loaded[root] = pair
         return pair
     }
-}
-
-/// Wall time of `body`, for the timings table (never a deterministic table).
-func timed<T>(_ phase: String, _ result: inout PointResult, _ body: () throws -> T) rethrows -> T {
-    let start = DispatchTime.now().uptimeNanoseconds
-    let value = try body()
-    result.time(phase, seconds: Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9)
-    return value
 }

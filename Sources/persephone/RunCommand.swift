@@ -24,17 +24,20 @@ struct RunCommand: ParsableCommand {
     @Option(name: .customLong("sweep"), help: "A sweep axis, `key=a,b,c` (repeatable; replaces the spec's axis of that key).")
     var sweeps: [String] = []
 
-    @Flag(help: "List every point (index and id) without running anything.")
+    @Flag(help: "List every point (index, id, units) and the distinct units without running anything.")
     var dryRun = false
 
-    @Option(help: "Run shard i of n (0-based; points with index mod n == i). Default: SLURM_ARRAY_TASK_ID/SLURM_ARRAY_TASK_COUNT when set.")
+    @Option(help: "Run shard i of n (0-based; the units at positions p with p mod n == i). Default: SLURM_ARRAY_TASK_ID/SLURM_ARRAY_TASK_COUNT when set.")
     var shard: String?
 
-    @Option(help: "Points computed at once (default: the number of active cores).")
+    @Option(help: "Units computed at once (default: the number of active cores).")
     var jobs: Int = ProcessInfo.processInfo.activeProcessorCount
 
     @Option(help: "The run folder (default: results/<name>, or results/<name>.shard-<i>-of-<n> for a shard).")
     var out: String?
+
+    @Option(help: "The unit store (default: unit-store beside the run folder, results/unit-store).")
+    var store: String?
 
     @Flag(help: "Move an existing run folder aside (to <folder>.<hash>) and start afresh.")
     var forceNew = false
@@ -55,15 +58,13 @@ struct RunCommand: ParsableCommand {
         let registry = ExperimentRegistry.persephone
         if list {
             let kinds = registry.kinds
-            print(kinds.isEmpty ? "no experiment kinds are registered yet (they arrive with the method, issue 5)"
-                                : kinds.map { "\($0.kind)\t\($0.summary)" }.joined(separator: "\n"))
+            print(kinds.map { "\($0.kind)\t\($0.summary)" }.joined(separator: "\n"))
             return
         }
         if let keys {
             guard let reference = registry.reference(of: keys) else {
                 let known = registry.kinds.map(\.kind)
-                throw ValidationError("unknown experiment kind `\(keys)`; known: "
-                                      + (known.isEmpty ? "none (no experiment kinds are registered yet)" : known.joined(separator: ", ")))
+                throw ValidationError("unknown experiment kind `\(keys)`; known: " + known.joined(separator: ", "))
             }
             print(reference.markdown, terminator: "")
             return
@@ -78,7 +79,7 @@ struct RunCommand: ParsableCommand {
                 ?? Shard.fromSlurm(environment: ProcessInfo.processInfo.environment) ?? .all
             let folder = out ?? RunOptions.defaultFolder(name: plan.spec.name, shard: chosen)
             if dryRun {
-                print(dryRunListing(plan.spec, shard: chosen, folder: folder), terminator: "")
+                print(try dryRunListing(plan, shard: chosen, folder: folder), terminator: "")
                 return
             }
             guard [forceNew, replaceChanged, ifChanged].filter({ $0 }).count <= 1 else {
@@ -96,7 +97,8 @@ struct RunCommand: ParsableCommand {
             let provenance = Provenance.collect(datasetChecksum: datasetChecksum(inputs), libraries: libraryVersions(),
                                                 inputs: inputs)
             let summary = try Runner(plan: plan, options: RunOptions(folder: folder, jobs: jobs, shard: chosen,
-                                                                    existing: existing, provenance: provenance)).run()
+                                                                    existing: existing, provenance: provenance,
+                                                                    store: store.map(UnitStore.init(root:)))).run()
             if !summary.succeeded { throw ExitCode.failure }
         }
     }
