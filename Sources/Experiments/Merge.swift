@@ -44,6 +44,15 @@ public func mergeRunFolders(_ inputs: [String], into output: String,
     }
     let spec = frozen!
     let plan = try replan(spec, inputs[0])
+    let out = RunFolder(path: output)
+    if let existing = try out.readFrozenSpec() {
+        guard existing == spec else {
+            throw RunError("\(output) holds the results of spec \(existing.hash), but the shards hold \(spec.hash)",
+                           hint: "choose another --out folder, or remove \(output)")
+        }
+    } else if !out.isEmpty {
+        throw RunError("\(output) exists but holds no spec.resolved.json", hint: "choose another --out folder, or remove it")
+    }
 
     // The shards' unit records into the store (a record already there is the same unit).
     let store = store ?? UnitStore.beside(folder: output)
@@ -82,15 +91,6 @@ public func mergeRunFolders(_ inputs: [String], into output: String,
                        hint: "run the shards from a build whose code fingerprint is known (a clean checkout)")
     }
 
-    let out = RunFolder(path: output)
-    if let existing = try out.readFrozenSpec() {
-        guard existing == spec else {
-            throw RunError("\(output) holds the results of spec \(existing.hash), but the shards hold \(spec.hash)",
-                           hint: "choose another --out folder, or remove \(output)")
-        }
-    } else if !((try? FileManager.default.contentsOfDirectory(atPath: output)) ?? []).isEmpty {
-        throw RunError("\(output) exists but holds no spec.resolved.json", hint: "choose another --out folder, or remove it")
-    }
     var summary = try Runner(plan: plan, options: RunOptions(folder: output, jobs: 1, shard: .all, existing: .resume,
                                                             provenance: provenance, store: store, computeUnits: false,
                                                             events: events)).run()

@@ -32,9 +32,15 @@ public struct RunFolder: Sendable {
 
     var exists: Bool { FileManager.default.fileExists(atPath: path) }
 
-    /// Whether `points/` holds any record file (read or not).
+    /// Whether `points/` or `units/` holds any record file (read or not).
     var hasRecordFiles: Bool {
         ((try? FileManager.default.contentsOfDirectory(atPath: pointsPath)) ?? []).contains { $0.hasSuffix(".json") }
+            || ((try? FileManager.default.contentsOfDirectory(atPath: unitsPath)) ?? []).contains { $0.hasSuffix(".unit") }
+    }
+
+    /// Whether the folder holds nothing but (possibly) a unit store named `unit-store`.
+    var isEmpty: Bool {
+        ((try? FileManager.default.contentsOfDirectory(atPath: path)) ?? []).allSatisfy { $0 == "unit-store" }
     }
 
     func create() throws {

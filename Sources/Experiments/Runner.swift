@@ -249,7 +249,7 @@ public struct Runner: Sendable {
                 throw RunError("\(folder.frozenSpecPath) is unreadable: \(error)",
                                hint: "rerun with --force-new to move \(folder.path) aside, or remove it")
             }
-            let isEmpty = ((try? FileManager.default.contentsOfDirectory(atPath: folder.path)) ?? []).isEmpty
+            let isEmpty = folder.isEmpty
             let manifest = try? readJSON(Manifest.self, path: folder.manifestPath)
             let sameSpec = existing != nil && existing == frozen
             let current = sameSpec && manifest.map { $0.specHash == frozen.hash && $0.provenance.isCurrent(against: options.provenance) } == true

@@ -47,7 +47,7 @@ public struct UnitStore: Sendable {
         let record = Data(data[(newline + 1)...])
         guard header.format == UnitFileHeader.currentFormat else { return reject("format `\(header.format)`, not \(UnitFileHeader.currentFormat)") }
         guard header.key == key else { return reject("holds unit \(header.key), not \(key)") }
-        if let identity, header.identity != identity { return reject("its identity differs from the unit's (a key collision)") }
+        if let identity, header.identity != identity.compactJSON { return reject("its identity differs from the unit's (a key collision)") }
         guard record.count == header.recordBytes, FNV1a.hex(FNV1a.hash(record)) == header.recordFNV1a64 else {
             return reject("its record is truncated or corrupt (\(record.count) of \(header.recordBytes) bytes, checksum mismatch)")
         }
@@ -97,7 +97,7 @@ struct StoredUnit: Sendable {
 
     init(key: String, code: String, unit: WorkUnit, output: UnitOutput, seconds: Double) {
         header = UnitFileHeader(format: UnitFileHeader.currentFormat, key: key, code: code, label: unit.label,
-                                identity: unit.identity, recordBytes: output.record.count,
+                                identity: unit.identity.compactJSON, recordBytes: output.record.count,
                                 recordFNV1a64: FNV1a.hex(FNV1a.hash(output.record)), timings: output.timings,
                                 seconds: seconds, finished: timestamp(Date()))
         self.output = output
@@ -111,7 +111,9 @@ struct UnitFileHeader: Codable, Sendable, Equatable {
     var key: String
     var code: String
     var label: String
-    var identity: CanonicalValue
+    /// The unit's identity as canonical JSON (compared on every read: a key collision
+    /// is refused, never served).
+    var identity: String
     var recordBytes: Int
     var recordFNV1a64: String
     var timings: [PointResult.Timing]

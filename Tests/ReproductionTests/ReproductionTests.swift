@@ -172,9 +172,9 @@ import Testing
         ]
         for (losses, sup, selfsup, distill) in expected {
             train.losses = losses
-            let c = train.personalisation(seed: 7)
+            let c = train.personalisation(seed: 7, user: 2)
             #expect(c.supervised == sup && c.selfSupervision == selfsup && c.distillation == distill, "\(losses.rawValue)")
-            #expect(c.seed == 7 && c.epochs == train.epochs && c.batchSize == train.batch)
+            #expect(c.seed == 9 && c.epochs == train.epochs && c.batchSize == train.batch, "the seed is offset by the user")
         }
     }
 
@@ -182,8 +182,7 @@ import Testing
         var train = TrainSection()
         train.lr = 0.02
         train.baselineLR = 0.0005
-        var exits = train.personalisation(seed: 3)
-        exits.seed &+= 4
+        let exits = train.personalisation(seed: 3, user: 4)
         let baseline = train.baseline(exits)
         #expect(exits.learningRate == 0.02 && baseline.learningRate == 0.0005)
         var same = baseline
