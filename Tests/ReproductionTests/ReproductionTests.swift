@@ -213,3 +213,99 @@ import Testing
         #expect(data.inputFingerprints()[data.checkpoint] == "missing")
     }
 }
+
+/// The paper's experiments as units: keys, sharing, shards.
+@Suite(.serialized) struct UserRunTests {
+    func key(_ unit: WorkUnit) -> String { SpecHash.hex(of: unit.identity) }
+
+    @Test func unitKeysFollowEveryInputAndNothingElse() throws {
+        _ = ReproductionFixture.ready
+        var data = DataSection()
+        data.checkpoint = ReproductionFixture.checkpoint
+        data.dataset = ReproductionFixture.dataset
+        data.split = "classes:2"
+        data.users = 4
+        let train = TrainSection()
+        let base = key(try UserRuns.exits(data, train, seed: 1, user: 0))
+        #expect(key(try UserRuns.exits(data, train, seed: 1, user: 0)) == base)
+        #expect(key(try UserRuns.exits(data, train, seed: 2, user: 0)) != base)
+        #expect(key(try UserRuns.exits(data, train, seed: 1, user: 1)) != base)
+        #expect(key(try UserRuns.wholeNetwork(data, train, seed: 1, user: 0)) != base)
+        var changed = data
+        changed.samples += 10
+        #expect(key(try UserRuns.exits(changed, train, seed: 1, user: 0)) != base)
+        changed = data
+        changed.labelled = 0.5
+        #expect(key(try UserRuns.exits(changed, train, seed: 1, user: 0)) != base)
+        var other = train
+        other.epochs += 1
+        #expect(key(try UserRuns.exits(data, other, seed: 1, user: 0)) != base)
+        other = train
+        other.baselineLR *= 2
+        #expect(key(try UserRuns.exits(data, other, seed: 1, user: 0)) == base, "the baseline's rate is not the exits' input")
+        #expect(key(try UserRuns.wholeNetwork(data, other, seed: 1, user: 0)) != key(try UserRuns.wholeNetwork(data, train, seed: 1, user: 0)))
+
+        // With every sample labelled, self-supervision has nothing to act on: one unit.
+        var sup = train, supSelfsup = train
+        sup.losses = .supDistill
+        supSelfsup.losses = .all
+        #expect(key(try UserRuns.exits(data, sup, seed: 1, user: 0)) == key(try UserRuns.exits(data, supSelfsup, seed: 1, user: 0)))
+        var partly = data
+        partly.labelled = 0.5
+        #expect(key(try UserRuns.exits(partly, sup, seed: 1, user: 0)) != key(try UserRuns.exits(partly, supSelfsup, seed: 1, user: 0)))
+
+        // The inputs count by content: a copy of the checkpoint elsewhere is the same unit,
+        // a changed byte is another.
+        let copy = ReproductionFixture.root + "/copy-\(UUID().uuidString.prefix(6)).safetensors"
+        try FileManager.default.copyItem(atPath: data.checkpoint, toPath: copy)
+        var moved = data
+        moved.checkpoint = copy
+        #expect(key(try UserRuns.exits(moved, train, seed: 1, user: 0)) == base)
+        var bytes = try #require(FileManager.default.contents(atPath: copy))
+        bytes[bytes.count - 1] ^= 0x01
+        try bytes.write(to: URL(fileURLWithPath: copy))
+        Thread.sleep(forTimeInterval: 0.01)
+        #expect(key(try UserRuns.exits(moved, train, seed: 1, user: 0)) != base)
+    }
+
+    @Test func experimentsThatNeedTheSameUsersComputeThemOnce() throws {
+        let store = UnitStore(root: ReproductionFixture.folder("shared-store"))
+        let cost = try ReproductionFixture.run(ReproductionFixture.spec("training-cost"), into: ReproductionFixture.folder("tc"),
+                                               store: store)
+        #expect(cost.ran == 4 && cost.reused == 0, "2 users x (exits, whole network)")
+        let curve = try ReproductionFixture.run(ReproductionFixture.spec("latency-accuracy", extra: "latency: false"),
+                                                into: ReproductionFixture.folder("la"), store: store)
+        #expect(curve.ran == 0 && curve.reused == 4, "latency-accuracy needs exactly training-cost's units")
+        let gvp = try ReproductionFixture.run(ReproductionFixture.spec("global-vs-personal"), into: ReproductionFixture.folder("gvp"),
+                                              store: store)
+        #expect(gvp.ran == 0 && gvp.reused == 2)
+        // Label availability at 100% labels: sup+selfsup is sup's unit, sup+selfsup+distill is sup+distill's.
+        let labels = try ReproductionFixture.run(
+            ReproductionFixture.spec("label-availability", extra: "sweep:\n  train.losses: [sup, sup+selfsup, sup+distill, sup+selfsup+distill]"),
+            into: ReproductionFixture.folder("lab"), store: store)
+        #expect(labels.ran == 2 && labels.reused == 2, "8 listings: sup (2 new users), sup+distill (the shared 2)")
+    }
+
+    @Test func aOnePointSpecOfSixUsersOverThreeShardsMergesToTheUnshardedBytes() throws {
+        let yaml = ReproductionFixture.spec("global-vs-personal")
+        let overrides = ["data.users=6", "data.samples=24", "data.test=12", "train.epochs=2"]
+        let whole = ReproductionFixture.folder("whole")
+        _ = try ReproductionFixture.run(yaml, into: whole, overrides: overrides, jobs: 2)
+        var shards: [String] = []
+        for i in 0..<3 {
+            let folder = ReproductionFixture.folder("shard\(i)")
+            let summary = try ReproductionFixture.run(yaml, into: folder, overrides: overrides, shard: try Shard(index: i, count: 3))
+            #expect(summary.ran == 2 && !summary.tablesWritten)
+            shards.append(folder)
+        }
+        let merged = ReproductionFixture.folder("merged")
+        let registry = ExperimentRegistry.persephone
+        let summary = try mergeRunFolders(shards, into: merged, replan: { try registry.plan(frozen: $0, folder: $1) },
+                                          store: UnitStore(root: merged + "-store"), events: { _ in })
+        #expect(summary.succeeded && summary.missing.isEmpty)
+        for table in ["exits", "users", "summary"] {
+            let a = FileManager.default.contents(atPath: whole + "/\(table).csv.zst")
+            #expect(a != nil && a == FileManager.default.contents(atPath: merged + "/\(table).csv.zst"), "\(table)")
+        }
+    }
+}
