@@ -87,18 +87,16 @@ pretrain-mobilenetv2: release ## MobileNetV2-small on Fashion-MNIST, 12 epochs -
 
 # The paper's experiments (docs/experiments.md). `make <experiment>` runs one spec of
 # experiments/ into results/<experiment>/ (SCALE=quick, the spec file as written) or
-# results/<experiment>-full/ (SCALE=full: the overrides below, on the full checkpoint).
+# results/<experiment>-full/ (SCALE=full: experiments/scales/full.yaml, on the full checkpoint).
 # RUN_ARGS passes more to `persephone run` (e.g. RUN_ARGS="data.users=2"). EXISTING says what
 # happens to a folder that already holds results: --replace-changed (default) moves it aside
 # (to <folder>.<hash>) when its spec, code or inputs changed and otherwise resumes it;
 # EXISTING=--force-new always starts afresh; EXISTING= (empty) refuses a changed folder.
 EXISTING := --replace-changed
 EXPERIMENTS := global-vs-personal label-availability training-cost data-growth latency-accuracy
-FULL_OVERRIDES := data.checkpoint=checkpoints/fashion-mnist/resnet20.safetensors data.users=20 data.samples=500 \
-    data.test=200 train.epochs=20 'seeds=[1, 2, 3]'
-FULL_OVERRIDES_data-growth := step=100
+# SCALE=full lays experiments/scales/full.yaml over the spec (an overlay: docs/specs.md).
 RUN_FLAGS_quick :=
-RUN_FLAGS_full = $(FULL_OVERRIDES) $(FULL_OVERRIDES_$@) --out results/$@-full
+RUN_FLAGS_full = --overlay experiments/scales/full.yaml --out results/$@-full
 
 .PHONY: $(EXPERIMENTS) experiments
 $(EXPERIMENTS): release

@@ -26,24 +26,24 @@ public struct DataSection: Codable, Sendable, Equatable {
     /// A dataset tree (the directory holding dataset.json).
     public var dataset = "datasets/fashion-mnist"
     /// The user split in `persephone personalise --split` syntax (docs/users.md).
-    public var split = "classes:3"
-    public var users = 5
+    public var split = "classes:\(UserSplitSpec().classesPerUser)"
+    public var users = UserSplitSpec().users
     /// Training samples per user from the train split, the validation share included.
-    public var samples = 200
+    public var samples = UserSplitSpec().samplesPerUser
     /// Test samples per user from the test split.
-    public var test = 100
+    public var test = UserSplitSpec().testSamplesPerUser
     /// Labelled fraction of each user's samples.
-    public var labelled = 1.0
+    public var labelled = UserSplitSpec().labelledFraction
 
     public init() {}
 
     static let reasons: [String: String] = [
         "checkpoint": "the quick-scale checkpoint `make pretrain SCALE=quick` writes (ResNet-20 with one exit per stage)",
         "dataset": "the tree `make import-fashion-mnist` writes",
-        "split": "3 of the 10 classes per user: class-subset users, the skew personalisation exploits (docs/users.md)",
-        "users": "5 users keep the quick scale to minutes on 2 cores; the full scale uses 20",
-        "samples": "200 samples per user (160 train, 40 validation with the split's default 20% share): small enough for seconds of personalisation per user",
-        "test": "100 test samples per user: a binomial 95% CI of about ±6-8 points per user at 80-90% accuracy, narrowed by the mean over users",
+        "split": "\(UserSplitSpec().classesPerUser) of the classes per user (UserSplitSpec.classesPerUser): class-subset users, the skew personalisation exploits (docs/users.md)",
+        "users": "\(UserSplitSpec().users) users (UserSplitSpec.users); the smoke scale uses fewer, the paper scale more (experiments/scales/)",
+        "samples": "\(UserSplitSpec().samplesPerUser) samples per user (UserSplitSpec.samplesPerUser), \(Int(UserSplitSpec().validationFraction * 100))% of them the profiler's validation share",
+        "test": "\(UserSplitSpec().testSamplesPerUser) test samples per user (UserSplitSpec.testSamplesPerUser): accuracy in steps of 0.5 points, narrowed by the mean over users",
         "labelled": "every sample labelled: the paper's main setting (label-availability sweeps it)",
     ]
 
@@ -87,7 +87,8 @@ extension DataSection {
     }
 }
 
-/// Which terms the exit loss mixes (docs/personalisation.md): `sup`, `sup+selfsup`, ...
+/// Which terms the exit loss mixes (docs/personalisation.md), spelled as
+/// `PersonalisationConfig.lossMixes`: `sup`, `sup+selfsup`, ...
 public enum LossSet: String, SpecChoice {
     case sup
     case selfsup
@@ -98,8 +99,9 @@ public enum LossSet: String, SpecChoice {
     case all = "sup+selfsup+distill"
 
     var terms: (sup: Bool, selfsup: Bool, distill: Bool) {
-        let parts = Set(rawValue.split(separator: "+"))
-        return (parts.contains("sup"), parts.contains("selfsup"), parts.contains("distill"))
+        var c = PersonalisationConfig()
+        try! c.setLossMix(rawValue)  // every case is one of PersonalisationConfig.lossMixes (tested)
+        return (c.supervised, c.selfSupervision, c.distillation)
     }
 }
 
@@ -107,10 +109,10 @@ public enum LossSet: String, SpecChoice {
 public struct TrainSection: Codable, Sendable, Equatable {
     public var epochs = PersonalisationConfig().epochs
     public var batch = PersonalisationConfig().batchSize
-    public var lr = Double(PersonalisationConfig().learningRate)
+    public var lr = decimal(PersonalisationConfig().learningRate)
     /// Peak learning rate of the whole-network fine-tuning baseline.
-    public var baselineLR = 0.001
-    public var losses: LossSet = .all
+    public var baselineLR = decimal(PersonalisationConfig.wholeNetworkLearningRate)
+    public var losses = LossSet(rawValue: PersonalisationConfig().lossMix)!
 
     public init() {}
 
@@ -123,8 +125,8 @@ public struct TrainSection: Codable, Sendable, Equatable {
         "epochs": "\(PersonalisationConfig().epochs), the engine's default (PersonalisationConfig.epochs); the smoke scale uses fewer",
         "batch": "\(PersonalisationConfig().batchSize), the engine's default (PersonalisationConfig.batchSize)",
         "lr": "\(PersonalisationConfig().learningRate) peak of the cosine schedule for the exit heads, the engine's default (SGD, momentum 0.9)",
-        "baseline_lr": "0.001 for whole-network fine-tuning (same schedule and optimiser): at the heads' 0.01 it diverged within 4 epochs on the pretrained ResNet-20 (docs/personalisation.md)",
-        "losses": "the paper's full mix: supervised, self-supervised pseudo-labels and distillation from the final classifier",
+        "baseline_lr": "\(PersonalisationConfig.wholeNetworkLearningRate) for whole-network fine-tuning (PersonalisationConfig.wholeNetworkLearningRate; same schedule and optimiser): at the heads' 0.01 it diverged within 4 epochs on the pretrained ResNet-20 (docs/personalisation.md)",
+        "losses": "\(PersonalisationConfig().lossMix), the engine's default: supervised, self-supervised pseudo-labels and distillation from the final classifier",
     ]
 
     func validate(prefix: String) throws {
@@ -160,12 +162,16 @@ public struct TrainSection: Codable, Sendable, Equatable {
     }
 }
 
+/// The Double a Float's shortest decimal spells (0.01 for Float 0.01, not 0.009999999776...):
+/// spec values are decimals, so a default taken from the engine's Float must read as one.
+func decimal(_ value: Float) -> Double { Double("\(value)")! }
+
 /// `orchestrator:` — profiling and exit selection.
 public struct OrchestratorSection: Codable, Sendable, Equatable {
     /// `labels:K` or `mixed` (see `persephone personalise --profile-basis`).
-    public var basis = "labels:20"
+    public var basis = BasisRule.default.spelling
     /// Enable exits whose profiled accuracy is within this fraction of the final classifier's.
-    public var tolerance = 0.01
+    public var tolerance = SelectionRule().tolerance ?? 0
 
     public init() {}
 
@@ -182,10 +188,10 @@ public struct OrchestratorSection: Codable, Sendable, Equatable {
     }
 
     func rule(prefix: String = "orchestrator.") throws -> BasisRule {
-        if basis == "mixed" { return .mixed }
-        let parts = basis.split(separator: ":")
-        if parts.count == 2, parts[0] == "labels", let k = Int(parts[1]), k >= 0 { return .labelsWhenAtLeast(k) }
-        throw SpecConstraintViolation(key: prefix + "basis", "`\(basis)` is not a basis rule", hint: "write labels:K (K >= 0) or mixed")
+        guard let rule = BasisRule(spelling: basis) else {
+            throw SpecConstraintViolation(key: prefix + "basis", "`\(basis)` is not a basis rule", hint: "write labels:K (K >= 0) or mixed")
+        }
+        return rule
     }
 
     func options(rule: BasisRule) -> (ProfilerOptions, OrchestratorOptions) {

@@ -21,6 +21,9 @@ struct RunCommand: ParsableCommand {
     @Argument(help: "Overrides, `key.sub=value`.")
     var overrides: [String] = []
 
+    @Option(name: .customLong("overlay"), help: "An overlay file of keys laid over the spec before the overrides, such as a scale: experiments/scales/paper.yaml (repeatable, in order).")
+    var overlays: [String] = []
+
     @Option(name: .customLong("sweep"), help: "A sweep axis, `key=a,b,c` (repeatable; replaces the spec's axis of that key).")
     var sweeps: [String] = []
 
@@ -73,7 +76,9 @@ struct RunCommand: ParsableCommand {
         guard jobs >= 1 else { throw ValidationError("--jobs must be at least 1") }
         try reportingErrors {
             let document = try SpecDocument.load(path: spec)
-            let plan = try registry.plan(document, overrides: overrides.map(Override.init(parsing:)),
+            let layered = try overlays.flatMap { try Override.overlay(path: $0, experiment: document.experiment) }
+                + overrides.map(Override.init(parsing:))
+            let plan = try registry.plan(document, overrides: layered,
                                          sweeps: sweeps.map(SweepAxis.init(parsing:)))
             let chosen = try shard.map(Shard.init(parsing:))
                 ?? Shard.fromSlurm(environment: ProcessInfo.processInfo.environment) ?? .all

@@ -214,3 +214,37 @@ struct UnitTests {
         #expect(try Runner(plan: try cohortPlan(), options: testOptions(folder)).run().succeeded)
     }
 }
+
+@Suite("Overlays")
+struct OverlayTests {
+    @Test func anOverlayLaysNestedDottedAndPerKindKeysOverTheSpec() throws {
+        let dir = try TemporaryDirectory()
+        defer { dir.cleanup() }
+        let path = try dir.file("scale.yaml", """
+            users: 8
+            steps: 2
+            for:
+              cohort:
+                steps: 5
+              other-kind:
+                nonsense: 1
+            """)
+        let overlay = try Override.overlay(path: path, experiment: "cohort")
+        #expect(overlay.map(\.key) == ["users", "steps", "steps"], "general keys first, the kind's own after (they win)")
+        let plan = try cohortPlan(overrides: [])
+        let layered = try RunPlan(experiment: cohortExperiment(), document: SpecDocument.parse(yaml: "experiment: cohort\n", path: "c.yaml"),
+                                  overrides: overlay + [Override(parsing: "users=9")])
+        #expect(plan.spec.hash != layered.spec.hash)
+        #expect(try layered.units(0).count == 9, "the command line's override comes last and wins")
+        #expect("\(layered.spec.canonical)".contains("\"steps\": 5") || layered.spec.config.value(at: ["steps"]) == .int(5))
+
+        let bad = try dir.file("bad.yaml", "userz: 3\n")
+        let error = specError {
+            _ = try RunPlan(experiment: cohortExperiment(), document: SpecDocument.parse(yaml: "experiment: cohort\n", path: "c.yaml"),
+                            overrides: try Override.overlay(path: bad, experiment: "cohort"))
+        }
+        #expect(error?.origin == .file(path: bad, line: 1, column: 1), "an unknown overlay key names the overlay's file and line")
+        let reserved = try dir.file("reserved.yaml", "name: x\n")
+        #expect(throws: SpecError.self) { try Override.overlay(path: reserved, experiment: "cohort") }
+    }
+}

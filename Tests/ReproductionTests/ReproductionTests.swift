@@ -2,6 +2,7 @@ import Codecs
 import Datasets
 import Experiments
 import Foundation
+import Personalisation
 @testable import Reproduction
 import Testing
 
@@ -307,5 +308,28 @@ import Testing
             let a = FileManager.default.contents(atPath: whole + "/\(table).csv.zst")
             #expect(a != nil && a == FileManager.default.contents(atPath: merged + "/\(table).csv.zst"), "\(table)")
         }
+    }
+}
+
+/// One definition per knob: the spec sections' defaults are the library's.
+@Suite struct OneDefinitionTests {
+    @Test func specDefaultsAreTheLibrarysDefaults() {
+        let train = TrainSection(), engine = PersonalisationConfig()
+        #expect(train.epochs == engine.epochs && train.batch == engine.batchSize)
+        #expect(Float(train.lr) == engine.learningRate && train.lr == 0.01, "a decimal, not Float 0.01 widened")
+        #expect(Float(train.baselineLR) == PersonalisationConfig.wholeNetworkLearningRate)
+        #expect(train.losses.rawValue == engine.lossMix)
+        #expect(LossSet.allCases.map(\.rawValue) == PersonalisationConfig.lossMixes, "one spelling of loss mixes")
+        for mix in LossSet.allCases {
+            var c = PersonalisationConfig()
+            #expect(throws: Never.self) { try c.setLossMix(mix.rawValue) }
+            #expect(c.lossMix == mix.rawValue)
+        }
+        let data = DataSection(), split = UserSplitSpec()
+        #expect(data.users == split.users && data.samples == split.samplesPerUser && data.test == split.testSamplesPerUser)
+        #expect(data.labelled == split.labelledFraction && data.split == "classes:\(split.classesPerUser)")
+        let orchestrator = OrchestratorSection()
+        #expect(orchestrator.basis == BasisRule.default.spelling && BasisRule(spelling: orchestrator.basis) == .default)
+        #expect(orchestrator.tolerance == SelectionRule().tolerance)
     }
 }

@@ -47,6 +47,23 @@ public enum BasisRule: Equatable, Hashable, Sendable, Codable {
     /// at p = 0.8, n = 20) swamps the few-point gaps between exits the orchestrator selects
     /// on, while agreement is measured on the whole share (100 samples for the defaults).
     public static let `default` = BasisRule.labelsWhenAtLeast(20)
+
+    /// `labels:K` or `mixed`: how the spec key `orchestrator.basis` and
+    /// `persephone personalise --profile-basis` spell a rule.
+    public var spelling: String {
+        switch self {
+        case let .labelsWhenAtLeast(k): return "labels:\(k)"
+        case .mixed: return "mixed"
+        }
+    }
+
+    /// Reads `spelling`; nil for anything else.
+    public init?(spelling text: String) {
+        if text == "mixed" { self = .mixed; return }
+        let parts = text.split(separator: ":")
+        guard parts.count == 2, parts[0] == "labels", let k = Int(parts[1]), k >= 0 else { return nil }
+        self = .labelsWhenAtLeast(k)
+    }
 }
 
 /// Batch-1 wall time of one classifier on this CPU, in seconds.
