@@ -19,11 +19,16 @@ public protocol ExperimentConfig: Codable, Sendable {
     /// why). Recorded in the manifest, so `persephone run --if-changed` can tell whether
     /// finished tables are still current.
     func inputFingerprints() -> [String: String]
+    /// Checks that the files this configuration reads exist and fit it (a checkpoint with
+    /// exits, a dataset of its classes and image shape, enough images for the users), before
+    /// any work starts; throws a `RunError` naming the user-facing key and how to fix it.
+    func checkInputs() throws
 }
 
 extension ExperimentConfig {
     public func validate() throws {}
     public func inputFingerprints() -> [String: String] { [:] }
+    public func checkInputs() throws {}
 }
 
 /// A string-valued enum key: a value outside `allCases` is an error listing them, with

@@ -8,6 +8,9 @@ public struct RunPlan: Sendable {
     let rows: @Sendable (Int, [UnitResult]) throws -> PointResult
     /// The input fingerprints of every point's configuration, merged (read when called).
     public let inputFingerprints: @Sendable () -> [String: String]
+    /// Checks every point's inputs (`ExperimentConfig.checkInputs`), each distinct
+    /// configuration once; the first problem is thrown.
+    public let checkInputs: @Sendable () throws -> Void
 
     /// A plan for one typed experiment (what the registry builds; tests use it directly).
     public init<Config>(experiment: Experiment<Config>, document: SpecDocument,
@@ -25,6 +28,12 @@ public struct RunPlan: Sendable {
         inputFingerprints = {
             configs.reduce(into: [String: String]()) { all, config in
                 all.merge(config.inputFingerprints()) { first, _ in first }
+            }
+        }
+        checkInputs = {
+            var seen: Set<String> = []
+            for config in configs where seen.insert(canonicalValue(of: config).compactJSON).inserted {
+                try config.checkInputs()
             }
         }
         @Sendable func resolved(_ index: Int) -> ResolvedPoint<Config> {

@@ -70,9 +70,50 @@ protocol DataSectionConfig: ExperimentConfig {
 
 extension DataSectionConfig {
     public func inputFingerprints() -> [String: String] { data.inputFingerprints() }
+    public func checkInputs() throws { try data.checkInputs() }
 }
 
 extension DataSection {
+    /// The checkpoint exists, loads and has exits; the dataset tree exists, has the
+    /// checkpoint's classes and image shape, and enough images for the users (disjoint
+    /// training samples, `test` test samples each). Checked once per distinct data section.
+    func checkInputs() throws {
+        try InputCheckCache.shared.check(self) {
+            guard FileManager.default.fileExists(atPath: checkpoint) else {
+                throw RunError("data.checkpoint: \(checkpoint) does not exist",
+                               hint: "make it (`make pretrain`, or `persephone exits train`), or point data.checkpoint at a model with exits")
+            }
+            let model: MultiExitModel
+            do { model = try ModelCheckpoint.load(from: URL(fileURLWithPath: checkpoint)) } catch {
+                throw RunError("data.checkpoint: \(checkpoint) cannot be loaded: \(error)", hint: "point data.checkpoint at a model written by `persephone exits train`")
+            }
+            guard !model.exits.isEmpty else {
+                throw RunError("data.checkpoint: \(checkpoint) has no exits",
+                               hint: "attach and train exits first: persephone exits train --checkpoint \(checkpoint) ...")
+            }
+            let manifest: DatasetManifest
+            do { manifest = try DatasetManifest.read(directory: dataset) } catch {
+                throw RunError("data.dataset: \(dataset) is not a dataset tree: \(error)",
+                               hint: "import one (`make import-fashion-mnist`, `persephone datasets import`) or point data.dataset at a tree")
+            }
+            guard manifest.classes.count == model.backbone.classes, manifest.imageShape == model.backbone.inputShape else {
+                throw RunError("data.dataset: \(dataset) has \(manifest.classes.count) classes of \(manifest.imageShape) images; \(checkpoint) classifies \(model.backbone.classes) classes of \(model.backbone.inputShape)",
+                               hint: "use the dataset the model was trained on (\(model.dataset.name))")
+            }
+            let users = try userCount()
+            let trainImages = manifest.splits.first { $0.name == "train" }?.count ?? 0
+            let testImages = manifest.splits.first { $0.name == "test" }?.count ?? 0
+            guard users * samples <= trainImages else {
+                throw RunError("data.samples: \(users) users x \(samples) samples need \(users * samples) train images; \(dataset) has \(trainImages)",
+                               hint: "lower data.samples or data.users")
+            }
+            guard test <= testImages else {
+                throw RunError("data.test: \(test) test samples per user; \(dataset) has \(testImages) test images",
+                               hint: "lower data.test")
+            }
+        }
+    }
+
     /// `checkpoint` -> `fnv1a64:` of its bytes; `dataset` -> the tree checksum its
     /// dataset.json records (computed at import over every PNG). `missing` when unreadable.
     func inputFingerprints() -> [String: String] {
@@ -305,6 +346,27 @@ final class UserCache: @unchecked Sendable {
         let users = try draw()
         drawn[key] = users
         return users
+    }
+}
+
+/// Input checks already passed, by data section and file state: a sweep of many points
+/// over one data section checks its files once.
+final class InputCheckCache: @unchecked Sendable {
+    static let shared = InputCheckCache()
+    private let lock = NSLock()
+    private var passed: Set<String> = []
+
+    func check(_ data: DataSection, _ body: () throws -> Void) throws {
+        let fingerprints = InputFingerprints.shared.of(data)
+        let key = "\(data.checkpoint)|\(data.dataset)|\(data.split)|\(data.users)|\(data.samples)|\(data.test)|\(fingerprints)"
+        lock.lock()
+        let done = passed.contains(key)
+        lock.unlock()
+        if done { return }
+        try body()
+        lock.lock()
+        passed.insert(key)
+        lock.unlock()
     }
 }
 

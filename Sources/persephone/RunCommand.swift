@@ -83,6 +83,8 @@ struct RunCommand: ParsableCommand {
             let chosen = try shard.map(Shard.init(parsing:))
                 ?? Shard.fromSlurm(environment: ProcessInfo.processInfo.environment) ?? .all
             let folder = out ?? RunOptions.defaultFolder(name: plan.spec.name, shard: chosen)
+            // Before anything is listed, frozen or computed: a missing or unfit input is one error, not one per point.
+            try plan.checkInputs()
             if dryRun {
                 print(try dryRunListing(plan, shard: chosen, folder: folder), terminator: "")
                 return

@@ -333,3 +333,26 @@ import Testing
         #expect(orchestrator.tolerance == SelectionRule().tolerance)
     }
 }
+
+/// Inputs are checked before any work starts, once, with the user-facing key.
+@Suite struct InputCheckTests {
+    func check(_ overrides: [String]) throws -> RunError? {
+        let plan = try ExperimentRegistry.persephone.plan(SpecDocument.parse(yaml: ReproductionFixture.spec("global-vs-personal"),
+                                                                           path: "c.yaml"),
+                                                        overrides: overrides.map(Override.init(parsing:)))
+        do { try plan.checkInputs() } catch let error as RunError { return error }
+        return nil
+    }
+
+    @Test func missingOrUnfitInputsAreOneClearError() throws {
+        #expect(try check([]) == nil, "the fixture fits")
+        let missing = try check(["data.checkpoint=" + ReproductionFixture.root + "/absent.safetensors"])
+        #expect(missing?.message.hasPrefix("data.checkpoint: ") == true && missing?.message.contains("does not exist") == true)
+        let noTree = try check(["data.dataset=" + ReproductionFixture.root + "/no-tree"])
+        #expect(noTree?.message.hasPrefix("data.dataset: ") == true)
+        let tooMany = try check(["data.test=121"])
+        #expect(tooMany?.message.hasPrefix("data.test: 121 test samples") == true, "\(String(describing: tooMany))")
+        let tooBig = try check(["data.users=7", "data.samples=40"])
+        #expect(tooBig?.message.hasPrefix("data.samples: 7 users x 40 samples need 280 train images") == true)
+    }
+}
