@@ -56,9 +56,10 @@ public struct SpecDocument: Sendable {
                 }
                 experiment = (text, entry.value.origin)
             case "name":
-                guard case let .scalar(text, _) = entry.value.content, isFolderName(text) else {
+                guard case let .scalar(text, _) = entry.value.content, isFolderName(text), text.utf8.count <= maximumNameLength,
+                      text != "unit-store" else {
                     throw SpecError(origin: entry.value.origin, key: "name", message: "expected a folder name",
-                                    hint: "use letters, digits, '-', '_' and '.', not starting with '.'")
+                                    hint: "use at most \(maximumNameLength) letters, digits, '-', '_' and '.', not starting with '.', and not `unit-store` (the unit store's folder)")
                 }
                 name = text
             case "sweep":
@@ -75,6 +76,10 @@ public struct SpecDocument: Sendable {
                             sweep: sweep, body: SpecNode(.map(body), origin: root.origin))
     }
 }
+
+/// The longest `name:`: its folder gets `.shard-<i>-of-<n>` or `.<spec hash>.<k>` appended,
+/// and a path component may hold 255 bytes.
+let maximumNameLength = 100
 
 /// True for names usable as one path component: [A-Za-z0-9._-]+, not starting with '.'.
 func isFolderName(_ text: String) -> Bool {

@@ -248,3 +248,13 @@ struct OverlayTests {
         #expect(throws: SpecError.self) { try Override.overlay(path: reserved, experiment: "cohort") }
     }
 }
+
+@Suite("Spec names")
+struct SpecNameTests {
+    @Test func aNameTooLongForTheFolderOrTheStoresIsRefusedAtParse() {
+        let long = specError { _ = try SpecDocument.parse(yaml: "experiment: cohort\nname: \(String(repeating: "n", count: 101))\n", path: "n.yaml") }
+        #expect(long?.key == "name" && long?.hint.contains("at most 100") == true)
+        #expect(specError { _ = try SpecDocument.parse(yaml: "experiment: cohort\nname: unit-store\n", path: "n.yaml") }?.key == "name")
+        #expect(throws: Never.self) { try SpecDocument.parse(yaml: "experiment: cohort\nname: \(String(repeating: "n", count: 100))\n", path: "n.yaml") }
+    }
+}
