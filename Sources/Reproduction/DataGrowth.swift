@@ -54,15 +54,13 @@ enum DataGrowth {
         ],
         units: { point in
             let c = point.config
-            return try c.seeds.flatMap { seed in try (0..<c.data.userCount()).map { try unit(c, seed: seed, user: $0) } }
+            return try UserRuns.units(c.data, seeds: c.seeds) { seed, user in [try unit(c, seed: seed, user: user)] }
         },
         rows: { point, units in
             let c = point.config
             var result = PointResult()
             var summary = Summary()
-            let users = try c.data.userCount()
-            for (i, unit) in units.enumerated() {
-                let seed = c.seeds[i / users], user = i % users
+            for (unit, (seed, user)) in zip(units, try UserRuns.each(c.data, seeds: c.seeds)) {
                 result.timings += unit.timings.filter { c.latency || !$0.phase.hasPrefix("latency.") }
                 for r in try unit.decode([GrowthRoundRecord].self) {
                     let fraction = r.testMeanFLOPs / Double(r.fullNetworkFLOPs)

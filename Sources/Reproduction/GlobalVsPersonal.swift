@@ -37,9 +37,7 @@ enum GlobalVsPersonal {
         ],
         units: { point in
             let c = point.config
-            return try c.seeds.flatMap { seed in
-                try (0..<c.data.userCount()).map { try UserRuns.exits(c.data, c.train, seed: seed, user: $0) }
-            }
+            return try UserRuns.units(c.data, seeds: c.seeds) { seed, user in [try UserRuns.exits(c.data, c.train, seed: seed, user: user)] }
         },
         rows: { point, units in
             let c = point.config
@@ -47,9 +45,7 @@ enum GlobalVsPersonal {
             let (_, orchestrator) = c.orchestrator.options(rule: rule)
             var result = PointResult()
             var summary = Summary()
-            let users = try c.data.userCount()
-            for (i, unit) in units.enumerated() {
-                let seed = c.seeds[i / users], user = i % users
+            for (unit, (seed, user)) in zip(units, try UserRuns.each(c.data, seeds: c.seeds)) {
                 let r = try unit.decode(ExitsRecord.self)
                 result.timings += unit.timings
                 let names = r.costs.names, flops = r.costs.classifierFLOPs

@@ -34,17 +34,13 @@ enum LabelAvailability {
         ],
         units: { point in
             let c = point.config
-            return try c.seeds.flatMap { seed in
-                try (0..<c.data.userCount()).map { try UserRuns.exits(c.data, c.train, seed: seed, user: $0) }
-            }
+            return try UserRuns.units(c.data, seeds: c.seeds) { seed, user in [try UserRuns.exits(c.data, c.train, seed: seed, user: user)] }
         },
         rows: { point, units in
             let c = point.config
             var result = PointResult()
             var summary = Summary()
-            let users = try c.data.userCount()
-            for (i, unit) in units.enumerated() {
-                let seed = c.seeds[i / users], user = i % users
+            for (unit, (seed, user)) in zip(units, try UserRuns.each(c.data, seeds: c.seeds)) {
                 let r = try unit.decode(ExitsRecord.self)
                 result.timings += unit.timings.filter { $0.phase == "personalise" }
                 let global = r.global.accuracies, personalised = r.personalised.accuracies

@@ -58,21 +58,17 @@ enum LatencyAccuracy {
         ],
         units: { point in
             let c = point.config
-            return try c.seeds.flatMap { seed in
-                try (0..<c.data.userCount()).flatMap { user in
-                    try [UserRuns.exits(c.data, c.train, seed: seed, user: user)]
-                        + (c.baseline ? [UserRuns.wholeNetwork(c.data, c.train, seed: seed, user: user)] : [])
-                }
+            return try UserRuns.units(c.data, seeds: c.seeds) { seed, user in
+                try [UserRuns.exits(c.data, c.train, seed: seed, user: user)]
+                    + (c.baseline ? [UserRuns.wholeNetwork(c.data, c.train, seed: seed, user: user)] : [])
             }
         },
         rows: { point, units in
             let c = point.config
             var result = PointResult()
             var summary = Summary()
-            let users = try c.data.userCount()
             let perUser = c.baseline ? 2 : 1
-            for i in 0..<(units.count / perUser) {
-                let seed = c.seeds[i / users], user = i % users
+            for (i, (seed, user)) in try UserRuns.each(c.data, seeds: c.seeds).enumerated() {
                 let r = try units[perUser * i].decode(ExitsRecord.self)
                 result.timings += units[perUser * i].timings.filter { c.latency || !$0.phase.hasPrefix("latency.") }
                 let full = r.costs.fullNetworkFLOPs

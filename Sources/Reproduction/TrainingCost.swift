@@ -38,20 +38,16 @@ enum TrainingCost {
         ],
         units: { point in
             let c = point.config
-            return try c.seeds.flatMap { seed in
-                try (0..<c.data.userCount()).flatMap {
-                    [try UserRuns.exits(c.data, c.train, seed: seed, user: $0),
-                     try UserRuns.wholeNetwork(c.data, c.train, seed: seed, user: $0)]
-                }
+            return try UserRuns.units(c.data, seeds: c.seeds) { seed, user in
+                [try UserRuns.exits(c.data, c.train, seed: seed, user: user),
+                 try UserRuns.wholeNetwork(c.data, c.train, seed: seed, user: user)]
             }
         },
         rows: { point, units in
             let c = point.config
             var result = PointResult()
             var summary = Summary()
-            let users = try c.data.userCount()
-            for i in 0..<(units.count / 2) {
-                let seed = c.seeds[i / users], user = i % users
+            for (i, (seed, user)) in try UserRuns.each(c.data, seeds: c.seeds).enumerated() {
                 let exits = try units[2 * i].decode(ExitsRecord.self)
                 let tuned = try units[2 * i + 1].decode(WholeNetworkRecord.self)
                 result.timings += units[2 * i].timings.filter { $0.phase == "personalise" }.map { .init(phase: "exits", seconds: $0.seconds) }

@@ -12,10 +12,23 @@ import Training
 /// same user under the same method share the unit; its record holds everything any of
 /// them reads (per-sample outputs where policies are derived from them).
 enum UserRuns {
+    /// Every simulated user of `data` under each seed, seeds outer: the order in which the
+    /// experiments list their units and read them back in their rows.
+    static func each(_ data: DataSection, seeds: [Int]) throws -> [(seed: Int, user: Int)] {
+        let users = try data.userCount()
+        return seeds.flatMap { seed in (0..<users).map { (seed, $0) } }
+    }
+
+    /// The units of every user of `data` under each seed: `perUser` lists one user's.
+    static func units(_ data: DataSection, seeds: [Int],
+                      perUser: (_ seed: Int, _ user: Int) throws -> [WorkUnit]) throws -> [WorkUnit] {
+        try each(data, seeds: seeds).flatMap { try perUser($0.seed, $0.user) }
+    }
+
     /// `exits`: the global model scored on the user's test set, the exits personalised on
     /// the user's training samples, and the personalised exits' outputs on the user's
     /// validation and test samples. Timings: `personalise`, `latency.<global|personalised>.<classifier>`.
-    static func exits(_ data: DataSection, _ train: TrainSection, seed: Int, user: Int, latency: Bool = true) throws -> WorkUnit {
+    static func exits(_ data: DataSection, _ train: TrainSection, seed: Int, user: Int) throws -> WorkUnit {
         let identity = UserRunIdentity(method: "exits", data: try DataIdentity(data), seed: seed, user: user,
                                        train: TrainIdentity(train, labelled: data.labelled, baseline: false))
         return WorkUnit.typed(identity: identity, label: "seed \(seed), user \(user): exits") {
@@ -37,8 +50,8 @@ enum UserRuns {
             let record = ExitsRecord(
                 classes: u.classes, trainSamples: u.train.count, labelledSamples: u.trainLabelled.filter { $0 }.count,
                 costs: ClassifierCosts(global),
-                global: try ClassifierOutputs(global, on: test, latency: latency ? "latency.global" : nil, timings: &timings),
-                personalised: try ClassifierOutputs(mine, on: test, latency: latency ? "latency.personalised" : nil, timings: &timings),
+                global: try ClassifierOutputs(global, on: test, latency: "latency.global", timings: &timings),
+                personalised: try ClassifierOutputs(mine, on: test, latency: "latency.personalised", timings: &timings),
                 validation: try ClassifierOutputs(mine, on: validation, latency: nil, timings: &timings),
                 cost: personalised.report.deterministic,
                 trainedParameters: p.heads.reduce(0) { $0 + trainableCount($1.head.parameters) })
