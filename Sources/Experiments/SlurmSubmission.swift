@@ -86,6 +86,17 @@ public struct SlurmSubmission: Sendable, Equatable {
         self.report = report
     }
 
+    /// Refuses, before anything is queued, folders the jobs would refuse: a shard folder or
+    /// the merged folder that froze another spec than `specHash` (the runner never mixes them).
+    public func checkFolders(specHash: String) throws {
+        for path in taskIndices.map(shardFolder) + [folder] {
+            guard let frozen = try RunFolder(path: path).readFrozenSpec(), frozen.hash != specHash else { continue }
+            throw RunError("\(path) holds the results of spec \(frozen.hash), but this spec resolves to \(specHash); "
+                           + "its job would refuse to mix them",
+                           hint: "remove \(path), or pass --out for another folder")
+        }
+    }
+
     /// The folder task `index` writes: the runner's own shard folder naming.
     public func shardFolder(_ index: Int) -> String { "\(folder).shard-\(index)-of-\(tasks)" }
 

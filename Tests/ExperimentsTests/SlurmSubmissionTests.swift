@@ -125,6 +125,25 @@ struct SlurmSubmissionTests {
         #expect(!(try submission(dir).mergeScript.contains("report")))
     }
 
+    @Test func foldersOfAnotherSpecAreRefusedBeforeSubmitting() throws {
+        let dir = try TemporaryDirectory()
+        defer { dir.cleanup() }
+        let p = try plan(sweepSpec)
+        let s = try submission(dir, workItems: p.spec.points.count)
+        try s.checkFolders(specHash: p.spec.hash)  // nothing there yet
+        _ = try Runner(plan: p, options: testOptions(s.shardFolder(1), shard: Shard(index: 1, count: 3))).run()
+        try s.checkFolders(specHash: p.spec.hash)  // the same spec: the task resumes it
+        let other = try plan(sweepSpec + "note: changed\n")
+        #expect(other.spec.hash != p.spec.hash)
+        #expect(throws: RunError("\(s.shardFolder(1)) holds the results of spec \(p.spec.hash), but this spec resolves to "
+                                 + "\(other.spec.hash); its job would refuse to mix them",
+                                 hint: "remove \(s.shardFolder(1)), or pass --out for another folder")) {
+            try s.checkFolders(specHash: other.spec.hash)
+        }
+        // Resubmitting task 0 alone does not look at task 1's folder.
+        try submission(dir, workItems: p.spec.points.count, only: [0]).checkFolders(specHash: other.spec.hash)
+    }
+
     @Test func sbatchArguments() throws {
         let dir = try TemporaryDirectory()
         defer { dir.cleanup() }

@@ -32,6 +32,7 @@ if [ -n "$missing" ]; then
     $SUDO apt-get update -qq
     # The packages' services are not started here: this script starts its own daemons.
     DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends $missing >/dev/null
+    say "installed in $(($(date +%s) - started)) s"
 fi
 [ "$(id -u)" = 0 ] || fail "run as root: munged, slurmctld and slurmd run here as root (sudo make test-slurm)"
 
@@ -67,11 +68,20 @@ free_port() {
     done
 }
 
+# show_log NAME LOG: the last lines of a daemon's log and of its captured output (LOG with .out).
+show_log() {
+    local f
+    for f in "$2" "${2%.log}.out"; do
+        [ -s "$f" ] && { echo "--- $1: $f" >&2; tail -n 15 "$f" >&2; }
+    done
+    return 0
+}
+
 # started NAME PID LOG: remember a daemon, fail at once if it died on start.
 started() {
     DAEMONS+=("$1:$2:$3")
     sleep 0.5
-    kill -0 "$2" 2>/dev/null || { tail -n 20 "$3" >&2; fail "$1 exited at start; its log is $3 (last lines above)"; }
+    kill -0 "$2" 2>/dev/null || { show_log "$1" "$3"; fail "$1 exited at start; see its log $3 and output ${3%.log}.out (last lines above)"; }
 }
 
 # wait_for WHAT SECONDS COMMAND...: poll until COMMAND succeeds; on timeout name the daemons' logs.
@@ -82,10 +92,12 @@ wait_for() {
     until "$@" >/dev/null 2>&1; do
         for entry in "${DAEMONS[@]}"; do
             IFS=: read -r name pid log <<<"$entry"
-            kill -0 "$pid" 2>/dev/null || { tail -n 20 "$log" >&2; fail "$name ($pid) died while waiting for $what; its log is $log"; }
+            kill -0 "$pid" 2>/dev/null || { show_log "$name" "$log"; fail "$name ($pid) died while waiting for $what; see its log $log"; }
         done
         if [ "$(date +%s)" -ge "$deadline" ]; then
-            for entry in "${DAEMONS[@]}"; do IFS=: read -r name pid log <<<"$entry"; echo "--- $name: $log" >&2; tail -n 10 "$log" >&2; done
+            for entry in "${DAEMONS[@]}"; do IFS=: read -r name pid log <<<"$entry"; show_log "$name" "$log"; done
+            echo "--- sinfo: node, state, reason" >&2
+            sinfo -h -N -o "%N %T %E" >&2 2>/dev/null || true
             fail "$what did not happen within ${seconds}s (daemon logs above, in $T)"
         fi
         sleep 0.5
@@ -234,7 +246,7 @@ wait_for "array job $ARRAY and merge job $MERGE to end" 900 job_done "$ARRAY,$ME
 [ "$(job_state "$MERGE")" = "COMPLETED " ] || fail "merge job $MERGE ended $(job_state "$MERGE")"
 log=$(ls "$OUT.slurm/array-${ARRAY}_$VICTIM.out")
 resumed=$(echo "$kept" | wc -l)
-grep -q "$resumed resumed" "$log" || fail "task ${ARRAY}_$VICTIM's log $log does not say it resumed $resumed points"
+grep -q " run, $resumed resumed" "$log" || fail "task ${ARRAY}_$VICTIM's log $log does not say it resumed $resumed points"
 after=$(cd "$shard/points" && for f in $kept; do sha256sum -- "$f"; done)
 [ "$before" = "$after" ] || fail "the records kept from the cancelled task were rewritten: it did not resume"
 say "task ${ARRAY}_$VICTIM resumed its $resumed recorded points: $(grep -o '[0-9]* run, [0-9]* resumed' "$log")"
