@@ -105,19 +105,10 @@ struct SubmitCommand: ParsableCommand {
 
 /// Runs `sbatch` and returns the job id it printed.
 private func submit(_ sbatch: String, _ arguments: [String]) throws -> String {
-    let process = Process()
-    process.executableURL = URL(fileURLWithPath: sbatch)
-    process.arguments = arguments
-    let output = Pipe(), errors = Pipe()
-    process.standardOutput = output
-    process.standardError = errors
-    try process.run()
-    let printed = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-    let complaint = String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-    process.waitUntilExit()
-    guard process.terminationStatus == 0, let id = parsableJobID(printed) else {
-        let said = (complaint + printed).trimmingCharacters(in: .whitespacesAndNewlines)
-        throw RunError("sbatch \(arguments.joined(separator: " ")) failed (exit status \(process.terminationStatus)): \(said)",
+    let result = try runProgram(sbatch, arguments)
+    guard result.status == 0, let id = parsableJobID(result.output) else {
+        let said = (result.errors + result.output).trimmingCharacters(in: .whitespacesAndNewlines)
+        throw RunError("sbatch \(arguments.joined(separator: " ")) failed (exit status \(result.status)): \(said)",
                        hint: "check the partition and time limit against `sinfo -s`, and that slurmctld answers (`sinfo`)")
     }
     return id

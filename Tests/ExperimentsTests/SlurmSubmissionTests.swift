@@ -82,14 +82,14 @@ struct SlurmSubmissionTests {
         try recorder(at: s.binary)
         let path = try dir.file("array.sbatch", script)
         for task in [0, 2] {
-            let status = try bash(path, environment: ["SLURM_ARRAY_TASK_ID": "\(task)", "SLURM_CPUS_PER_TASK": "2"])
-            #expect(status.code == 0, "\(status.errors)")
+            let result = try bash(path, environment: ["SLURM_ARRAY_TASK_ID": "\(task)", "SLURM_CPUS_PER_TASK": "2"])
+            #expect(result.status == 0, "\(result.errors)")
             #expect(try recorded(s.binary) == ["run", s.spec, "--jobs", "2", "--shard", "\(task)/3",
                                                "--out", s.shardFolder(task)] + arguments)
             #expect(s.shardFolder(task) == dir.path + "/results/gvp.shard-\(task)-of-3")
         }
         let outside = try bash(path, environment: [:])
-        #expect(outside.code != 0)
+        #expect(outside.status != 0)
         #expect(outside.errors.contains("submit this script as a job array, such as sbatch --array=0-2"))
     }
 
@@ -117,8 +117,8 @@ struct SlurmSubmissionTests {
         let s = try submission(dir, only: [1], report: report)
         try recorder(at: s.binary)
         try recorder(at: report.script)
-        let status = try bash(try dir.file("merge.sbatch", s.mergeScript), environment: [:])
-        #expect(status.code == 0, "\(status.errors)")
+        let result = try bash(try dir.file("merge.sbatch", s.mergeScript), environment: [:])
+        #expect(result.status == 0, "\(result.errors)")
         #expect(try recorded(s.binary) == ["merge"] + (0..<3).map(s.shardFolder) + ["--out", s.folder])
         #expect(try recorded(report.script) == [dir.path + "/results"])
         #expect(try String(contentsOfFile: report.script + ".suffix", encoding: .utf8) == "-full")
@@ -162,6 +162,13 @@ struct SlurmSubmissionTests {
         #expect(Array(placed.mergeSbatchArguments(after: "7").suffix(3)) == ["--partition=short", "--time=00:30:00", s.mergeScriptPath])
     }
 
+    @Test func runProgramReadsBothStreamsWithoutStalling() throws {
+        // 200 000 bytes on standard error: more than a pipe holds, so reading only standard
+        // output first would leave the program blocked on its write.
+        let loud = try bash(nil, command: "head -c 200000 /dev/zero | tr '\\0' x >&2; echo ok; exit 3", environment: [:])
+        #expect(loud == ProgramOutput(status: 3, output: "ok\n", errors: String(repeating: "x", count: 200_000)))
+    }
+
     @Test func jobIDsPathsAndQuoting() throws {
         #expect(parsableJobID("123\n") == "123")
         #expect(parsableJobID("123;cluster-a\n") == "123")
@@ -188,18 +195,7 @@ struct SlurmSubmissionTests {
 }
 
 /// Runs a bash script file (or `-c command`) with only `environment` (plus PATH) set.
-private func bash(_ script: String?, command: String? = nil,
-                  environment: [String: String]) throws -> (code: Int32, output: String, errors: String) {
-    let process = Process()
-    process.executableURL = URL(fileURLWithPath: "/bin/bash")
-    process.arguments = script.map { [$0] } ?? ["-c", command ?? ""]
-    process.environment = environment.merging(["PATH": "/usr/bin:/bin"]) { a, _ in a }
-    let output = Pipe(), errors = Pipe()
-    process.standardOutput = output
-    process.standardError = errors
-    try process.run()
-    let out = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-    let err = String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-    process.waitUntilExit()
-    return (process.terminationStatus, out, err)
+private func bash(_ script: String?, command: String? = nil, environment: [String: String]) throws -> ProgramOutput {
+    try runProgram("/bin/bash", script.map { [$0] } ?? ["-c", command ?? ""],
+                   environment: environment.merging(["PATH": "/usr/bin:/bin"]) { a, _ in a })
 }
