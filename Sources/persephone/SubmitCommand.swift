@@ -81,7 +81,14 @@ struct SubmitCommand: ParsableCommand {
             try Data(arrayScript.utf8).write(to: URL(fileURLWithPath: submission.arrayScriptPath), options: .atomic)
             try Data(submission.mergeScript.utf8).write(to: URL(fileURLWithPath: submission.mergeScriptPath), options: .atomic)
             let arrayJob = try submit(sbatch, submission.arraySbatchArguments)
-            let mergeJob = try submit(sbatch, submission.mergeSbatchArguments(after: arrayJob))
+            let mergeJob: String
+            do {
+                mergeJob = try submit(sbatch, submission.mergeSbatchArguments(after: arrayJob))
+            } catch let error as RunError {
+                throw RunError("array job \(arrayJob) is queued, but its merge job is not: \(error.message)",
+                               hint: "when the array is done run `sbatch --dependency=afterok:\(arrayJob) \(submission.mergeScriptPath)` "
+                                   + "or `bash \(submission.mergeScriptPath)`; or `scancel \(arrayJob)`")
+            }
             print(followUp(submission, arrayJob: arrayJob, mergeJob: mergeJob))
         }
     }
@@ -90,7 +97,7 @@ struct SubmitCommand: ParsableCommand {
     private func followUp(_ submission: SlurmSubmission, arrayJob: String, mergeJob: String) -> String {
         let indices = submission.taskIndices
         var text = "array job \(arrayJob): tasks \(indices.map(String.init).joined(separator: ",")) of \(submission.tasks) "
-            + "-> \(submission.shardFolder(0).replacingOccurrences(of: ".shard-0-", with: ".shard-<k>-"))\n"
+            + "-> \(submission.folder).shard-<k>-of-\(submission.tasks)\n"
         text += "merge job \(mergeJob) (after the array) -> \(submission.folder)"
         text += submission.report.map { " and \($0.resultsFolder)/REPORT\($0.suffix).md" } ?? ""
         text += "\nfollow: squeue -j \(arrayJob),\(mergeJob)   sacct -j \(arrayJob),\(mergeJob)   logs in \(submission.scriptFolder)/\n"
@@ -98,7 +105,7 @@ struct SubmitCommand: ParsableCommand {
         for (option, value) in [("--partition", partition), ("--time", time), ("--out", out)] {
             if let value { again += [option, value] }
         }
-        text += "a task that failed: " + (again + ["--only", "<k>"]).map(shellQuoted).joined(separator: " ")
+        text += "a task that failed: " + again.map(shellQuoted).joined(separator: " ") + " --only <k>"
         return text
     }
 }

@@ -174,6 +174,7 @@ expect_error "$T/bad.yaml:3:" "$BIN" submit "$T/bad.yaml" --tasks $TASKS
 expect_error "at least one task" "$BIN" submit "$SPEC" --tasks 0
 units=$("$BIN" run "$SPEC" --dry-run | sed -n 2p | cut -d' ' -f1)   # "<n> points -> <folder>"
 expect_error "more than the $units work items" "$BIN" submit "$SPEC" --tasks $((units + 1))
+expect_error "Invalid partition name specified" "$BIN" submit "$SPEC" --tasks $TASKS --partition nosuch --out "$T/x/global-vs-personal"
 
 # 4. The local, unsharded run the cluster's must equal.
 say "local run of $SPEC ($units points)"
