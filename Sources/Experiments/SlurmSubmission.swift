@@ -45,19 +45,20 @@ public struct SlurmSubmission: Sendable, Equatable {
         }
     }
 
-    /// Checks the request against the work there is: `workItems` is what a shard splits
-    /// (today the sweep's points), so at most that many tasks each get something to do.
-    public init(spec: String, runArguments: [String], tasks: Int, workItems: Int, only: [Int]? = nil,
+    /// Checks the request against the work there is: `units` is what a shard splits (the
+    /// plan's distinct units, `RunPlan.distinctUnits()`), so at most that many tasks each get
+    /// something to do.
+    public init(spec: String, runArguments: [String], tasks: Int, units: Int, only: [Int]? = nil,
                 partition: String? = nil, time: String? = nil, binary: String, folder: String,
                 workingDirectory: String, report: Report? = nil) throws {
         guard tasks >= 1 else {
             throw RunError("--tasks \(tasks): a submission needs at least one task",
-                           hint: "pass --tasks N with 1 <= N <= \(workItems) (the spec's work items)")
+                           hint: "pass --tasks N with 1 <= N <= \(units) (the spec's units of work)")
         }
-        guard tasks <= workItems else {
-            throw RunError("--tasks \(tasks) is more than the \(workItems) work item\(workItems == 1 ? "" : "s") of \(spec): "
-                           + "\(tasks - workItems) task\(tasks - workItems == 1 ? " would" : "s would") have nothing to do",
-                           hint: "pass --tasks \(workItems) or fewer (`persephone run \(spec) --dry-run` lists the work)")
+        guard tasks <= units else {
+            throw RunError("--tasks \(tasks) is more than the \(units) unit\(units == 1 ? "" : "s") of work of \(spec): "
+                           + "\(tasks - units) task\(tasks - units == 1 ? " would" : "s would") have nothing to do",
+                           hint: "pass --tasks \(units) or fewer (`persephone run \(spec) --dry-run` lists the units)")
         }
         let indices = only ?? Array(0..<tasks)
         guard !indices.isEmpty else {

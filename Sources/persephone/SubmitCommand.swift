@@ -25,7 +25,7 @@ struct SubmitCommand: ParsableCommand {
     @Option(name: .customLong("sweep"), help: "A sweep axis, `key=a,b,c` (repeatable), as for `persephone run`.")
     var sweeps: [String] = []
 
-    @Option(help: "Array tasks: shards of the experiment's work, at most one per work item.")
+    @Option(help: "Array tasks: shards of the experiment's units of work (one user under one method), at most one per unit.")
     var tasks: Int
 
     @Option(help: "Resubmit only these tasks (comma-separated, with the first submission's --tasks); they resume their shards.")
@@ -56,8 +56,7 @@ struct SubmitCommand: ParsableCommand {
             let folder = absolute(out ?? RunOptions.defaultFolder(name: plan.spec.name, shard: .all), in: here)
             let submission = try SlurmSubmission(
                 spec: absolute(spec, in: here), runArguments: overrides + sweeps.flatMap { ["--sweep", $0] },
-                // The work a shard splits: today the sweep's points.
-                tasks: tasks, workItems: plan.spec.points.count, only: try only.map(parseTaskList),
+                tasks: tasks, units: try plan.distinctUnits().units.count, only: try only.map(parseTaskList),
                 partition: partition, time: time, binary: try ownBinary(), folder: folder, workingDirectory: here,
                 report: paperReport(kind: plan.spec.experiment, folder: folder, registry: registry, in: here))
             try submission.checkFolders(specHash: plan.spec.hash)

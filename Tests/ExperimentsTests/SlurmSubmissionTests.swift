@@ -10,9 +10,9 @@ struct SlurmSubmissionTests {
     static let templatePath = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
         .deletingLastPathComponent().appendingPathComponent("experiments/slurm.sbatch").path
 
-    func submission(_ dir: TemporaryDirectory, tasks: Int = 3, workItems: Int = 9, only: [Int]? = nil,
+    func submission(_ dir: TemporaryDirectory, tasks: Int = 3, units: Int = 9, only: [Int]? = nil,
                     arguments: [String] = ["data.users=2"], report: SlurmSubmission.Report? = nil) throws -> SlurmSubmission {
-        try SlurmSubmission(spec: dir.path + "/my spec.yaml", runArguments: arguments, tasks: tasks, workItems: workItems,
+        try SlurmSubmission(spec: dir.path + "/my spec.yaml", runArguments: arguments, tasks: tasks, units: units,
                             only: only, binary: dir.path + "/bin/persephone", folder: dir.path + "/results/gvp",
                             workingDirectory: dir.path, report: report)
     }
@@ -43,24 +43,24 @@ struct SlurmSubmissionTests {
             #expect(error.hint.contains("1 <= N <= 9"))
         }
         do {
-            _ = try submission(dir, tasks: 10, workItems: 9)
+            _ = try submission(dir, tasks: 10, units: 9)
             Issue.record("10 tasks for 9 work items were accepted")
         } catch let error as RunError {
-            #expect(error.message.hasPrefix("--tasks 10 is more than the 9 work items of \(dir.path)/my spec.yaml"))
+            #expect(error.message.hasPrefix("--tasks 10 is more than the 9 units of work of \(dir.path)/my spec.yaml"))
             #expect(error.message.hasSuffix("1 task would have nothing to do"))
             #expect(error.hint.hasPrefix("pass --tasks 9 or fewer"))
         }
-        #expect(try submission(dir, tasks: 9, workItems: 9).taskIndices == Array(0..<9))
+        #expect(try submission(dir, tasks: 9, units: 9).taskIndices == Array(0..<9))
         for only in [[3], [-1], []] {
             #expect(throws: RunError.self, "--only \(only) of 3 tasks") { try submission(dir, only: only) }
         }
         #expect(try submission(dir, only: [2, 0, 2]).taskIndices == [0, 2])
         #expect(throws: RunError.self) {
-            try SlurmSubmission(spec: "s", runArguments: [], tasks: 1, workItems: 1, partition: "a b", binary: "b",
+            try SlurmSubmission(spec: "s", runArguments: [], tasks: 1, units: 1, partition: "a b", binary: "b",
                                 folder: "f", workingDirectory: "/")
         }
         #expect(throws: RunError.self) {
-            try SlurmSubmission(spec: "s", runArguments: [], tasks: 1, workItems: 1, time: "", binary: "b",
+            try SlurmSubmission(spec: "s", runArguments: [], tasks: 1, units: 1, time: "", binary: "b",
                                 folder: "f", workingDirectory: "/")
         }
     }
@@ -129,7 +129,7 @@ struct SlurmSubmissionTests {
         let dir = try TemporaryDirectory()
         defer { dir.cleanup() }
         let p = try plan(sweepSpec)
-        let s = try submission(dir, workItems: p.spec.points.count)
+        let s = try submission(dir, units: try p.distinctUnits().units.count)
         try s.checkFolders(specHash: p.spec.hash)  // nothing there yet
         _ = try Runner(plan: p, options: testOptions(s.shardFolder(1), shard: Shard(index: 1, count: 3))).run()
         try s.checkFolders(specHash: p.spec.hash)  // the same spec: the task resumes it
@@ -141,7 +141,7 @@ struct SlurmSubmissionTests {
             try s.checkFolders(specHash: other.spec.hash)
         }
         // Resubmitting task 0 alone does not look at task 1's folder.
-        try submission(dir, workItems: p.spec.points.count, only: [0]).checkFolders(specHash: other.spec.hash)
+        try submission(dir, units: try p.distinctUnits().units.count, only: [0]).checkFolders(specHash: other.spec.hash)
     }
 
     @Test func sbatchArguments() throws {
