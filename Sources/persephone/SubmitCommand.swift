@@ -75,6 +75,11 @@ struct SubmitCommand: ParsableCommand {
                 throw RunError("no `sbatch` on PATH: persephone submit hands the jobs to Slurm",
                                hint: "run it where Slurm's commands are (a login node), or add their folder to PATH; --dry-run prints the scripts without Slurm")
             }
+            if Provenance.collect().code == nil {
+                FileHandle.standardError.write(Data(("warning: the code fingerprint is unknown (uncommitted changes to Sources or "
+                    + "Package.swift, or no git checkout): units stored by these tasks are never reused, so a resubmitted task "
+                    + "recomputes its shard instead of resuming it; commit first to make tasks resumable\n").utf8))
+            }
             try FileManager.default.createDirectory(atPath: submission.scriptFolder, withIntermediateDirectories: true)
             // Written to a temporary name and renamed (.atomic): a job never reads half a script.
             try Data(arrayScript.utf8).write(to: URL(fileURLWithPath: submission.arrayScriptPath), options: .atomic)

@@ -2,8 +2,8 @@
 # make test-slurm: `persephone submit` against a real Slurm, on this machine alone.
 # Installs Slurm and MUNGE from Debian when missing, writes a single-node slurm.conf and a
 # munge key in a temporary folder, starts munged, slurmctld and slurmd (as root, on
-# loopback), then: checks submit's errors; runs experiments/slurm/tiny.yaml locally;
-# submits it as 3 array tasks plus the merge; compares the merged tables byte for byte
+# loopback), then: checks submit's errors; runs experiments/slurm/tiny.yaml (one point,
+# nine users: nine units) locally; submits it as 3 array tasks plus the merge; compares the merged tables byte for byte
 # with the local run's; submits it again, cancels a task mid-run (scancel), resubmits that
 # task alone, checks it resumed and that the merge is again byte-identical. Every daemon
 # it started is stopped by pid on exit. KEEP=1 keeps the temporary folder (logs).
@@ -21,6 +21,11 @@ say() { echo "test-slurm: $*"; }
 fail() { echo "test-slurm: FAILED: $*" >&2; exit 1; }
 
 [ -x "$BIN" ] || fail "$BIN is missing (make release)"
+# A cancelled task resumes from the units it stored, which the runner reuses only for code it
+# can name (the git tree of Sources and Package.swift, committed).
+if ! git rev-parse --git-dir >/dev/null 2>&1 || [ -n "$(git status --porcelain -- Sources Package.swift)" ]; then
+    fail "Sources or Package.swift have uncommitted changes (or this is no git checkout): units of unknown code are never reused, so the resubmitted task could not resume; commit or stash them, then rerun"
+fi
 [ -f datasets/fashion-mnist/dataset.json ] || "$BIN" datasets import fashion-mnist
 
 # 1. Packages: the controller, the node daemon, the client commands and MUNGE.
@@ -172,12 +177,14 @@ printf 'experiment: global-vs-personal\ndata:\n  users: two\n' >"$T/bad.yaml"
 expect_error "no \`sbatch\` on PATH" env PATH=/nonexistent "$BIN" submit "$SPEC" --tasks $TASKS --out "$T/x"
 expect_error "$T/bad.yaml:3:" "$BIN" submit "$T/bad.yaml" --tasks $TASKS
 expect_error "at least one task" "$BIN" submit "$SPEC" --tasks 0
-units=$("$BIN" run "$SPEC" --dry-run | sed -n 2p | cut -d' ' -f1)   # "<n> points -> <folder>"
-expect_error "more than the $units work items" "$BIN" submit "$SPEC" --tasks $((units + 1))
+# --dry-run's second line: "<p> points, <u> distinct units -> <folder>".
+units=$("$BIN" run "$SPEC" --dry-run | sed -n '2s/.*, \([0-9]*\) distinct units.*/\1/p')
+[ -n "$units" ] || fail "persephone run $SPEC --dry-run did not say how many units there are"
+expect_error "more than the $units units of work" "$BIN" submit "$SPEC" --tasks $((units + 1))
 expect_error "Invalid partition name specified" "$BIN" submit "$SPEC" --tasks $TASKS --partition nosuch --out "$T/x/global-vs-personal"
 
 # 4. The local, unsharded run the cluster's must equal.
-say "local run of $SPEC ($units points)"
+say "local run of $SPEC ($units units)"
 nice -n 10 "$BIN" run "$SPEC" --out "$T/local/global-vs-personal" 2>"$T/local.log" \
     || { cat "$T/local.log" >&2; fail "the local run failed"; }
 tables=$(cd "$T/local/global-vs-personal" && ls -- *.csv.zst | grep -v '^timings\.csv\.zst$')
@@ -216,27 +223,27 @@ OUT=$T/two/global-vs-personal
 submit "$OUT"
 JOBS="$JOBS,$ARRAY,$MERGE"
 first_array=$ARRAY first_merge=$MERGE
-# Each task runs ceil(units/TASKS) points, two at a time: cancel the first one seen running
-# with a record written but not all of them.
+# Each task computes ceil(units/TASKS) units, two at a time, and records each in its shard
+# folder's units/ as it ends: cancel the first task seen running with some but not all.
 per_task=$(((units + TASKS - 1) / TASKS))
 running_with_records() {
     local k n
     for k in $(seq 0 $((TASKS - 1))); do
-        n=$(ls "$OUT.shard-$k-of-$TASKS/points" 2>/dev/null | grep -c '\.json$' || true)
+        n=$(ls "$OUT.shard-$k-of-$TASKS/units" 2>/dev/null | grep -c '\.unit$' || true)
         if [ "$n" -ge 1 ] && [ "$n" -lt "$per_task" ] && [ "$(squeue -h -j "${ARRAY}_$k" -o %T 2>/dev/null)" = RUNNING ]; then
             VICTIM=$k; return 0
         fi
     done
     return 1
 }
-wait_for "a task of $ARRAY running with part of its shard recorded" 600 running_with_records
+wait_for "a task of $ARRAY running with part of its units recorded" 600 running_with_records
 scancel "${ARRAY}_$VICTIM"
 wait_for "task ${ARRAY}_$VICTIM to end" 60 job_done "${ARRAY}_$VICTIM"
 wait_for "array job $ARRAY and merge job $MERGE to end" 900 job_done "$ARRAY,$MERGE"
 shard=$OUT.shard-$VICTIM-of-$TASKS
-kept=$(cd "$shard/points" && ls -- *.json)
-before=$(cd "$shard/points" && sha256sum -- *.json)
-say "task ${ARRAY}_$VICTIM cancelled with $(echo "$kept" | wc -l) of $per_task points recorded; task states: $(job_state "$ARRAY"); merge: $(job_state "$MERGE")"
+kept=$(cd "$shard/units" && ls -- *.unit)
+before=$(cd "$shard/units" && sha256sum -- *.unit)
+say "task ${ARRAY}_$VICTIM cancelled with $(echo "$kept" | wc -l) of $per_task units recorded; task states: $(job_state "$ARRAY"); merge: $(job_state "$MERGE")"
 [ "$(job_state "${ARRAY}_$VICTIM")" = "CANCELLED " ] || fail "task ${ARRAY}_$VICTIM ended $(job_state "${ARRAY}_$VICTIM"), not CANCELLED"
 [ "$(job_state "$MERGE")" = "CANCELLED " ] || fail "merge job $MERGE ended $(job_state "$MERGE"); after a cancelled task Slurm should cancel it"
 say "resubmitting task $VICTIM alone"
@@ -247,10 +254,10 @@ wait_for "array job $ARRAY and merge job $MERGE to end" 900 job_done "$ARRAY,$ME
 [ "$(job_state "$MERGE")" = "COMPLETED " ] || fail "merge job $MERGE ended $(job_state "$MERGE")"
 log=$(ls "$OUT.slurm/array-${ARRAY}_$VICTIM.out")
 resumed=$(echo "$kept" | wc -l)
-grep -q " run, $resumed resumed" "$log" || fail "task ${ARRAY}_$VICTIM's log $log does not say it resumed $resumed points"
-after=$(cd "$shard/points" && for f in $kept; do sha256sum -- "$f"; done)
-[ "$before" = "$after" ] || fail "the records kept from the cancelled task were rewritten: it did not resume"
-say "task ${ARRAY}_$VICTIM resumed its $resumed recorded points: $(grep -o '[0-9]* run, [0-9]* resumed' "$log")"
+grep -q "computed, $resumed reused" "$log" || fail "task ${ARRAY}_$VICTIM's log $log does not say it reused the $resumed units stored before the cancel"
+after=$(cd "$shard/units" && for f in $kept; do sha256sum -- "$f"; done)
+[ "$before" = "$after" ] || fail "the unit records kept from the cancelled task were rewritten: it did not resume"
+say "task ${ARRAY}_$VICTIM resumed its $resumed stored units: $(grep -o '[0-9]* units computed, [0-9]* reused' "$log")"
 same_tables "$OUT"
 
 # Without slurmdbd, sacct reads the job completion file (--completion). Slurm 22.05's
