@@ -59,7 +59,11 @@ struct SubmitCommand: ParsableCommand {
                 tasks: tasks, units: try plan.distinctUnits().units.count, only: try only.map(parseTaskList),
                 partition: partition, time: time, binary: try ownBinary(), folder: folder, workingDirectory: here,
                 report: paperReport(kind: plan.spec.experiment, folder: folder, registry: registry, in: here))
-            try submission.checkFolders(specHash: plan.spec.hash)
+            do {
+                try submission.checkFolders(specHash: plan.spec.hash)
+            } catch let error as RunError where dryRun {
+                FileHandle.standardError.write(Data("warning: \(error)\n".utf8))
+            }
             guard let templateText = try? String(contentsOfFile: template, encoding: .utf8) else {
                 throw RunError("cannot read the job-array template \(template)",
                                hint: "run in the project folder, or pass --template <file> (experiments/slurm.sbatch is the shipped one)")
