@@ -22,6 +22,9 @@ struct SubmitCommand: ParsableCommand {
     @Argument(help: "Overrides, `key.sub=value` (the same for every task).")
     var overrides: [String] = []
 
+    @Option(name: .customLong("overlay"), help: "An overlay file laid over the spec before the overrides, as for `persephone run` (repeatable, in order).")
+    var overlays: [String] = []
+
     @Option(name: .customLong("sweep"), help: "A sweep axis, `key=a,b,c` (repeatable), as for `persephone run`.")
     var sweeps: [String] = []
 
@@ -50,12 +53,13 @@ struct SubmitCommand: ParsableCommand {
         try reportingErrors {
             let registry = ExperimentRegistry.persephone
             let document = try SpecDocument.load(path: spec)
-            let plan = try registry.plan(document, overrides: overrides.map(Override.init(parsing:)),
-                                         sweeps: sweeps.map(SweepAxis.init(parsing:)))
+            let layered = try overlays.flatMap { try Override.overlay(path: $0, experiment: document.experiment) }
+                + overrides.map(Override.init(parsing:))
+            let plan = try registry.plan(document, overrides: layered, sweeps: sweeps.map(SweepAxis.init(parsing:)))
             let here = FileManager.default.currentDirectoryPath
             let folder = absolute(out ?? RunOptions.defaultFolder(name: plan.spec.name, shard: .all), in: here)
             let submission = try SlurmSubmission(
-                spec: absolute(spec, in: here), runArguments: overrides + sweeps.flatMap { ["--sweep", $0] },
+                spec: absolute(spec, in: here), runArguments: runArguments(in: here),
                 tasks: tasks, units: try plan.distinctUnits().units.count, only: try only.map(parseTaskList),
                 partition: partition, time: time, binary: try ownBinary(), folder: folder, workingDirectory: here,
                 report: paperReport(kind: plan.spec.experiment, folder: folder, registry: registry, in: here))
@@ -101,6 +105,11 @@ struct SubmitCommand: ParsableCommand {
         }
     }
 
+    /// `persephone run`'s arguments after the spec, the same for every task.
+    private func runArguments(in here: String) -> [String] {
+        overlays.flatMap { ["--overlay", absolute($0, in: here)] } + overrides + sweeps.flatMap { ["--sweep", $0] }
+    }
+
     /// What to watch and where the results land.
     private func followUp(_ submission: SlurmSubmission, arrayJob: String, mergeJob: String) -> String {
         let indices = submission.taskIndices
@@ -109,7 +118,8 @@ struct SubmitCommand: ParsableCommand {
         text += "merge job \(mergeJob) (after the array) -> \(submission.folder)"
         text += submission.report.map { " and \($0.resultsFolder)/REPORT\($0.suffix).md" } ?? ""
         text += "\nfollow: squeue -j \(arrayJob),\(mergeJob)   sacct -j \(arrayJob),\(mergeJob)   logs in \(submission.scriptFolder)/\n"
-        var again = ["persephone", "submit", spec] + overrides + sweeps.flatMap { ["--sweep", $0] } + ["--tasks", String(tasks)]
+        var again = ["persephone", "submit", spec] + overlays.flatMap { ["--overlay", $0] } + overrides
+            + sweeps.flatMap { ["--sweep", $0] } + ["--tasks", String(tasks)]
         for (option, value) in [("--partition", partition), ("--time", time), ("--out", out)] {
             if let value { again += [option, value] }
         }
