@@ -3,10 +3,11 @@
 # Installs Slurm and MUNGE from Debian when missing, writes a single-node slurm.conf and a
 # munge key in a temporary folder, starts munged, slurmctld and slurmd (as root, on
 # loopback), then: checks submit's errors; runs experiments/slurm/tiny.yaml (one point,
-# nine users: nine units) locally; submits it as 3 array tasks plus the merge; compares the merged tables byte for byte
-# with the local run's; submits it again, cancels a task mid-run (scancel), resubmits that
-# task alone, checks it resumed and that the merge is again byte-identical. Every daemon
-# it started is stopped by pid on exit. KEEP=1 keeps the temporary folder (logs).
+# nine users: nine units) locally; submits it as 3 array tasks plus the merge; compares
+# the merged tables byte for byte with the local run's; submits it again, cancels a task
+# mid-run (scancel), resubmits that task alone, checks it resumed and that the merge is
+# again byte-identical. Every daemon it started is stopped by pid on exit, after its jobs
+# are cancelled. KEEP=1 keeps the temporary folder (logs).
 # Needs root (or sudo) and the release build. See docs/runner.md, "Slurm".
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -21,6 +22,7 @@ say() { echo "test-slurm: $*"; }
 fail() { echo "test-slurm: FAILED: $*" >&2; exit 1; }
 
 [ -x "$BIN" ] || fail "$BIN is missing (make release)"
+[ "$(id -u)" = 0 ] || [ -n "$(command -v sudo)" ] || fail "run as root: munged, slurmctld and slurmd run here as root"
 # A cancelled task resumes from the units it stored, which the runner reuses only for code it
 # can name (the git tree of Sources and Package.swift, committed).
 if ! git rev-parse --git-dir >/dev/null 2>&1 || [ -n "$(git status --porcelain -- Sources Package.swift)" ]; then
