@@ -88,6 +88,8 @@ pretrain-mobilenetv2: release ## MobileNetV2-small on Fashion-MNIST, 12 epochs -
 # The paper's experiments (docs/experiments.md). `make <experiment>` runs one spec of
 # experiments/ into results/<experiment>/ (SCALE=quick, the spec file as written) or
 # results/<experiment>-full/ (SCALE=full: experiments/scales/full.yaml, on the full checkpoint).
+# SLURM=N submits it to Slurm instead, as N array tasks plus the merge (`persephone submit`;
+# SLURM_ARGS="--partition P --time T" passes more; EXISTING does not apply; docs/runner.md, "Slurm").
 # RUN_ARGS passes more to `persephone run` (e.g. RUN_ARGS="data.users=2"). EXISTING says what
 # happens to a folder that already holds results: --replace-changed (default) moves it aside
 # (to <folder>.<hash>) when its spec, code or inputs changed and otherwise resumes it;
@@ -101,7 +103,7 @@ RUN_FLAGS_full = --overlay experiments/scales/full.yaml --out results/$@-full
 .PHONY: $(EXPERIMENTS) experiments
 $(EXPERIMENTS): release
 	@case "$(SCALE)" in quick|full) ;; *) echo "make $@: SCALE must be quick or full, not '$(SCALE)'" >&2; exit 2;; esac
-	$(BIN) run experiments/$@.yaml $(RUN_FLAGS_$(SCALE)) $(EXISTING) $(RUN_ARGS)
+	$(if $(SLURM),$(BIN) submit experiments/$@.yaml $(RUN_FLAGS_$(SCALE)) $(RUN_ARGS) --tasks $(SLURM) $(SLURM_ARGS),$(BIN) run experiments/$@.yaml $(RUN_FLAGS_$(SCALE)) $(EXISTING) $(RUN_ARGS))
 
 global-vs-personal: ## per-user accuracy: global model vs personalised exits and policy -> results/global-vs-personal/
 label-availability: ## accuracy per exit by labelled fraction x loss mix -> results/label-availability/
@@ -128,3 +130,8 @@ report: ## results/REPORT.md (REPORT-full.md with SCALE=full) and results/figure
 	SUFFIX=$(REPORT_SUFFIX_$(SCALE)) bash experiments/report.sh results
 
 figures: report ## redraw results/figures/ (written together with REPORT.md)
+
+# persephone submit against a real Slurm on this machine alone (docs/runner.md, "Slurm").
+.PHONY: test-slurm
+test-slurm: release ## install Slurm and MUNGE if missing, start a local single-node cluster (root), submit, cancel, resume, compare bytes
+	bash experiments/slurm/test-slurm.sh

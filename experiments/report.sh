@@ -40,7 +40,7 @@ column_max() {
 
 # The commits the tables were computed at (from their manifests), not the report's.
 commits=$(for e in global-vs-personal label-availability training-cost data-growth latency-accuracy; do
-    [ -f "$R/$e$S/manifest.json" ] && sed -n 's/.*"git_commit": "\([0-9a-f]\{7\}\).*/\1/p' "$R/$e$S/manifest.json"; done | sort -u | paste -sd, -)
+    if [ -f "$R/$e$S/manifest.json" ]; then sed -n 's/.*"git_commit": "\([0-9a-f]\{7\}\).*/\1/p' "$R/$e$S/manifest.json"; fi; done | sort -u | paste -sd, -)
 {
 echo "# Results"
 echo

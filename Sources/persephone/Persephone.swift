@@ -15,6 +15,7 @@ struct Persephone: ParsableCommand {
             PersonaliseCommand.self,
             RunCommand.self,
             MergeCommand.self,
+            SubmitCommand.self,
             TableCommand.self,
             BenchCommand.self,
         ])
