@@ -42,7 +42,7 @@ reproduce: release ## quick scale end to end: import, pretrain if needed, run al
 	    echo "make reproduce: $$e"; \
 	    $(BIN) run experiments/$$e.yaml $(EXISTING) $(RUN_ARGS); \
 	done
-	@bash experiments/report.sh results
+	@$(BIN) report
 
 clean:
 	rm -rf .build
@@ -121,12 +121,12 @@ results: release ## rerun only the experiments whose spec, code or inputs change
 	    echo "make results: $$e"; \
 	    $(MAKE) --no-print-directory $$e SCALE=$(SCALE) EXISTING=--if-changed RUN_ARGS="$(RUN_ARGS)"; \
 	done
-	SUFFIX=$(REPORT_SUFFIX_$(SCALE)) bash experiments/report.sh results
+	$(BIN) report $(REPORT_FLAGS_$(SCALE))
 
 .PHONY: report figures
-REPORT_SUFFIX_quick :=
-REPORT_SUFFIX_full := -full
-report: ## results/REPORT.md (REPORT-full.md with SCALE=full) and results/figures/*.png from the tables
-	SUFFIX=$(REPORT_SUFFIX_$(SCALE)) bash experiments/report.sh results
+REPORT_FLAGS_quick :=
+REPORT_FLAGS_full := --scale full
+report: release ## results/REPORT.md (REPORT-full.md with SCALE=full) and results/figures/*.png from the tables
+	$(BIN) report $(REPORT_FLAGS_$(SCALE))
 
 figures: report ## redraw results/figures/ (written together with REPORT.md)

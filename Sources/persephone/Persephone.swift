@@ -16,6 +16,7 @@ struct Persephone: ParsableCommand {
             RunCommand.self,
             MergeCommand.self,
             TableCommand.self,
+            ReportCommand.self,
             BenchCommand.self,
         ])
 }
