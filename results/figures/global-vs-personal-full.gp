@@ -317,8 +317,7 @@ set xlabel "classifier (exits on the same global exit; policy on the global fina
 set xrange [-0.6:4.6]
 set grid ytics
 set key outside top center horizontal
-set arrow from graph 0, first 15.9 to graph 1, first 15.9 nohead dashtype 2 linecolor rgb "#aa3333"
-set label "paper: up to +15.9" at graph 0.01, first 15.9 offset 0,0.6 textcolor rgb "#aa3333"
 set arrow from graph 0, first 0 to graph 1, first 0 nohead linecolor rgb "#444444"
 plot $users using 1:2 with points pointtype 7 pointsize 0.5 linecolor rgb "#8899bb" title "one user run", \
-     $means using 1:2:3:xtic(4) with yerrorbars pointtype 5 pointsize 1.2 linewidth 2 linecolor rgb "#222222" title "mean ± 95% CI"
+     $means using 1:2:3:xtic(4) with yerrorbars pointtype 5 pointsize 1.2 linewidth 2 linecolor rgb "#222222" title "mean ± 95% CI", \
+     15.9 with lines dashtype 2 linecolor rgb "#aa3333" title "paper: up to +15.9 pts"
