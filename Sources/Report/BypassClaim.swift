@@ -1,3 +1,5 @@
+import Experiments
+
 /// C4, from data-growth: the policy's FLOPs fraction as personal data arrive in rounds.
 /// The `rounds` table has one row per seed x user x round; the claim's statistic is each
 /// user run's least-squares slope of the FLOPs fraction over rounds (points per round),
@@ -49,7 +51,7 @@ public struct BypassCell: Sendable {
             var byRound: [Int: [Int]] = [:]
             for r in rows {
                 guard let k = Int(table.rows[r][round]) else {
-                    throw ReportError("\(table.name):\(r + 2): `round` is `\(table.rows[r][round])`, not a whole number",
+                    throw RunError("\(table.name):\(r + 2): `round` is `\(table.rows[r][round])`, not a whole number",
                                       hint: "rerun the experiment to rewrite the table")
                 }
                 byRound[k, default: []].append(r)

@@ -1,3 +1,4 @@
+import Experiments
 import Foundation
 
 /// A figure as a self-contained gnuplot script: terminal settings, the data as inline
@@ -74,15 +75,15 @@ public struct FigureWriter {
         process.standardError = errors
         process.standardOutput = FileHandle.nullDevice
         do { try process.run() } catch {
-            throw ReportError("cannot start \(gnuplot): \(error)", hint: "`make deps` installs gnuplot-nox")
+            throw RunError("cannot start \(gnuplot): \(error)", hint: "`make deps` installs gnuplot-nox")
         }
         let message = String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
         process.waitUntilExit()
         guard process.terminationStatus == 0, fm.fileExists(atPath: pngTemp) else {
             if process.terminationStatus == 127 {
-                throw ReportError("\(gnuplot) is not installed", hint: "`make deps` installs gnuplot-nox")
+                throw RunError("\(gnuplot) is not installed", hint: "`make deps` installs gnuplot-nox")
             }
-            throw ReportError("\(script): gnuplot failed (status \(process.terminationStatus)): \(message.trimmingCharacters(in: .whitespacesAndNewlines))",
+            throw RunError("\(script): gnuplot failed (status \(process.terminationStatus)): \(message.trimmingCharacters(in: .whitespacesAndNewlines))",
                               hint: "a bug in the report's figure code; the tables are fine")
         }
         try replace(png, with: pngTemp)
@@ -91,7 +92,7 @@ public struct FigureWriter {
 
     private func replace(_ path: String, with temporary: String) throws {
         if rename(temporary, path) != 0 {
-            throw ReportError("\(path): cannot rename \(temporary) into place", hint: "check the folder is writable")
+            throw RunError("\(path): cannot rename \(temporary) into place", hint: "check the folder is writable")
         }
     }
 }

@@ -1,3 +1,5 @@
+import Experiments
+
 /// Label availability, from label-availability's `exits` table (one row per labelled
 /// fraction x loss mix x seed x user x classifier): personalised accuracy per exit for each
 /// labelled fraction and loss mix. Any other axis columns make separate sections.
@@ -38,7 +40,7 @@ public struct LabelAvailabilitySection: Sendable {
 
     public static func analyse(exits: ResultTable) throws -> [LabelAvailabilitySection] {
         for axis in [labelledAxis, lossesAxis] where !exits.axes(before: "seed").contains(axis) {
-            throw ReportError("\(exits.name): no `\(axis)` axis column", hint: "run the label-availability spec, which sweeps it")
+            throw RunError("\(exits.name): no `\(axis)` axis column", hint: "run the label-availability spec, which sweeps it")
         }
         let classifier = try exits.index("classifier"), personalised = try exits.index("personalised_accuracy")
         let global = try exits.index("global_accuracy")

@@ -1,3 +1,5 @@
+import Experiments
+
 /// C3, from latency-accuracy: the full network against the personalised early-exit policy
 /// at the operating point whose test accuracy is within the spec's tolerance of the global
 /// model's (the cheapest threshold that qualifies; the full network when none does). The
@@ -60,7 +62,7 @@ public struct LatencyCell: Sendable {
                 let s = users.rows[r][userSeed], u = users.rows[r][userIndex]
                 let mine = curveRows.filter { curve.rows[$0][seed] == s && curve.rows[$0][user] == u }
                 guard let full = mine.first(where: { curve.rows[$0][method] == "global-full" }) else {
-                    throw ReportError("\(curve.name): no `global-full` row for seed \(s) user \(u)", hint: "rerun the experiment")
+                    throw RunError("\(curve.name): no `global-full` row for seed \(s) user \(u)", hint: "rerun the experiment")
                 }
                 let target = try curve.number(full, meanFlops) / users.number(r, speedup)
                 let candidates = try mine.filter { curve.rows[$0][method] == "personalised-exits" }

@@ -1,3 +1,4 @@
+import Experiments
 import Foundation
 
 /// `persephone report`: reads the five experiments' tables from
@@ -43,7 +44,7 @@ public struct Report {
                 let value = try body(f)
                 provenance[e] = Self.provenance(of: f)
                 return value
-            } catch let error as ReportError where error.message.hasSuffix(": missing") {
+            } catch let error as RunError where error.message.hasSuffix(": missing") {
                 missing[e] = error.description
                 return nil
             }
@@ -56,7 +57,7 @@ public struct Report {
             try LatencyCell.analyse(users: $0.read("users"), curve: $0.read("curve"), timings: optional($0, "timings"))
         }
         if missing.count == Self.experiments.count {
-            throw ReportError("\(results): no experiment tables in \(Self.experiments.map { "\($0)\(suffix)/" }.joined(separator: ", "))",
+            throw RunError("\(results): no experiment tables in \(Self.experiments.map { "\($0)\(suffix)/" }.joined(separator: ", "))",
                               hint: suffix.isEmpty ? "`make reproduce` writes them" : "`make experiments SCALE=\(suffix.dropFirst())` writes them")
         }
     }

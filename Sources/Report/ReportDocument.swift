@@ -1,3 +1,4 @@
+import Experiments
 import Foundation
 
 /// The Markdown report: provenance, the verdict table with each rule, then one section
@@ -67,11 +68,11 @@ extension Report {
         do {
             try Data(markdown(figuresLink: link).utf8).write(to: URL(fileURLWithPath: temporary))
         } catch {
-            throw ReportError("\(output): cannot write: \(error.localizedDescription)", hint: "check the folder exists and is writable")
+            throw RunError("\(output): cannot write: \(error.localizedDescription)", hint: "check the folder exists and is writable")
         }
         if rename(temporary, output) != 0 {
             try? FileManager.default.removeItem(atPath: temporary)
-            throw ReportError("\(output): cannot rename \(temporary) into place", hint: "check the folder is writable")
+            throw RunError("\(output): cannot rename \(temporary) into place", hint: "check the folder is writable")
         }
         return stems
     }

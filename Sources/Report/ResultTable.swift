@@ -1,18 +1,6 @@
 import Codecs
+import Experiments
 import Foundation
-
-/// A report problem: a missing or malformed table, named with how to fix it.
-public struct ReportError: Error, CustomStringConvertible, Equatable {
-    public var message: String
-    public var hint: String
-
-    public init(_ message: String, hint: String) {
-        self.message = message
-        self.hint = hint
-    }
-
-    public var description: String { "\(message) (\(hint))" }
-}
 
 /// One experiment's table as the report reads it: the cells as text, columns by name.
 /// `name` is the path it was read from, used in every error.
@@ -30,7 +18,7 @@ public struct ResultTable: Sendable, Equatable {
     /// The column's index; an unknown column is an error listing the table's columns.
     func index(_ column: String) throws -> Int {
         guard let i = header.firstIndex(of: column) else {
-            throw ReportError("\(name): no column `\(column)`",
+            throw RunError("\(name): no column `\(column)`",
                               hint: "the columns are \(header.joined(separator: ", ")); rerun the experiment with the current code")
         }
         return i
@@ -40,7 +28,7 @@ public struct ResultTable: Sendable, Equatable {
     /// (line 1 is the header).
     func number(_ row: Int, _ column: Int) throws -> Double {
         guard let value = Double(rows[row][column]) else {
-            throw ReportError("\(name):\(row + 2): `\(header[column])` is `\(rows[row][column])`, not a number",
+            throw RunError("\(name):\(row + 2): `\(header[column])` is `\(rows[row][column])`, not a number",
                               hint: "rerun the experiment to rewrite the table")
         }
         return value
@@ -132,13 +120,13 @@ public struct ExperimentFolder: Sendable {
     public func read(_ table: String) throws -> ResultTable {
         let file = tablePath(table)
         guard FileManager.default.fileExists(atPath: file) else {
-            throw ReportError("\(file): missing", hint: "`\(makeCommand)` writes it")
+            throw RunError("\(file): missing", hint: "`\(makeCommand)` writes it")
         }
         do {
             let (header, rows) = try readCSVZst(path: file)
             return ResultTable(name: file, header: header, rows: rows)
         } catch {
-            throw ReportError("\(file): unreadable: \(error)", hint: "rerun `\(makeCommand)` to rewrite it")
+            throw RunError("\(file): unreadable: \(error)", hint: "rerun `\(makeCommand)` to rewrite it")
         }
     }
 }

@@ -1,3 +1,4 @@
+import Experiments
 /// An experiment's `timings` table (wall-clock seconds, the only table a clock writes):
 /// columns `point`, `id` (the sweep point: `k=v,k=v` or `default`), `phase`, `seconds`,
 /// one row per user run and phase in the order the runs were recorded. When the table
@@ -35,7 +36,7 @@ struct Timings {
     func ratios(_ numerator: String, over denominator: String, in group: Group) throws -> [Double] {
         let top = try seconds(numerator, in: group), bottom = try seconds(denominator, in: group)
         guard top.count == bottom.count else {
-            throw ReportError("\(table.name): \(top.count) `\(numerator)` rows but \(bottom.count) `\(denominator)` rows for \(group.label)",
+            throw RunError("\(table.name): \(top.count) `\(numerator)` rows but \(bottom.count) `\(denominator)` rows for \(group.label)",
                               hint: "every user run records both phases; rerun the experiment")
         }
         return zip(top, bottom).map { $0 / $1 }

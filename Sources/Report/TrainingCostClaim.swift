@@ -1,3 +1,5 @@
+import Experiments
+
 /// C2, from training-cost: whole-network fine-tuning against exit personalisation on the
 /// same data and epochs. The `methods` table has one row per seed x user x method
 /// (`exits`, `whole-network`); wall time comes from the timings phases of the same names.
@@ -44,7 +46,7 @@ public struct TrainingCostCell: Sendable {
             func runs(_ name: String) -> [Int] { rows.filter { methods.rows[$0][method] == name } }
             let exitRows = runs("exits"), wholeRows = runs("whole-network")
             guard !exitRows.isEmpty, !wholeRows.isEmpty else {
-                throw ReportError("\(methods.name): \(group.label) lacks `exits` or `whole-network` rows",
+                throw RunError("\(methods.name): \(group.label) lacks `exits` or `whole-network` rows",
                                   hint: "rerun the experiment")
             }
             var wholeByRun: [[String]: Int] = [:]
@@ -52,7 +54,7 @@ public struct TrainingCostCell: Sendable {
             var ratios: [Double] = [], differences: [Double] = []
             for e in exitRows {
                 guard let w = wholeByRun[[methods.rows[e][seed], methods.rows[e][user]]] else {
-                    throw ReportError("\(methods.name):\(e + 2): no `whole-network` row for seed \(methods.rows[e][seed]) user \(methods.rows[e][user])",
+                    throw RunError("\(methods.name):\(e + 2): no `whole-network` row for seed \(methods.rows[e][seed]) user \(methods.rows[e][user])",
                                       hint: "rerun the experiment")
                 }
                 ratios.append(try methods.number(w, flops) / methods.number(e, flops))

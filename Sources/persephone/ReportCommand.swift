@@ -1,4 +1,5 @@
 import ArgumentParser
+import Experiments
 import Foundation
 import Report
 
@@ -32,7 +33,7 @@ struct ReportCommand: ParsableCommand {
     var noFigures = false
 
     func run() throws {
-        do {
+        try reportingErrors {
             let report = try Report(results: results, suffix: suffix)
             let output = out ?? "\(results)/REPORT\(suffix).md"
             let folder = noFigures ? nil : (figures ?? "\(results)/figures")
@@ -44,9 +45,6 @@ struct ReportCommand: ParsableCommand {
                 print("\(v.claim)  \(v.group.label)  \(v.verdict.rawValue)  (\(v.ours))")
             }
             print("report: wrote \(output)" + (folder.map { " and \(stems.count) figures in \($0)/" } ?? ""))
-        } catch let error as ReportError {
-            FileHandle.standardError.write(Data("error: \(error)\n".utf8))
-            throw ExitCode.failure
         }
     }
 }

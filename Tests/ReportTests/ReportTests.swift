@@ -1,4 +1,5 @@
 import Codecs
+import Experiments
 import Foundation
 @testable import Report
 import Testing
@@ -218,10 +219,10 @@ func close(_ a: Double, _ b: Double, _ tolerance: Double = 1e-4) -> Bool { abs(a
 @Suite struct ReportFileTests {
     @Test func aMissingTableNamesTheMakeTargetAndAllMissingIsAnError() throws {
         let f = try Fixture(); defer { f.remove() }
-        #expect(throws: ReportError("\(f.root)/training-cost-full/methods.csv.zst: missing", hint: "`make training-cost SCALE=full` writes it")) {
+        #expect(throws: RunError("\(f.root)/training-cost-full/methods.csv.zst: missing", hint: "`make training-cost SCALE=full` writes it")) {
             try f.folder("training-cost", suffix: "-full").read("methods")
         }
-        #expect(throws: ReportError("\(f.root): no experiment tables in global-vs-personal/, label-availability/, training-cost/, data-growth/, latency-accuracy/",
+        #expect(throws: RunError("\(f.root): no experiment tables in global-vs-personal/, label-availability/, training-cost/, data-growth/, latency-accuracy/",
                                     hint: "`make reproduce` writes them")) {
             try Report(results: f.root, suffix: "")
         }
@@ -247,7 +248,7 @@ func close(_ a: Double, _ b: Double, _ tolerance: Double = 1e-4) -> Bool { abs(a
             1,0,1,10,10,1,block1,0.9,0.9,0.9,50,100,0.5
             1,0,2,20,20,1,block1,0.9,oops,0.9,40,100,0.4
             """)
-        #expect(throws: ReportError("\(f.root)/data-growth/rounds.csv.zst:3: `test_accuracy` is `oops`, not a number",
+        #expect(throws: RunError("\(f.root)/data-growth/rounds.csv.zst:3: `test_accuracy` is `oops`, not a number",
                                     hint: "rerun the experiment to rewrite the table")) {
             try Report(results: f.root, suffix: "")
         }
@@ -285,7 +286,7 @@ func close(_ a: Double, _ b: Double, _ tolerance: Double = 1e-4) -> Bool { abs(a
     @Test func aFailingGnuplotLeavesNoFigureBehind() throws {
         let f = try Fixture(); defer { f.remove() }
         let writer = FigureWriter(folder: "\(f.root)/figures")
-        #expect(throws: ReportError.self) {
+        #expect(throws: RunError.self) {
             try writer.write(Figure(stem: "broken", caption: "", script: "plot $nothing using 1:2\n"))
         }
         #expect(try FileManager.default.contentsOfDirectory(atPath: "\(f.root)/figures").isEmpty)
