@@ -13,6 +13,9 @@ public struct LabelAvailabilitySection: Sendable {
         public var gain: [Estimate]
         /// The mix this cell repeats exactly (same per-user accuracies at every exit), if any.
         public var repeats: String?
+        /// Whether personalisation changed nothing: every user's personalised accuracy is
+        /// the global exit's, at every exit (e.g. `sup` with no labels: nothing to learn from).
+        public var unchanged: Bool
     }
 
     public var group: Group
@@ -72,7 +75,8 @@ public struct LabelAvailabilitySection: Sendable {
                 let repeats = mixes.first { $0 != m && perUser["\(l)|\($0)"] == accuracies }
                 perUser["\(l)|\(m)"] = accuracies
                 cells.append(Cell(labelled: l, losses: m, accuracy: accuracies.map(Estimate.init),
-                                  gain: gains.map(Estimate.init), repeats: repeats))
+                                  gain: gains.map(Estimate.init), repeats: repeats,
+                                  unchanged: gains.allSatisfy { $0.allSatisfy { $0 == 0 } }))
             }
             return LabelAvailabilitySection(group: section, classifiers: classifiers, labelled: labelled, mixes: mixes, cells: cells)
         }

@@ -119,7 +119,8 @@ extension Report {
             out.append("|---|---|" + String(repeating: "---|", count: section.classifiers.count) + "---|")
             for cell in section.cells {
                 let values = cell.accuracy.map { $0.text(1) }.joined(separator: " | ")
-                let note = cell.repeats.map { "same per-user results as `\($0)`" } ?? ""
+                let note = cell.unchanged ? "the global model's exits: personalisation changed nothing"
+                    : cell.repeats.map { "same per-user results as `\($0)`" } ?? ""
                 out.append("| \(cell.labelled) | \(cell.losses) | \(values) | \(note) |")
             }
             out.append("")
@@ -128,11 +129,10 @@ extension Report {
                 out.append("Best loss mix at the deepest exit (\(deepest)) per labelled fraction: \(best.joined(separator: "; ")).")
                 out.append("")
             }
-            let repeats = section.cells.filter { $0.repeats != nil }
+            let repeats = section.cells.filter { $0.repeats != nil || $0.unchanged }
             if !repeats.isEmpty {
-                out.append("Cells that only repeat another (identical per-user accuracies at every exit): "
-                    + repeats.map { "`\($0.losses)` at \($0.labelled) = `\($0.repeats!)`" }.joined(separator: ", ")
-                    + ". With every sample labelled the pseudo-label of self-supervision has nothing to add; with none labelled `sup` alone leaves the offline heads unchanged.")
+                out.append("Cells that only repeat another (identical per-user accuracies at every exit) add nothing and need not be run: "
+                    + repeats.map { "`\($0.losses)` at \($0.labelled) = \($0.unchanged ? "the global model" : "`\($0.repeats!)`")" }.joined(separator: ", ") + ".")
                 out.append("")
             }
             out += figureLine(link, "label-availability", section.group)
