@@ -76,14 +76,17 @@ public struct Report {
     }
 
     /// The figure stem of an experiment's group: `<experiment><suffix>`, then one
-    /// `.<axis>-<value>` per axis (the axis's last dotted component; other characters than
-    /// letters, digits, `.`, `-` and `_` become `-`).
+    /// `.<axis>-<value>` per axis: the axis's last dotted component, a path value's file
+    /// name without extension (`data.checkpoint=checkpoints/x/mobilenetv2.safetensors` gives
+    /// `.checkpoint-mobilenetv2`); characters other than letters, digits, `.`, `-` and `_`
+    /// become `-`.
     public func figureStem(_ experiment: String, _ group: Group) -> String {
         let clean: (String) -> String = { s in
             String(s.map { $0.isLetter || $0.isNumber || "._-".contains($0) ? $0 : "-" })
         }
         return experiment + suffix + zip(group.axes, group.values).map { axis, value in
-            ".\(clean(String(axis.split(separator: ".").last ?? Substring(axis))))-\(clean(value))"
+            let name = value.contains("/") ? ((value as NSString).lastPathComponent as NSString).deletingPathExtension : value
+            return ".\(clean(String(axis.split(separator: ".").last ?? Substring(axis))))-\(clean(name))"
         }.joined()
     }
 

@@ -274,6 +274,9 @@ func close(_ a: Double, _ b: Double, _ tolerance: Double = 1e-4) -> Bool { abs(a
         let stems = try report.write(output: output, figures: figures)
         #expect(stems == ["data-growth-full.split-classes-2", "data-growth-full.split-dirichlet-0.1"])
         let text = try String(contentsOfFile: output, encoding: .utf8)
+        #expect(report.figureStem("global-vs-personal", Group(axes: ["data.checkpoint", "data.labelled"],
+                                                              values: ["checkpoints/fashion-mnist/mobilenetv2.safetensors", "0.1"]))
+            == "global-vs-personal-full.checkpoint-mobilenetv2.labelled-0.1")
         #expect(text.hasPrefix("# Results (full scale)"))
         #expect(text.contains("| C4 | data.split = classes:2 |") && text.contains("| C4 | data.split = dirichlet:0.1 |"))
         #expect(text.contains("**reproduced**") && text.contains("- **C4** (progressive bypass, data-growth): \(BypassCell.rule)."))
