@@ -34,6 +34,9 @@ public struct LatencyCell: Sendable {
     public static let lowTarget = 2.2
     /// The timings phase holding the policy's batch-1 seconds at the user's operating point.
     public static let policyPhase = "latency.policy.personalised-exits"
+    /// The full network's batch-1 seconds timed the same way as the policy, when recorded;
+    /// otherwise the per-classifier timing of the global final classifier.
+    public static let fullPhases = ["latency.policy.global-full", "latency.global.final"]
     public static let rule = """
         the full network's measured batch-1 latency over the personalised early-exit policy's, at the \
         operating point whose test accuracy is within the tolerance (1 point) of the global model's; \
@@ -97,8 +100,8 @@ public struct LatencyCell: Sendable {
                     let ms = try clock.seconds(phase, in: group).map { $0 * 1000 }
                     if !ms.isEmpty { milliseconds.append((String(phase.dropFirst("latency.".count)), Estimate(ms))) }
                 }
-                if clock.phases.contains(Self.policyPhase) {
-                    measured = Estimate(try clock.ratios("latency.global.final", over: Self.policyPhase, in: group))
+                if clock.phases.contains(Self.policyPhase), let full = Self.fullPhases.first(where: clock.phases.contains) {
+                    measured = Estimate(try clock.ratios(full, over: Self.policyPhase, in: group))
                 }
             }
             let fineTunedValues = try fineTuned.map { c in try rows.map { try users.number($0, c) * 100 }.filter { !$0.isNaN } }
