@@ -58,11 +58,11 @@ public struct BypassCell: Sendable {
             }
             let summaries = try byRound.keys.sorted().map { k -> Round in
                 let rs = byRound[k]!
-                let ms = try clock.map { try $0.seconds("latency.round\(k)", in: group).map { $0 * 1000 } }
+                let ms = try clock.flatMap { try nonEmpty($0.seconds("latency.round\(k)", in: group).map { $0 * 1000 }) }
                 return Round(round: k, flopsPercent: Estimate(try rs.map { try table.number($0, fraction) * 100 }),
                              accuracy: Estimate(try rs.map { try table.number($0, accuracy) * 100 }),
                              enabledCount: Estimate(try rs.map { try table.number($0, enabled) }),
-                             milliseconds: ms.flatMap { $0.isEmpty ? nil : Estimate($0) })
+                             milliseconds: ms)
             }
             return BypassCell(group: group, slope: Estimate(slopes), accuracySlope: Estimate(accuracySlopes), rounds: summaries)
         }

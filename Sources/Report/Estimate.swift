@@ -33,6 +33,9 @@ public struct Estimate: Equatable, Sendable {
     }
 }
 
+/// The estimate of `values`, nil when there are none (a phase that was not timed).
+func nonEmpty(_ values: [Double]) -> Estimate? { values.isEmpty ? nil : Estimate(values) }
+
 /// Least-squares slope of y on x (nil with fewer than two distinct x).
 func leastSquaresSlope(x: [Double], y: [Double]) -> Double? {
     precondition(x.count == y.count)

@@ -97,16 +97,17 @@ public struct LatencyCell: Sendable {
             var measured: Estimate?
             if let clock {
                 for phase in clock.phases where phase.hasPrefix("latency.") {
-                    let ms = try clock.seconds(phase, in: group).map { $0 * 1000 }
-                    if !ms.isEmpty { milliseconds.append((String(phase.dropFirst("latency.".count)), Estimate(ms))) }
+                    if let ms = nonEmpty(try clock.seconds(phase, in: group).map { $0 * 1000 }) {
+                        milliseconds.append((String(phase.dropFirst("latency.".count)), ms))
+                    }
                 }
                 if clock.phases.contains(Self.policyPhase), let full = Self.fullPhases.first(where: clock.phases.contains) {
-                    measured = Estimate(try clock.ratios(full, over: Self.policyPhase, in: group))
+                    measured = nonEmpty(try clock.ratios(full, over: Self.policyPhase, in: group))
                 }
             }
             let fineTunedValues = try fineTuned.map { c in try rows.map { try users.number($0, c) * 100 }.filter { !$0.isNaN } }
             return LatencyCell(group: group, globalFullAccuracy: Estimate(try rows.map { try users.number($0, globalFull) * 100 }),
-                               fineTunedAccuracy: fineTunedValues.flatMap { $0.isEmpty ? nil : Estimate($0) },
+                               fineTunedAccuracy: fineTunedValues.flatMap(nonEmpty),
                                operatingAccuracy: Estimate(operating),
                                flopsSpeedup: Estimate(try rows.map { try users.number($0, speedup) }),
                                globalExitsFlopsSpeedup: Estimate(try rows.map { try users.number($0, globalSpeedup) }),

@@ -63,7 +63,7 @@ public struct TrainingCostCell: Sendable {
             func summary(_ name: String, _ rs: [Int]) throws -> Method {
                 try Method(name: name, accuracy: Estimate(rs.map { try methods.number($0, accuracy) * 100 }),
                            gigaflops: Estimate(rs.map { try methods.number($0, flops) / 1e9 }),
-                           seconds: clock.map { Estimate(try $0.seconds(name, in: group)) },
+                           seconds: try clock.flatMap { try nonEmpty($0.seconds(name, in: group)) },
                            memory: memoryColumns.map { c in
                                (methods.header[c], Estimate(try rs.map { try methods.number($0, c) / 1e6 }))
                            })
@@ -71,7 +71,7 @@ public struct TrainingCostCell: Sendable {
             let diverged = try divergedColumn.map { c in try wholeRows.filter { try methods.number($0, c) != 0 }.count } ?? 0
             return TrainingCostCell(group: group, exits: try summary("exits", exitRows),
                                     wholeNetwork: try summary("whole-network", wholeRows), flopsRatio: Estimate(ratios),
-                                    wallRatio: try clock.map { Estimate(try $0.ratios("whole-network", over: "exits", in: group)) },
+                                    wallRatio: try clock.flatMap { try nonEmpty($0.ratios("whole-network", over: "exits", in: group)) },
                                     accuracyDifference: Estimate(differences), diverged: diverged)
         }
     }
@@ -91,7 +91,7 @@ public struct TrainingCostCell: Sendable {
         if let wallRatio {
             reason.append("wall-time ratio CI lower bound \(format(wallRatio.lower, 2))x \(wallOK ? "is at or above" : "is below") 2.2x")
         } else {
-            reason.append("no timings table, so no measured wall time")
+            reason.append("no timings of the two methods, so no measured wall time")
         }
         reason.append(accuracyOK
             ? "the exits' accuracy is within 1 point of the fine-tuned network's or better (exits - whole network \(format(accuracyDifference.mean, 2, signed: true)) pts)"

@@ -117,6 +117,11 @@ func close(_ a: Double, _ b: Double, _ tolerance: Double = 1e-4) -> Bool { abs(a
         #expect(scarce.diverged == 1)
         #expect(scarce.verdict.verdict == .partly)
         #expect(scarce.verdict.reason.contains("NOT within 1 point") && scarce.verdict.reason.contains("wall-time ratio CI lower bound -4.35x is below"))
+        // Timings without the two phases: no wall time, so at most partly.
+        try f.table("training-cost", "timings", "point,id,phase,seconds\n0,data.labelled=1.0,load,0.5\n1,data.labelled=0.1,load,0.5")
+        let untimed = try TrainingCostCell.analyse(methods: folder.read("methods"), timings: folder.read("timings"))[0]
+        #expect(untimed.wallRatio == nil && untimed.exits.seconds == nil)
+        #expect(untimed.verdict.verdict == .partly && untimed.verdict.reason.contains("no measured wall time"))
     }
 
     /// Curve, users and timings tables for two users at 4x in FLOPs; `policyMilliseconds` per user, if timed.
