@@ -52,7 +52,7 @@ public struct BypassCell: Sendable {
             for r in rows {
                 guard let k = Int(table.rows[r][round]) else {
                     throw RunError("\(table.name):\(r + 2): `round` is `\(table.rows[r][round])`, not a whole number",
-                                      hint: "rerun the experiment to rewrite the table")
+                                   hint: "rerun the experiment to rewrite the table")
                 }
                 byRound[k, default: []].append(r)
             }

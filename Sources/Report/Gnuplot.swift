@@ -84,7 +84,7 @@ public struct FigureWriter {
                 throw RunError("\(gnuplot) is not installed", hint: "`make deps` installs gnuplot-nox")
             }
             throw RunError("\(script): gnuplot failed (status \(process.terminationStatus)): \(message.trimmingCharacters(in: .whitespacesAndNewlines))",
-                              hint: "a bug in the report's figure code; the tables are fine")
+                           hint: "a bug in the report's figure code; the tables are fine")
         }
         try replace(png, with: pngTemp)
         try replace(script, with: scriptTemp)

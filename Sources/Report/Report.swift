@@ -38,27 +38,32 @@ public struct Report {
         func optional(_ f: ExperimentFolder, _ table: String) throws -> ResultTable? {
             FileManager.default.fileExists(atPath: f.tablePath(table)) ? try f.read(table) : nil
         }
-        func load<T>(_ e: String, _ body: (ExperimentFolder) throws -> T) throws -> T? {
+        /// The body's analysis of experiment `e`, or nil (and `missing[e]` set) when one of
+        /// its required tables does not exist.
+        func load<T>(_ e: String, _ tables: [String], _ body: (ExperimentFolder) throws -> T) throws -> T? {
             let f = folder(e)
-            do {
-                let value = try body(f)
-                provenance[e] = Self.provenance(of: f)
-                return value
-            } catch let error as RunError where error.message.hasSuffix(": missing") {
-                missing[e] = error.description
+            if let absent = tables.first(where: { !FileManager.default.fileExists(atPath: f.tablePath($0)) }) {
+                missing[e] = f.missingMessage(absent).description
                 return nil
             }
+            let value = try body(f)
+            provenance[e] = Self.provenance(of: f)
+            return value
         }
-        accuracy = try load("global-vs-personal") { try AccuracyCell.analyse(users: $0.read("users"), exits: $0.read("exits")) }
-        labels = try load("label-availability") { try LabelAvailabilitySection.analyse(exits: $0.read("exits")) }
-        trainingCost = try load("training-cost") { try TrainingCostCell.analyse(methods: $0.read("methods"), timings: optional($0, "timings")) }
-        bypass = try load("data-growth") { try BypassCell.analyse(rounds: $0.read("rounds"), timings: optional($0, "timings")) }
-        latency = try load("latency-accuracy") {
+        accuracy = try load("global-vs-personal", ["users", "exits"]) {
+            try AccuracyCell.analyse(users: $0.read("users"), exits: $0.read("exits"))
+        }
+        labels = try load("label-availability", ["exits"]) { try LabelAvailabilitySection.analyse(exits: $0.read("exits")) }
+        trainingCost = try load("training-cost", ["methods"]) {
+            try TrainingCostCell.analyse(methods: $0.read("methods"), timings: optional($0, "timings"))
+        }
+        bypass = try load("data-growth", ["rounds"]) { try BypassCell.analyse(rounds: $0.read("rounds"), timings: optional($0, "timings")) }
+        latency = try load("latency-accuracy", ["users", "curve"]) {
             try LatencyCell.analyse(users: $0.read("users"), curve: $0.read("curve"), timings: optional($0, "timings"))
         }
         if missing.count == Self.experiments.count {
             throw RunError("\(results): no experiment tables in \(Self.experiments.map { "\($0)\(suffix)/" }.joined(separator: ", "))",
-                              hint: suffix.isEmpty ? "`make reproduce` writes them" : "`make experiments SCALE=\(suffix.dropFirst())` writes them")
+                           hint: suffix.isEmpty ? "`make reproduce` writes them" : "`make experiments SCALE=\(suffix.dropFirst())` writes them")
         }
     }
 

@@ -19,7 +19,7 @@ public struct ResultTable: Sendable, Equatable {
     func index(_ column: String) throws -> Int {
         guard let i = header.firstIndex(of: column) else {
             throw RunError("\(name): no column `\(column)`",
-                              hint: "the columns are \(header.joined(separator: ", ")); rerun the experiment with the current code")
+                           hint: "the columns are \(header.joined(separator: ", ")); rerun the experiment with the current code")
         }
         return i
     }
@@ -29,7 +29,7 @@ public struct ResultTable: Sendable, Equatable {
     func number(_ row: Int, _ column: Int) throws -> Double {
         guard let value = Double(rows[row][column]) else {
             throw RunError("\(name):\(row + 2): `\(header[column])` is `\(rows[row][column])`, not a number",
-                              hint: "rerun the experiment to rewrite the table")
+                           hint: "rerun the experiment to rewrite the table")
         }
         return value
     }
@@ -116,12 +116,15 @@ public struct ExperimentFolder: Sendable {
 
     public func tablePath(_ table: String) -> String { "\(path)/\(table).csv.zst" }
 
+    /// What a missing table says: the file and the make target that writes it.
+    public func missingMessage(_ table: String) -> RunError {
+        RunError("\(tablePath(table)): missing", hint: "`\(makeCommand)` writes it")
+    }
+
     /// Reads `<table>.csv.zst`; a missing file says which make target writes it.
     public func read(_ table: String) throws -> ResultTable {
         let file = tablePath(table)
-        guard FileManager.default.fileExists(atPath: file) else {
-            throw RunError("\(file): missing", hint: "`\(makeCommand)` writes it")
-        }
+        guard FileManager.default.fileExists(atPath: file) else { throw missingMessage(table) }
         do {
             let (header, rows) = try readCSVZst(path: file)
             return ResultTable(name: file, header: header, rows: rows)

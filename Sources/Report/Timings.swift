@@ -37,7 +37,7 @@ struct Timings {
         let top = try seconds(numerator, in: group), bottom = try seconds(denominator, in: group)
         guard top.count == bottom.count else {
             throw RunError("\(table.name): \(top.count) `\(numerator)` rows but \(bottom.count) `\(denominator)` rows for \(group.label)",
-                              hint: "every user run records both phases; rerun the experiment")
+                           hint: "every user run records both phases; rerun the experiment")
         }
         return zip(top, bottom).map { $0 / $1 }
     }

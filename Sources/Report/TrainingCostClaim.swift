@@ -47,7 +47,7 @@ public struct TrainingCostCell: Sendable {
             let exitRows = runs("exits"), wholeRows = runs("whole-network")
             guard !exitRows.isEmpty, !wholeRows.isEmpty else {
                 throw RunError("\(methods.name): \(group.label) lacks `exits` or `whole-network` rows",
-                                  hint: "rerun the experiment")
+                               hint: "rerun the experiment")
             }
             var wholeByRun: [[String]: Int] = [:]
             for r in wholeRows { wholeByRun[[methods.rows[r][seed], methods.rows[r][user]]] = r }
@@ -55,7 +55,7 @@ public struct TrainingCostCell: Sendable {
             for e in exitRows {
                 guard let w = wholeByRun[[methods.rows[e][seed], methods.rows[e][user]]] else {
                     throw RunError("\(methods.name):\(e + 2): no `whole-network` row for seed \(methods.rows[e][seed]) user \(methods.rows[e][user])",
-                                      hint: "rerun the experiment")
+                                   hint: "rerun the experiment")
                 }
                 ratios.append(try methods.number(w, flops) / methods.number(e, flops))
                 differences.append(try (methods.number(e, accuracy) - methods.number(w, accuracy)) * 100)

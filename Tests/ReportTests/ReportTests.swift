@@ -235,7 +235,7 @@ func close(_ a: Double, _ b: Double, _ tolerance: Double = 1e-4) -> Bool { abs(a
             try f.folder("training-cost", suffix: "-full").read("methods")
         }
         #expect(throws: RunError("\(f.root): no experiment tables in global-vs-personal/, label-availability/, training-cost/, data-growth/, latency-accuracy/",
-                                    hint: "`make reproduce` writes them")) {
+                                 hint: "`make reproduce` writes them")) {
             try Report(results: f.root, suffix: "")
         }
         try f.table("data-growth", "rounds", """
@@ -261,7 +261,7 @@ func close(_ a: Double, _ b: Double, _ tolerance: Double = 1e-4) -> Bool { abs(a
             1,0,2,20,20,1,block1,0.9,oops,0.9,40,100,0.4
             """)
         #expect(throws: RunError("\(f.root)/data-growth/rounds.csv.zst:3: `test_accuracy` is `oops`, not a number",
-                                    hint: "rerun the experiment to rewrite the table")) {
+                                 hint: "rerun the experiment to rewrite the table")) {
             try Report(results: f.root, suffix: "")
         }
     }
