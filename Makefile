@@ -42,7 +42,7 @@ reproduce: release ## quick scale end to end: import, pretrain if needed, run al
 	    echo "make reproduce: $$e"; \
 	    $(BIN) run experiments/$$e.yaml $(EXISTING) $(RUN_ARGS); \
 	done
-	@$(BIN) report
+	@$(BIN) report $(REPORT_FLAGS_quick)
 
 clean:
 	rm -rf .build
@@ -130,7 +130,7 @@ results: release ## rerun only the experiments whose spec, code or inputs change
 	$(BIN) report $(REPORT_FLAGS_$(SCALE))
 
 .PHONY: report figures
-REPORT_FLAGS_quick :=
+REPORT_FLAGS_quick := --other-scale full
 REPORT_FLAGS_full := --scale full
 report: release ## results/REPORT.md (REPORT-full.md with SCALE=full) and results/figures/*.png from the tables
 	$(BIN) report $(REPORT_FLAGS_$(SCALE))

@@ -20,6 +20,9 @@ public struct Report {
     public var missing: [String: String] = [:]
     /// Per experiment present, what its manifest says (commit, checkpoint, users, seeds).
     public var provenance: [String: Provenance] = [:]
+    /// Claim cells (claim, sweep point) that another scale's folders decide and these do
+    /// not, with that scale's name: set by `noteCells(onlyIn:)`, listed in the report.
+    public var onlyElsewhere: (scale: String, cells: [(claim: String, group: Group)])?
 
     public struct Provenance: Sendable, Equatable {
         public var commit: String
@@ -65,6 +68,21 @@ public struct Report {
             throw RunError("\(results): no experiment tables in \(Self.experiments.map { "\($0)\(suffix)/" }.joined(separator: ", "))",
                            hint: suffix.isEmpty ? "`make reproduce` writes them" : "`make experiments SCALE=\(suffix.dropFirst())` writes them")
         }
+    }
+
+    /// Records the claim cells `other` (another scale's report, named `scale`) has and this
+    /// one lacks: sweep points these folders do not run, or experiments missing here.
+    public mutating func noteCells(onlyIn other: Report, scale: String) {
+        let here = Set(verdicts.filter { !missing.keys.contains(Self.experiment(of: $0.claim)) }.map { "\($0.claim)|\($0.group.label)" })
+        let cells = other.verdicts.filter { !other.missing.keys.contains(Self.experiment(of: $0.claim)) }
+            .filter { !here.contains("\($0.claim)|\($0.group.label)") }
+            .map { (claim: $0.claim, group: $0.group) }
+        onlyElsewhere = (scale, cells)
+    }
+
+    /// The experiment that decides a claim.
+    static func experiment(of claim: String) -> String {
+        ["C1": "global-vs-personal", "C2": "training-cost", "C3": "latency-accuracy", "C4": "data-growth"][claim] ?? claim
     }
 
     /// Every claim's verdict, per sweep point, in claim order; a missing experiment gives

@@ -43,6 +43,15 @@ extension Report {
         out.append("- **C4** (progressive bypass, data-growth): \(BypassCell.rule).")
         out.append("- Fewer than two user runs give no confidence interval: **not decided**.")
         out.append("")
+        if let elsewhere = onlyElsewhere {
+            if elsewhere.cells.isEmpty {
+                out.append("Every claim cell the \(elsewhere.scale) scale decides is decided here too.")
+            } else {
+                out.append("Claim cells decided only at the \(elsewhere.scale) scale (`REPORT-\(elsewhere.scale).md`): "
+                    + elsewhere.cells.map { "\($0.claim) \($0.group.label)" }.joined(separator: "; ") + ".")
+            }
+            out.append("")
+        }
         out += accuracySection(figuresLink)
         out += labelSection(figuresLink)
         out += trainingCostSection(figuresLink)

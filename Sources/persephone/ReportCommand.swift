@@ -29,12 +29,22 @@ struct ReportCommand: ParsableCommand {
     @Option(help: "Folder for the figures (default: <results>/figures).")
     var figures: String?
 
+    @Option(help: "Also read the folders of this scale and list the claim cells only they decide (e.g. full).")
+    var otherScale: String?
+
     @Flag(help: "Write the report only, no figures (no gnuplot needed).")
     var noFigures = false
 
     func run() throws {
         try reportingErrors {
-            let report = try Report(results: results, suffix: suffix)
+            var report = try Report(results: results, suffix: suffix)
+            if let other = otherScale {
+                do {
+                    report.noteCells(onlyIn: try Report(results: results, suffix: "-\(other)"), scale: other)
+                } catch {
+                    FileHandle.standardError.write(Data("report: no comparison with the \(other) scale: \(error)\n".utf8))
+                }
+            }
             let output = out ?? "\(results)/REPORT\(suffix).md"
             let folder = noFigures ? nil : (figures ?? "\(results)/figures")
             for (_, why) in report.missing.sorted(by: { $0.key < $1.key }) {

@@ -298,6 +298,28 @@ func close(_ a: Double, _ b: Double, _ tolerance: Double = 1e-4) -> Bool { abs(a
         #expect(try FileManager.default.contentsOfDirectory(atPath: f.root).sorted() == ["REPORT-full.md", "data-growth-full", "figures"])
     }
 
+    @Test func theReportNamesTheCellsOnlyAnotherScaleDecides() throws {
+        let f = try Fixture(); defer { f.remove() }
+        let header = "data.split,seed,user,round,pool,labelled_samples,enabled_count,enabled,validation_accuracy,test_accuracy,final_test_accuracy,mean_flops,full_flops,flops_fraction\n"
+        func rounds(_ splits: [String]) -> String {
+            header + splits.flatMap { split in (0..<2).flatMap { u in (1...2).map { r in
+                "\(split),1,\(u),\(r),10,10,1,block1,0.9,0.9,0.9,50,100,0.\(5 - r)\n" } } }.joined()
+        }
+        try f.table("data-growth", "rounds", rounds(["classes:2"]))
+        try f.table("data-growth-full", "rounds", rounds(["classes:2", "dirichlet:0.1"]))
+        try f.table("training-cost-full", "methods", """
+            seed,user,method,accuracy,total_flops,extraction_flops,training_flops,steps,trained_parameters,feature_cache_bytes,state_bytes,diverged
+            1,0,exits,0.9,1,0,1,1,1,0,1,0
+            1,0,whole-network,0.9,3,0,3,1,1,0,1,0
+            """)
+        var report = try Report(results: f.root, suffix: "")
+        report.noteCells(onlyIn: try Report(results: f.root, suffix: "-full"), scale: "full")
+        let cells = try #require(report.onlyElsewhere).cells.map { "\($0.claim) \($0.group.label)" }
+        #expect(cells == ["C2 all users", "C4 data.split = dirichlet:0.1"])
+        #expect(report.markdown(figuresLink: nil).contains(
+            "Claim cells decided only at the full scale (`REPORT-full.md`): C2 all users; C4 data.split = dirichlet:0.1."))
+    }
+
     @Test func aFailingGnuplotLeavesNoFigureBehind() throws {
         let f = try Fixture(); defer { f.remove() }
         let writer = FigureWriter(folder: "\(f.root)/figures")
