@@ -42,7 +42,7 @@ reproduce: release ## quick scale end to end: import, pretrain if needed, run al
 	    echo "make reproduce: $$e"; \
 	    $(BIN) run experiments/$$e.yaml $(EXISTING) $(RUN_ARGS); \
 	done
-	@bash experiments/report.sh results
+	@$(BIN) report $(REPORT_FLAGS_quick)
 
 clean:
 	rm -rf .build
@@ -77,13 +77,19 @@ pretrain: release ## ResNet-20 on Fashion-MNIST, then one exit per stage (SCALE=
 # MobileNetV2-small (width 0.5) on Fashion-MNIST: the second backbone's accuracy run
 # (12 epochs, about 4 min per epoch on 2 cores; resumable: rerun after an interruption).
 MNV2_CKPT := checkpoints/fashion-mnist/mobilenetv2-backbone.safetensors
+# Exits: the middle block of each resolution (28, 14, 7, 4), 10 epochs (about 35 min).
+MNV2_EXITS := checkpoints/fashion-mnist/mobilenetv2.safetensors
+MNV2_POINTS := block2,block5,block10,block16
 .PHONY: pretrain-mobilenetv2
-pretrain-mobilenetv2: release ## MobileNetV2-small on Fashion-MNIST, 12 epochs -> checkpoints/fashion-mnist/mobilenetv2-backbone.safetensors
+pretrain-mobilenetv2: release ## MobileNetV2-small on Fashion-MNIST, 12 epochs, then its exits -> checkpoints/fashion-mnist/mobilenetv2{-backbone,}.safetensors
 	@[ -f datasets/fashion-mnist/dataset.json ] || $(BIN) datasets import fashion-mnist
 	@mkdir -p checkpoints/fashion-mnist
 	@if [ -f $(MNV2_CKPT) ]; then echo "make pretrain-mobilenetv2: $(MNV2_CKPT) exists; delete it to pretrain again"; \
 	else $(BIN) pretrain --dataset datasets/fashion-mnist --arch mobilenetv2 --epochs 12 --out $(MNV2_CKPT); fi
-	$(BIN) evaluate --checkpoint $(MNV2_CKPT) --dataset datasets/fashion-mnist
+	@if [ -f $(MNV2_EXITS) ]; then echo "make pretrain-mobilenetv2: $(MNV2_EXITS) exists; delete it to train the exits again"; \
+	else $(BIN) exits train --checkpoint $(MNV2_CKPT) --dataset datasets/fashion-mnist --points $(MNV2_POINTS) \
+	    --epochs 10 --out $(MNV2_EXITS); fi
+	$(BIN) evaluate --checkpoint $(MNV2_EXITS) --dataset datasets/fashion-mnist
 
 # The paper's experiments (docs/experiments.md). `make <experiment>` runs one spec of
 # experiments/ into results/<experiment>/ (SCALE=quick, the spec file as written) or
@@ -121,13 +127,13 @@ results: release ## rerun only the experiments whose spec, code or inputs change
 	    echo "make results: $$e"; \
 	    $(MAKE) --no-print-directory $$e SCALE=$(SCALE) EXISTING=--if-changed RUN_ARGS="$(RUN_ARGS)"; \
 	done
-	SUFFIX=$(REPORT_SUFFIX_$(SCALE)) bash experiments/report.sh results
+	$(BIN) report $(REPORT_FLAGS_$(SCALE))
 
 .PHONY: report figures
-REPORT_SUFFIX_quick :=
-REPORT_SUFFIX_full := -full
-report: ## results/REPORT.md (REPORT-full.md with SCALE=full) and results/figures/*.png from the tables
-	SUFFIX=$(REPORT_SUFFIX_$(SCALE)) bash experiments/report.sh results
+REPORT_FLAGS_quick := --other-scale full
+REPORT_FLAGS_full := --scale full
+report: release ## results/REPORT.md (REPORT-full.md with SCALE=full) and results/figures/*.png from the tables
+	$(BIN) report $(REPORT_FLAGS_$(SCALE))
 
 figures: report ## redraw results/figures/ (written together with REPORT.md)
 

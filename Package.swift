@@ -12,6 +12,7 @@
 //   Personalisation -> Training, ...   on-device exit personalisation, profiler, orchestrator, inference
 //   Reproduction -> Experiments, Personalisation, ...   the paper's five experiments as registered kinds
 //   Bench    -> Models, NN, Tensor            `persephone bench`
+//   Report   -> Reproduction, Experiments, Codecs   `persephone report`: verdict per claim, figures
 //   persephone -> ...                CLI: parsing and dispatch only
 import PackageDescription
 
@@ -49,10 +50,12 @@ let package = Package(
         .target(name: "Reproduction", dependencies: ["Experiments", "Personalisation", "Training", "Models", "Datasets",
                                                      "NN", "Tensor", "Codecs"], swiftSettings: release),
         .target(name: "Bench", dependencies: ["Models", "NN", "Tensor"], swiftSettings: release),
+        .target(name: "Report", dependencies: ["Reproduction", "Experiments", "Codecs"]),
         .executableTarget(
             name: "persephone",
             dependencies: [
                 "Datasets", "NN", "Codecs", "Bench", "Experiments", "Models", "Training", "Personalisation", "Reproduction",
+                "Report",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]),
 
@@ -68,6 +71,7 @@ let package = Package(
         .testTarget(name: "ModelsTests", dependencies: ["Models", "NN", "Tensor"]),
         .testTarget(name: "ExperimentsTests", dependencies: ["Experiments", "Codecs"]),
         .testTarget(name: "DatasetsTests", dependencies: ["Datasets", "Codecs", "Tensor"]),
+        .testTarget(name: "ReportTests", dependencies: ["Report", "Experiments", "Codecs"]),
     ],
     // Swift 5 mode: kernels hand non-Sendable closures to concurrentPerform, and data
     // races are ruled out by construction (disjoint chunks), not by the type checker.

@@ -17,6 +17,7 @@ struct Persephone: ParsableCommand {
             MergeCommand.self,
             SubmitCommand.self,
             TableCommand.self,
+            ReportCommand.self,
             BenchCommand.self,
         ])
 }
