@@ -31,17 +31,15 @@ public struct SlurmSubmission: Sendable, Equatable {
     /// The report step of the merge job, or nil.
     public var report: Report?
 
-    /// `experiments/report.sh RESULTS` with `SUFFIX=suffix`: how the merge job redraws
-    /// REPORT.md when the merged folder is one of the paper's (`<kind>` or `<kind>-full`).
+    /// `persephone report --results RESULTS [--scale SCALE]`: how the merge job redraws
+    /// REPORT.md when the merged folder is one of the paper's (`<kind>` or `<kind>-<scale>`).
     public struct Report: Sendable, Equatable {
-        public var script: String
         public var resultsFolder: String
-        public var suffix: String
+        public var scale: String?
 
-        public init(script: String, resultsFolder: String, suffix: String) {
-            self.script = script
+        public init(resultsFolder: String, scale: String?) {
             self.resultsFolder = resultsFolder
-            self.suffix = suffix
+            self.scale = scale
         }
     }
 
@@ -146,7 +144,8 @@ public struct SlurmSubmission: Sendable, Equatable {
                 + ["--out", shellQuoted(folder)]).joined(separator: " "),
         ]
         if let report {
-            lines.append("SUFFIX=\(shellQuoted(report.suffix)) bash \(shellQuoted(report.script)) \(shellQuoted(report.resultsFolder))")
+            lines.append(([shellQuoted(binary), "report", "--results", shellQuoted(report.resultsFolder)]
+                + (report.scale.map { ["--scale", shellQuoted($0)] } ?? [])).joined(separator: " "))
         }
         return lines.joined(separator: "\n") + "\n"
     }

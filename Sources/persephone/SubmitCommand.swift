@@ -62,7 +62,7 @@ struct SubmitCommand: ParsableCommand {
                 spec: absolute(spec, in: here), runArguments: runArguments(in: here),
                 tasks: tasks, units: try plan.distinctUnits().units.count, only: try only.map(parseTaskList),
                 partition: partition, time: time, binary: try ownBinary(), folder: folder, workingDirectory: here,
-                report: paperReport(kind: plan.spec.experiment, folder: folder, registry: registry, in: here))
+                report: paperReport(kind: plan.spec.experiment, folder: folder, registry: registry))
             do {
                 try submission.checkFolders(specHash: plan.spec.hash)
             } catch let error as RunError where dryRun {
@@ -116,7 +116,7 @@ struct SubmitCommand: ParsableCommand {
         var text = "array job \(arrayJob): tasks \(indices.map(String.init).joined(separator: ",")) of \(submission.tasks) "
             + "-> \(submission.folder).shard-<k>-of-\(submission.tasks)\n"
         text += "merge job \(mergeJob) (after the array) -> \(submission.folder)"
-        text += submission.report.map { " and \($0.resultsFolder)/REPORT\($0.suffix).md" } ?? ""
+        text += submission.report.map { " and \($0.resultsFolder)/REPORT\($0.scale.map { "-" + $0 } ?? "").md" } ?? ""
         text += "\nfollow: squeue -j \(arrayJob),\(mergeJob)   sacct -j \(arrayJob),\(mergeJob)   logs in \(submission.scriptFolder)/\n"
         var again = ["persephone", "submit", spec] + overlays.flatMap { ["--overlay", $0] } + overrides
             + sweeps.flatMap { ["--sweep", $0] } + ["--tasks", String(tasks)]
@@ -150,14 +150,11 @@ private func parseTaskList(_ text: String) throws -> [Int] {
 }
 
 /// The merge job's report step: for a folder the report reads (`results/<kind>` or
-/// `results/<kind>-full` of a registered paper experiment) when experiments/report.sh exists.
-private func paperReport(kind: String, folder: String, registry: ExperimentRegistry, in here: String) -> SlurmSubmission.Report? {
-    let script = here + "/experiments/report.sh"
+/// `results/<kind>-full` of a registered paper experiment).
+private func paperReport(kind: String, folder: String, registry: ExperimentRegistry) -> SlurmSubmission.Report? {
     let name = (folder as NSString).lastPathComponent
-    guard registry.kinds.contains(where: { $0.kind == kind }), FileManager.default.fileExists(atPath: script),
-          name == kind || name == kind + "-full" else { return nil }
-    return .init(script: script, resultsFolder: (folder as NSString).deletingLastPathComponent,
-                 suffix: name == kind ? "" : "-full")
+    guard registry.kinds.contains(where: { $0.kind == kind }), name == kind || name == kind + "-full" else { return nil }
+    return .init(resultsFolder: (folder as NSString).deletingLastPathComponent, scale: name == kind ? nil : "full")
 }
 
 /// This process's executable, which the nodes run.

@@ -17,12 +17,12 @@ struct SlurmSubmissionTests {
                             workingDirectory: dir.path, report: report)
     }
 
-    /// A stand-in for `persephone` (or the report script) that writes its arguments, one
-    /// per line, to `<path>.args`, and SUFFIX to `<path>.suffix`.
+    /// A stand-in for `persephone` that writes its arguments, one per line, to
+    /// `<path>.args` (the last call's) and appends them, one call per line, to `<path>.calls`.
     func recorder(at path: String) throws {
         try FileManager.default.createDirectory(atPath: (path as NSString).deletingLastPathComponent,
                                                 withIntermediateDirectories: true)
-        try "#!/bin/bash\nprintf '%s\\n' \"$@\" > \"$0.args\"\nprintf '%s' \"${SUFFIX-unset}\" > \"$0.suffix\"\n"
+        try "#!/bin/bash\nprintf '%s\\n' \"$@\" > \"$0.args\"\necho \"$*\" >> \"$0.calls\"\n"
             .write(toFile: path, atomically: true, encoding: .utf8)
         try FileManager.default.setAttributes([.posixPermissions: 0o755], ofItemAtPath: path)
     }
@@ -112,16 +112,15 @@ struct SlurmSubmissionTests {
     @Test func mergeScriptJoinsEveryShardThenDrawsTheReport() throws {
         let dir = try TemporaryDirectory()
         defer { dir.cleanup() }
-        let report = SlurmSubmission.Report(script: dir.path + "/report.sh", resultsFolder: dir.path + "/results", suffix: "-full")
+        let report = SlurmSubmission.Report(resultsFolder: dir.path + "/results", scale: "full")
         // A resubmission of one task still merges all of them.
         let s = try submission(dir, only: [1], report: report)
         try recorder(at: s.binary)
-        try recorder(at: report.script)
         let result = try bash(try dir.file("merge.sbatch", s.mergeScript), environment: [:])
         #expect(result.status == 0, "\(result.errors)")
-        #expect(try recorded(s.binary) == ["merge"] + (0..<3).map(s.shardFolder) + ["--out", s.folder])
-        #expect(try recorded(report.script) == [dir.path + "/results"])
-        #expect(try String(contentsOfFile: report.script + ".suffix", encoding: .utf8) == "-full")
+        let calls = try String(contentsOfFile: s.binary + ".calls", encoding: .utf8).split(separator: "\n").map(String.init)
+        #expect(calls == [(["merge"] + (0..<3).map(s.shardFolder) + ["--out", s.folder]).joined(separator: " "),
+                          "report --results \(dir.path)/results --scale full"], "merge, then the report")
         #expect(!(try submission(dir).mergeScript.contains("report")))
     }
 
