@@ -70,7 +70,8 @@ enum LatencyAccuracy {
             let perUser = c.baseline ? 2 : 1
             for (i, (seed, user)) in try UserRuns.each(c.data, seeds: c.seeds).enumerated() {
                 let r = try units[perUser * i].decode(ExitsRecord.self)
-                result.timings += units[perUser * i].timings.filter { c.latency || !$0.phase.hasPrefix("latency.") }
+                let unitTimings = units[perUser * i].timings
+                result.timings += unitTimings.filter { (c.latency || !$0.phase.hasPrefix("latency.")) && !$0.phase.hasPrefix("latency.policy.") }
                 let full = r.costs.fullNetworkFLOPs
                 var globalFull = Double.nan
                 var speedUps: [String: Double] = [:]
@@ -84,6 +85,7 @@ enum LatencyAccuracy {
                         summary.add("accuracy.global-full", fullAccuracy)
                     }
                     var best = Double(full)
+                    var bestThreshold: Double?
                     for t in c.thresholds {
                         let policy = ExitPolicy.earlyExit(thresholds: r.exitNames.map { _ in Float(t) })
                         let outcome = policy.outcome(on: scores, costs: r.costs)
@@ -92,9 +94,20 @@ enum LatencyAccuracy {
                                        .double(outcome.meanFLOPs), .double(outcome.meanFLOPs / Double(full)), .double(early)], to: "curve")
                         summary.add("accuracy.\(method)-exits.t=\(Cell.double(t).text)", outcome.accuracy)
                         summary.add("flops_fraction.\(method)-exits.t=\(Cell.double(t).text)", outcome.meanFLOPs / Double(full))
-                        if outcome.accuracy >= globalFull - c.tolerance { best = min(best, outcome.meanFLOPs) }
+                        if outcome.accuracy >= globalFull - c.tolerance, outcome.meanFLOPs < best {
+                            best = outcome.meanFLOPs
+                            bestThreshold = t
+                        }
                     }
                     speedUps[method] = Double(full) / best
+                    // The measured batch-1 latency of the personalised policy at that operating point
+                    // (the cheapest threshold of equal accuracy), beside the full network's.
+                    if method == "personalised", c.latency, let t = bestThreshold,
+                       let measured = unitTimings.first(where: { $0.phase == "latency.policy.personalised-exits.t=\(Cell.double(t).text)" }),
+                       let fullNetwork = unitTimings.first(where: { $0.phase == "latency.policy.global-full" }) {
+                        result.timings.append(.init(phase: "latency.policy.global-full", seconds: fullNetwork.seconds))
+                        result.timings.append(.init(phase: "latency.policy.personalised-exits", seconds: measured.seconds))
+                    }
                 }
                 var fineTuned = Double.nan
                 if c.baseline {

@@ -47,6 +47,9 @@ enum UserRuns {
             let test = try InferenceSamples(testOf: u, in: work.test)
             let validation = try InferenceSamples(validationOf: u, in: work.train)
             progress.report("scoring the exits")
+            // Measured batch-1 latency of early-exit policies on the user's test samples (C3 of the
+            // report): the full network, and one uniform threshold at a time over `policyThresholds`.
+            try measurePolicies(global: global, personalised: mine, test: test, into: &timings)
             let record = ExitsRecord(
                 classes: u.classes, trainSamples: u.train.count, labelledSamples: u.trainLabelled.filter { $0 }.count,
                 costs: ClassifierCosts(global),
@@ -81,6 +84,28 @@ enum UserRuns {
                                             trainedParameters: trainableCount(tuned.model.backbone.network.parameters),
                                             diverged: tuned.diverged)
             return (record, timings)
+        }
+    }
+}
+
+extension UserRuns {
+    /// The uniform thresholds whose personalised early-exit policy an `exits` unit times at
+    /// batch 1 (latency-accuracy's default grid): its rows pass on the one at the cheapest
+    /// threshold of equal accuracy, when that threshold is one of these.
+    static let policyThresholds = LatencyAccuracyConfig().thresholds
+
+    /// `latency.policy.global-full` (the full network) and
+    /// `latency.policy.personalised-exits.t=<t>`: mean batch-1 seconds per test sample.
+    static func measurePolicies(global: InferenceNetwork, personalised: InferenceNetwork, test: InferenceSamples,
+                                into timings: inout [PointResult.Timing]) throws {
+        if let full = try InferenceEngine(network: global, policy: .fullNetwork).run(test, mode: .default).summary.meanLatency {
+            timings.append(.init(phase: "latency.policy.global-full", seconds: full))
+        }
+        for t in policyThresholds {
+            let policy = ExitPolicy.earlyExit(thresholds: personalised.heads.map { _ in Float(t) })
+            if let seconds = try InferenceEngine(network: personalised, policy: policy).run(test, mode: .default).summary.meanLatency {
+                timings.append(.init(phase: "latency.policy.personalised-exits.t=\(Cell.double(t).text)", seconds: seconds))
+            }
         }
     }
 }
