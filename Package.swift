@@ -11,7 +11,7 @@
 //   Training -> Models, Datasets, NN, Codecs   pretraining, offline exits, evaluation, checkpoints of models
 //   Personalisation -> Training, ...   on-device exit personalisation, profiler, orchestrator, inference
 //   Reproduction -> Experiments, Personalisation, ...   the paper's five experiments as registered kinds
-//   Bench    -> Models, NN, Tensor            `persephone bench`
+//   Bench    -> Personalisation, Training, Models, NN, Tensor   `persephone bench` (Reference/: the PyTorch script)
 //   persephone -> ...                CLI: parsing and dispatch only
 import PackageDescription
 
@@ -48,7 +48,8 @@ let package = Package(
                 swiftSettings: release),
         .target(name: "Reproduction", dependencies: ["Experiments", "Personalisation", "Training", "Models", "Datasets",
                                                      "NN", "Tensor", "Codecs"], swiftSettings: release),
-        .target(name: "Bench", dependencies: ["Models", "NN", "Tensor"], swiftSettings: release),
+        .target(name: "Bench", dependencies: ["Personalisation", "Training", "Models", "NN", "Tensor"],
+                exclude: ["Reference"], swiftSettings: release),
         .executableTarget(
             name: "persephone",
             dependencies: [

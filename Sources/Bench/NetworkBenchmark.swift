@@ -26,6 +26,12 @@ public struct NetworkBenchmarkReport: Codable, Sendable {
     public var exitHead: String
     public var workers: Int
     public var repeats: Int
+    /// One user's exit personalisation (`PersonalisationSpeedBenchmark`): median wall seconds,
+    /// its FLOPs, FLOP/s, and how many runs the median is of.
+    public var personaliseSeconds: Double
+    public var personaliseFLOPs: Int
+    public var personaliseFLOPsPerSecond: Double
+    public var personaliseRuns: Int
 
     enum CodingKeys: String, CodingKey {
         case trainImagesPerSecond = "train_img_per_s"
@@ -39,14 +45,18 @@ public struct NetworkBenchmarkReport: Codable, Sendable {
         case exitHead = "exit_head"
         case workers
         case repeats
+        case personaliseSeconds = "personalise_seconds"
+        case personaliseFLOPs = "personalise_flops"
+        case personaliseFLOPsPerSecond = "personalise_flops_per_s"
+        case personaliseRuns = "personalise_runs"
     }
 }
 
 public enum NetworkBenchmark {
     /// Runs every figure. `progress` receives one line per finished measurement.
-    public static func run(repeats: Int = 7, workers: Int = Parallel.workers,
-                           progress: (String) -> Void = { _ in }) -> NetworkBenchmarkReport {
-        precondition(repeats >= 1 && workers >= 1)
+    public static func run(repeats: Int = 7, workers: Int = Parallel.workers, personaliseRuns: Int = 3,
+                           progress: (String) -> Void = { _ in }) throws -> NetworkBenchmarkReport {
+        precondition(repeats >= 1 && workers >= 1 && personaliseRuns >= 1)
         let savedWorkers = Parallel.workers
         Parallel.workers = workers
         defer { Parallel.workers = savedWorkers }
@@ -107,12 +117,16 @@ public enum NetworkBenchmark {
         let exitRate = Double(batch) / exitTrain
         progress("exit head \(kind.description) at \(point.name) (\(point.childName)), backbone frozen, b\(batch): \(format(exitRate)) img/s")
 
+        let personal = try PersonalisationSpeedBenchmark.run(runs: personaliseRuns)
+        progress("personalisation of \(personal.exits.count) conv exits (\(personal.exits.joined(separator: ", "))), \(personal.samples) samples, \(personal.epochs) epochs: \(format(personal.seconds, digits: 2)) s, \(format(personal.flopsPerSecond / 1e9)) GFLOP/s (median of \(personal.runs))")
+
         return NetworkBenchmarkReport(
             trainImagesPerSecond: trainRate, inferenceImagesPerSecondBatch256: 256 / infer,
             latencyBatch1Milliseconds: latency * 1000, exitTrainImagesPerSecond: exitRate, sgemmGFLOPs: gemm,
             trainEfficiency: 3 * Double(flops) * trainRate / (gemm * 1e9), forwardFLOPsPerImage: flops,
             parameters: net.parameterCount, exitHead: "\(kind.description) at \(point.name)",
-            workers: workers, repeats: repeats)
+            workers: workers, repeats: repeats, personaliseSeconds: personal.seconds, personaliseFLOPs: personal.flops,
+            personaliseFLOPsPerSecond: personal.flopsPerSecond, personaliseRuns: personal.runs)
     }
 
     /// Uniform [0, 1) images, like normalised pixels.

@@ -39,6 +39,9 @@ struct BenchCommand: ParsableCommand {
     @Option(help: "Convolution algorithm: auto, im2col:<images per chunk>, winograd:<images per chunk>, direct or depthwise3x3 (where they apply).")
     var algorithm = "auto"
 
+    @Option(help: "Runs of the personalisation figure (the median is reported).")
+    var personaliseRuns = 3
+
     @Flag(help: "Time with thread CPU time on one core (--workers 1, OpenBLAS 1 thread): steadier on a busy machine.")
     var cpuTime = false
 
@@ -69,8 +72,8 @@ struct BenchCommand: ParsableCommand {
     func validate() throws {
         _ = try parsedAlgorithm()
         _ = try parsedNetwork()
-        guard batch >= 1, repeats >= 1, blasThreads >= 1, (workers ?? 1) >= 1 else {
-            throw ValidationError("--batch, --repeats, --workers and --blas-threads must be at least 1")
+        guard batch >= 1, repeats >= 1, blasThreads >= 1, (workers ?? 1) >= 1, personaliseRuns >= 1 else {
+            throw ValidationError("--batch, --repeats, --workers, --blas-threads and --personalise-runs must be at least 1")
         }
     }
 
@@ -94,7 +97,8 @@ struct BenchCommand: ParsableCommand {
             return
         }
         if !conv {
-            let report = NetworkBenchmark.run(repeats: repeats, workers: workers ?? Parallel.workers) { line in
+            let report = try NetworkBenchmark.run(repeats: repeats, workers: workers ?? Parallel.workers,
+                                                  personaliseRuns: personaliseRuns) { line in
                 if !json { print(line) } else { FileHandle.standardError.write((line + "\n").data(using: .utf8)!) }
             }
             if json {
