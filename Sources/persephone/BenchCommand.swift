@@ -39,6 +39,9 @@ struct BenchCommand: ParsableCommand {
     @Option(help: "Convolution algorithm: auto, im2col:<images per chunk>, winograd:<images per chunk>, direct or depthwise3x3 (where they apply).")
     var algorithm = "auto"
 
+    @Flag(help: "Only the personalisation figure: one user's 4 conv exits, 500 samples, 20 epochs.")
+    var personalise = false
+
     @Option(help: "Runs of the personalisation figure (the median is reported).")
     var personaliseRuns = 3
 
@@ -96,9 +99,30 @@ struct BenchCommand: ParsableCommand {
             print("total forward \(fmt2(f)) ms, backward \(fmt2(b)) ms")
             return
         }
+        if personalise {
+            if cpuTime && (workers ?? 1) != 1 {
+                throw ValidationError("--cpu-time measures one core: drop --workers or set it to 1")
+            }
+            let savedWorkers = Parallel.workers
+            Parallel.workers = cpuTime ? 1 : workers ?? Parallel.workers
+            defer { Parallel.workers = savedWorkers }
+            let r = try PersonalisationSpeedBenchmark.run(runs: personaliseRuns, clock: cpuTime ? .threadCPU : .wall)
+            if json {
+                let encoder = JSONEncoder()
+                encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+                print(String(decoding: try encoder.encode(r), as: UTF8.self))
+            } else {
+                print("personalisation of \(r.exits.count) conv exits (\(r.exits.joined(separator: ", "))), \(r.samples) samples, \(r.epochs) epochs, workers \(Parallel.workers): \(String(format: "%.3f", r.seconds)) s, \(fmt(r.flopsPerSecond / 1e9)) GFLOP/s (median of \(r.runs), \(cpuTime ? "thread CPU" : "wall") time)")
+            }
+            return
+        }
         if !conv {
-            let report = try NetworkBenchmark.run(repeats: repeats, workers: workers ?? Parallel.workers,
-                                                  personaliseRuns: personaliseRuns) { line in
+            if cpuTime && (workers ?? 1) != 1 {
+                throw ValidationError("--cpu-time measures one core: drop --workers or set it to 1")
+            }
+            let report = try NetworkBenchmark.run(repeats: repeats, workers: cpuTime ? 1 : workers ?? Parallel.workers,
+                                                  personaliseRuns: personaliseRuns,
+                                                  clock: cpuTime ? .threadCPU : .wall) { line in
                 if !json { print(line) } else { FileHandle.standardError.write((line + "\n").data(using: .utf8)!) }
             }
             if json {

@@ -19,9 +19,16 @@ optimizer, repeat counts and medians, in PyTorch on the CPU:
 
 Two modes:
   bench_reference.py --measure            measure PyTorch once, print JSON (one process)
-  bench_reference.py --persephone BIN     alternate `BIN bench --json` and a --measure child,
-                                          --rounds times back to back, then print medians
-                                          and ratios, with the load average beside each run
+  bench_reference.py --persephone BIN     alternate `BIN bench --json` and a --measure child
+                                          per PyTorch variant, --rounds times back to back, then
+                                          print medians and ratios, with the load average
+                                          beside each run
+
+Variants: `default` is PyTorch as shipped; `passive` sets OMP_WAIT_POLICY=PASSIVE. With
+other processes on the cores, OpenMP's spinning threads wait for each other at every
+barrier and PyTorch's 2-thread figures collapse (measured here: a 16-channel conv + BN +
+ReLU at batch 128, 4.2 ms on one thread, 34.7 ms on two, 4.7 ms on two with PASSIVE), so
+both are shown. `--cpu-time` compares one thread each in thread CPU time instead.
 
 Torch is never a dependency of Persephone: `make bench-reference` installs it into a virtual
 environment outside the repository. Random weights and inputs: speed does not depend on them.
@@ -36,23 +43,32 @@ import sys
 import time
 
 
+CLOCK = time.perf_counter
+
+
 def median_seconds(fn, repeats, warm_up):
     for _ in range(warm_up):
         fn()
     times = []
     for _ in range(repeats):
-        start = time.perf_counter()
+        start = CLOCK()
         fn()
-        times.append(time.perf_counter() - start)
+        times.append(CLOCK() - start)
     return statistics.median(times)
 
 
-def measure(repeats, threads, personalise_runs):
+def measure(repeats, threads, personalise_runs, cpu_time):
+    global CLOCK
+    if cpu_time:
+        # CPU time of this thread: with one thread, oneDNN and MKL run on it.
+        CLOCK = time.thread_time
+        threads = 1
     import torch
     import torch.nn as nn
     import torch.nn.functional as F
 
     torch.set_num_threads(threads)
+    torch.set_num_interop_threads(1)
     torch.manual_seed(20)
 
     class Block(nn.Module):
@@ -85,7 +101,8 @@ def measure(repeats, threads, personalise_runs):
         return nn.Sequential(nn.Conv2d(cin, width, 3, 1, 1, bias=False), nn.BatchNorm2d(width), nn.ReLU(),
                              nn.AdaptiveAvgPool2d(1), nn.Flatten(), nn.Linear(width, 10))
 
-    out = {"threads": torch.get_num_threads(), "torch": torch.__version__,
+    out = {"threads": torch.get_num_threads(), "torch": torch.__version__, "clock": "cpu" if cpu_time else "wall",
+           "omp_wait_policy": os.environ.get("OMP_WAIT_POLICY", "default"),
            "mkldnn": torch.backends.mkldnn.is_available(),
            "cpu_capability": torch.backends.cpu.get_cpu_capability(), "repeats": repeats}
     batch = 128
@@ -175,9 +192,9 @@ def measure(repeats, threads, personalise_runs):
 
     runs = []
     for _ in range(personalise_runs):
-        start = time.perf_counter()
+        start = CLOCK()
         personalise()
-        runs.append(time.perf_counter() - start)
+        runs.append(CLOCK() - start)
     out["personalise_seconds"] = statistics.median(runs)
     return out
 
@@ -197,40 +214,59 @@ def load():
 
 
 def compare(args):
-    ours_runs, torch_runs = [], []
-    env = dict(os.environ)
+    """Alternates our run and PyTorch's (one child per variant) back to back, --rounds times."""
+    variants = args.variants.split(",")
+    ours_runs, torch_runs = [], {v: [] for v in variants}
+    ours_cmd = [args.persephone, "bench", "--json", "--repeats", str(args.repeats),
+                "--personalise-runs", str(args.personalise_runs)] + (["--cpu-time"] if args.cpu_time else [])
     for r in range(args.rounds):
         la = load()
-        ours = json.loads(subprocess.run([args.persephone, "bench", "--json", "--repeats", str(args.repeats)],
-                                         check=True, capture_output=True, text=True).stdout)
+        ours = json.loads(subprocess.run(ours_cmd, check=True, capture_output=True, text=True).stdout)
         ours["load"] = la
         ours_runs.append(ours)
-        la = load()
-        child = subprocess.run([sys.executable, __file__, "--measure", "--repeats", str(args.repeats),
-                                "--threads", str(args.threads), "--personalise-runs", str(ours["personalise_runs"])],
-                               check=True, capture_output=True, text=True, env=env)
-        theirs = json.loads(child.stdout)
-        theirs["load"] = la
-        torch_runs.append(theirs)
-        print("round %d: ours (load %s) %s | PyTorch (load %s) %s" % (
-            r + 1, ours["load"], "  ".join("%s=%.4g" % (k, ours[k]) for k, _, _ in FIGURES),
-            theirs["load"], "  ".join("%s=%.4g" % (k, theirs[k]) for k, _, _ in FIGURES)), flush=True)
-    t = torch_runs[0]
-    print("\nPyTorch %s, %d threads, oneDNN %s, CPU capability %s; Persephone workers %d; %d rounds, medians"
-          % (t["torch"], t["threads"], t["mkldnn"], t["cpu_capability"], ours_runs[0]["workers"], args.rounds))
-    print("%-32s %12s %12s %10s" % ("figure", "Persephone", "PyTorch", "ratio"))
+        line = "round %d: Persephone (load %s) %s" % (r + 1, la, figures(ours))
+        for v in variants:
+            env = dict(os.environ)
+            if v == "passive":
+                env["OMP_WAIT_POLICY"] = "PASSIVE"
+            elif v != "default":
+                sys.exit("unknown variant %r: use default or passive" % v)
+            la = load()
+            child = subprocess.run([sys.executable, "-W", "ignore", __file__, "--measure", "--repeats", str(args.repeats),
+                                    "--threads", str(args.threads), "--personalise-runs", str(args.personalise_runs)]
+                                   + (["--cpu-time"] if args.cpu_time else []),
+                                   check=True, capture_output=True, text=True, env=env)
+            theirs = json.loads(child.stdout)
+            theirs["load"] = la
+            torch_runs[v].append(theirs)
+            line += " | PyTorch %s (load %s) %s" % (v, la, figures(theirs))
+        print(line, flush=True)
+    t = torch_runs[variants[0]][0]
+    clock = "thread CPU time, one thread each" if args.cpu_time else "wall clock"
+    print("\nPyTorch %s, %d thread(s), oneDNN %s, CPU capability %s; Persephone workers %d, OpenBLAS %s kernels; "
+          "%s; medians of %d rounds" % (t["torch"], t["threads"], t["mkldnn"], t["cpu_capability"],
+                                      ours_runs[0]["workers"], os.environ.get("OPENBLAS_CORETYPE", "auto"), clock,
+                                      args.rounds))
+    print("%-32s %11s" % ("figure", "Persephone") + "".join(" %16s %8s" % ("PyTorch " + v, "ratio") for v in variants))
     for key, label, higher in FIGURES:
         a = statistics.median(run[key] for run in ours_runs)
-        b = statistics.median(run[key] for run in torch_runs)
-        note = "x faster" if higher else "x time"
-        ratio = a / b if higher else a / b
-        print("%-32s %12.4g %12.4g %9.2f%s" % (label, a, b, ratio, " (ours/theirs, %s)" % ("higher is better" if higher else "lower is better")))
+        row = "%-32s %11.4g" % (label, a)
+        for v in variants:
+            b = statistics.median(run[key] for run in torch_runs[v])
+            row += " %16.4g %7.2fx" % (b, a / b)
+        print(row)
+    print("ratio = Persephone / PyTorch: above 1 is better for img/s, below 1 is better for ms and s")
     own = statistics.median(run["exit_train_img_per_s"] / run["train_img_per_s"] for run in ours_runs)
-    print("exit-head training / our training step: %.2fx" % own)
+    print("exit-head training / Persephone's own training step: %.2fx" % own)
     flops = ours_runs[0]["personalise_flops"]
-    print("personalisation FLOP/s: Persephone %.1f GFLOP/s, PyTorch %.1f GFLOP/s (%d FLOPs, Persephone's count)" % (
-        flops / statistics.median(r["personalise_seconds"] for r in ours_runs) / 1e9,
-        flops / statistics.median(r["personalise_seconds"] for r in torch_runs) / 1e9, flops))
+    print("personalisation, %.2f GFLOP (Persephone's count): Persephone %.1f GFLOP/s" % (
+        flops / 1e9, flops / statistics.median(r["personalise_seconds"] for r in ours_runs) / 1e9)
+        + "".join(", PyTorch %s %.1f GFLOP/s" % (v, flops / statistics.median(
+            r["personalise_seconds"] for r in torch_runs[v]) / 1e9) for v in variants))
+
+
+def figures(run):
+    return " ".join("%s=%.4g" % (k, run[k]) for k, _, _ in FIGURES)
 
 
 def main():
@@ -241,9 +277,13 @@ def main():
     p.add_argument("--repeats", type=int, default=7)
     p.add_argument("--threads", type=int, default=2)
     p.add_argument("--personalise-runs", type=int, default=3)
+    p.add_argument("--cpu-time", action="store_true",
+                   help="thread CPU time with one thread on each side: a single-core comparison a busy machine barely disturbs")
+    p.add_argument("--variants", default="default,passive",
+                   help="PyTorch runs per round: default (OpenMP as shipped) and/or passive (OMP_WAIT_POLICY=PASSIVE)")
     args = p.parse_args()
     if args.measure:
-        print(json.dumps(measure(args.repeats, args.threads, args.personalise_runs)))
+        print(json.dumps(measure(args.repeats, args.threads, args.personalise_runs, args.cpu_time)))
     elif args.persephone:
         compare(args)
     else:
