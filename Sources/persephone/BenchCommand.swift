@@ -12,8 +12,11 @@ struct BenchCommand: ParsableCommand {
     @Flag(help: "Per-shape convolution figures: forward, backward-input, backward-weight and fused-backward GFLOP/s.")
     var conv = false
 
-    @Flag(help: "Per-layer forward and backward times of one training step of the --net network.")
+    @Flag(help: "Per-layer forward and backward times of one step (--step) of the --net network.")
     var layers = false
+
+    @Option(help: "Step of --layers: train (a training step), exit (an exit-head training step on the frozen backbone, resnet20) or inference.")
+    var step = "train"
 
     @Flag(help: "Print JSON instead of a table.")
     var json = false
@@ -86,11 +89,15 @@ struct BenchCommand: ParsableCommand {
             if cpuTime && (workers ?? 1) != 1 {
                 throw ValidationError("--cpu-time measures one core: drop --workers or set it to 1")
             }
-            let rows = LayerProfile.run(try parsedNetwork(), batch: batch, repeats: repeats,
-                                        clock: cpuTime ? .threadCPU : .wall)
-            print("layer        output            fwd MFLOP   fwd ms   bwd ms")
+            let network = try parsedNetwork()
+            guard let profiled = ProfiledStep(rawValue: step), profiled != .exit || network == .resnet20 else {
+                throw ValidationError("--step '\(step)': use train, exit (resnet20 only) or inference")
+            }
+            let rows = LayerProfile.run(network, batch: batch, repeats: repeats,
+                                        clock: cpuTime ? .threadCPU : .wall, step: profiled)
+            print("layer          output            fwd MFLOP   fwd ms   bwd ms")
             for r in rows {
-                print(r.name.padding(toLength: 12, withPad: " ", startingAt: 0),
+                print(r.name.padding(toLength: 14, withPad: " ", startingAt: 0),
                       "\(r.outputShape)".padding(toLength: 17, withPad: " ", startingAt: 0),
                       fmt(Double(r.forwardFLOPs) / 1e6).leftPad(9), fmt2(r.forwardMilliseconds).leftPad(8),
                       fmt2(r.backwardMilliseconds).leftPad(8))
