@@ -141,3 +141,17 @@ figures: report ## redraw results/figures/ (written together with REPORT.md)
 .PHONY: test-slurm
 test-slurm: release ## install Slurm and MUNGE if missing, start a local single-node cluster (root), submit, cancel, resume, compare bytes
 	bash experiments/slurm/test-slurm.sh
+
+# Side by side with PyTorch (docs/benchmarks.md, "Side by side with PyTorch"): the five
+# figures of `persephone bench` measured again in PyTorch on the CPU, alternated with ours
+# back to back, medians and ratios. PyTorch is installed from PyPI into TORCH_VENV, outside
+# the repository; it is never a dependency of the build, the tests or CI.
+# REFERENCE_ARGS: e.g. "--rounds 5", "--cpu-time" (one thread each, thread CPU time),
+# "--variants passive" (see the script's --help).
+TORCH_VENV ?= $(abspath ..)/venv-torch
+REFERENCE_ARGS ?=
+.PHONY: bench-reference
+bench-reference: release ## our bench figures beside PyTorch's (CPU, 2 threads) as ratios; installs torch into TORCH_VENV
+	@[ -x $(TORCH_VENV)/bin/python ] || python3 -m venv $(TORCH_VENV)
+	@$(TORCH_VENV)/bin/python -c 'import torch' 2>/dev/null || $(TORCH_VENV)/bin/pip install --quiet torch
+	$(TORCH_VENV)/bin/python -W ignore Sources/Bench/Reference/bench_reference.py --persephone $(BIN) $(REFERENCE_ARGS)
