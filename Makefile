@@ -42,7 +42,7 @@ reproduce: release ## quick scale end to end: import, pretrain if needed, run al
 	    echo "make reproduce: $$e"; \
 	    $(BIN) run experiments/$$e.yaml $(EXISTING) $(RUN_ARGS); \
 	done
-	@bash experiments/report.sh results
+	@$(BIN) report $(REPORT_FLAGS_quick)
 
 clean:
 	rm -rf .build
@@ -77,33 +77,39 @@ pretrain: release ## ResNet-20 on Fashion-MNIST, then one exit per stage (SCALE=
 # MobileNetV2-small (width 0.5) on Fashion-MNIST: the second backbone's accuracy run
 # (12 epochs, about 4 min per epoch on 2 cores; resumable: rerun after an interruption).
 MNV2_CKPT := checkpoints/fashion-mnist/mobilenetv2-backbone.safetensors
+# Exits: the middle block of each resolution (28, 14, 7, 4), 10 epochs (about 35 min).
+MNV2_EXITS := checkpoints/fashion-mnist/mobilenetv2.safetensors
+MNV2_POINTS := block2,block5,block10,block16
 .PHONY: pretrain-mobilenetv2
-pretrain-mobilenetv2: release ## MobileNetV2-small on Fashion-MNIST, 12 epochs -> checkpoints/fashion-mnist/mobilenetv2-backbone.safetensors
+pretrain-mobilenetv2: release ## MobileNetV2-small on Fashion-MNIST, 12 epochs, then its exits -> checkpoints/fashion-mnist/mobilenetv2{-backbone,}.safetensors
 	@[ -f datasets/fashion-mnist/dataset.json ] || $(BIN) datasets import fashion-mnist
 	@mkdir -p checkpoints/fashion-mnist
 	@if [ -f $(MNV2_CKPT) ]; then echo "make pretrain-mobilenetv2: $(MNV2_CKPT) exists; delete it to pretrain again"; \
 	else $(BIN) pretrain --dataset datasets/fashion-mnist --arch mobilenetv2 --epochs 12 --out $(MNV2_CKPT); fi
-	$(BIN) evaluate --checkpoint $(MNV2_CKPT) --dataset datasets/fashion-mnist
+	@if [ -f $(MNV2_EXITS) ]; then echo "make pretrain-mobilenetv2: $(MNV2_EXITS) exists; delete it to train the exits again"; \
+	else $(BIN) exits train --checkpoint $(MNV2_CKPT) --dataset datasets/fashion-mnist --points $(MNV2_POINTS) \
+	    --epochs 10 --out $(MNV2_EXITS); fi
+	$(BIN) evaluate --checkpoint $(MNV2_EXITS) --dataset datasets/fashion-mnist
 
 # The paper's experiments (docs/experiments.md). `make <experiment>` runs one spec of
 # experiments/ into results/<experiment>/ (SCALE=quick, the spec file as written) or
-# results/<experiment>-full/ (SCALE=full: the overrides below, on the full checkpoint).
+# results/<experiment>-full/ (SCALE=full: experiments/scales/full.yaml, on the full checkpoint).
+# SLURM=N submits it to Slurm instead, as N array tasks plus the merge (`persephone submit`;
+# SLURM_ARGS="--partition P --time T" passes more; EXISTING does not apply; docs/runner.md, "Slurm").
 # RUN_ARGS passes more to `persephone run` (e.g. RUN_ARGS="data.users=2"). EXISTING says what
 # happens to a folder that already holds results: --replace-changed (default) moves it aside
 # (to <folder>.<hash>) when its spec, code or inputs changed and otherwise resumes it;
 # EXISTING=--force-new always starts afresh; EXISTING= (empty) refuses a changed folder.
 EXISTING := --replace-changed
 EXPERIMENTS := global-vs-personal label-availability training-cost data-growth latency-accuracy
-FULL_OVERRIDES := data.checkpoint=checkpoints/fashion-mnist/resnet20.safetensors data.users=20 data.samples=500 \
-    data.test=200 train.epochs=20 'seeds=[1, 2, 3]'
-FULL_OVERRIDES_data-growth := step=100
+# SCALE=full lays experiments/scales/full.yaml over the spec (an overlay: docs/specs.md).
 RUN_FLAGS_quick :=
-RUN_FLAGS_full = $(FULL_OVERRIDES) $(FULL_OVERRIDES_$@) --out results/$@-full
+RUN_FLAGS_full = --overlay experiments/scales/full.yaml --out results/$@-full
 
 .PHONY: $(EXPERIMENTS) experiments
 $(EXPERIMENTS): release
 	@case "$(SCALE)" in quick|full) ;; *) echo "make $@: SCALE must be quick or full, not '$(SCALE)'" >&2; exit 2;; esac
-	$(BIN) run experiments/$@.yaml $(RUN_FLAGS_$(SCALE)) $(EXISTING) $(RUN_ARGS)
+	$(if $(SLURM),$(BIN) submit experiments/$@.yaml $(RUN_FLAGS_$(SCALE)) $(RUN_ARGS) --tasks $(SLURM) $(SLURM_ARGS),$(BIN) run experiments/$@.yaml $(RUN_FLAGS_$(SCALE)) $(EXISTING) $(RUN_ARGS))
 
 global-vs-personal: ## per-user accuracy: global model vs personalised exits and policy -> results/global-vs-personal/
 label-availability: ## accuracy per exit by labelled fraction x loss mix -> results/label-availability/
@@ -121,15 +127,34 @@ results: release ## rerun only the experiments whose spec, code or inputs change
 	    echo "make results: $$e"; \
 	    $(MAKE) --no-print-directory $$e SCALE=$(SCALE) EXISTING=--if-changed RUN_ARGS="$(RUN_ARGS)"; \
 	done
-	SUFFIX=$(REPORT_SUFFIX_$(SCALE)) bash experiments/report.sh results
+	$(BIN) report $(REPORT_FLAGS_$(SCALE))
 
 .PHONY: report figures
-REPORT_SUFFIX_quick :=
-REPORT_SUFFIX_full := -full
-report: ## results/REPORT.md (REPORT-full.md with SCALE=full) and results/figures/*.png from the tables
-	SUFFIX=$(REPORT_SUFFIX_$(SCALE)) bash experiments/report.sh results
+REPORT_FLAGS_quick := --other-scale full
+REPORT_FLAGS_full := --scale full
+report: release ## results/REPORT.md (REPORT-full.md with SCALE=full) and results/figures/*.png from the tables
+	$(BIN) report $(REPORT_FLAGS_$(SCALE))
 
 figures: report ## redraw results/figures/ (written together with REPORT.md)
+
+# persephone submit against a real Slurm on this machine alone (docs/runner.md, "Slurm").
+.PHONY: test-slurm
+test-slurm: release ## install Slurm and MUNGE if missing, start a local single-node cluster (root), submit, cancel, resume, compare bytes
+	bash experiments/slurm/test-slurm.sh
+
+# Side by side with PyTorch (docs/benchmarks.md, "Side by side with PyTorch"): the five
+# figures of `persephone bench` measured again in PyTorch on the CPU, alternated with ours
+# back to back, medians and ratios. PyTorch is installed from PyPI into TORCH_VENV, outside
+# the repository; it is never a dependency of the build, the tests or CI.
+# REFERENCE_ARGS: e.g. "--rounds 5", "--cpu-time" (one thread each, thread CPU time),
+# "--variants passive" (see the script's --help).
+TORCH_VENV ?= $(abspath ..)/venv-torch
+REFERENCE_ARGS ?=
+.PHONY: bench-reference
+bench-reference: release ## our bench figures beside PyTorch's (CPU, 2 threads) as ratios; installs torch into TORCH_VENV
+	@[ -x $(TORCH_VENV)/bin/python ] || python3 -m venv $(TORCH_VENV)
+	@$(TORCH_VENV)/bin/python -c 'import torch' 2>/dev/null || $(TORCH_VENV)/bin/pip install --quiet torch
+	$(TORCH_VENV)/bin/python -W ignore Sources/Bench/Reference/bench_reference.py --persephone $(BIN) $(REFERENCE_ARGS)
 
 # Fuzzing (docs/fuzzing.md). `make fuzz` builds the libFuzzer driver (debug, so every
 # overflow and bounds check stays in, plus AddressSanitizer) into .build/fuzz and runs each

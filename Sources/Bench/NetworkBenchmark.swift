@@ -26,6 +26,14 @@ public struct NetworkBenchmarkReport: Codable, Sendable {
     public var exitHead: String
     public var workers: Int
     public var repeats: Int
+    /// `wall`, or `threadCPU` (one worker, one OpenBLAS thread: a single-core figure).
+    public var clock: BenchmarkClock
+    /// One user's exit personalisation (`PersonalisationSpeedBenchmark`): median wall seconds,
+    /// its FLOPs, FLOP/s, and how many runs the median is of.
+    public var personaliseSeconds: Double
+    public var personaliseFLOPs: Int
+    public var personaliseFLOPsPerSecond: Double
+    public var personaliseRuns: Int
 
     enum CodingKeys: String, CodingKey {
         case trainImagesPerSecond = "train_img_per_s"
@@ -39,14 +47,24 @@ public struct NetworkBenchmarkReport: Codable, Sendable {
         case exitHead = "exit_head"
         case workers
         case repeats
+        case clock
+        case personaliseSeconds = "personalise_seconds"
+        case personaliseFLOPs = "personalise_flops"
+        case personaliseFLOPsPerSecond = "personalise_flops_per_s"
+        case personaliseRuns = "personalise_runs"
     }
 }
 
 public enum NetworkBenchmark {
     /// Runs every figure. `progress` receives one line per finished measurement.
-    public static func run(repeats: Int = 7, workers: Int = Parallel.workers,
-                           progress: (String) -> Void = { _ in }) -> NetworkBenchmarkReport {
-        precondition(repeats >= 1 && workers >= 1)
+    /// With `.threadCPU` every figure is thread CPU time on one worker with one OpenBLAS
+    /// thread (`workers` must be 1): a single-core figure that other processes on a shared
+    /// machine barely disturb.
+    public static func run(repeats: Int = 7, workers: Int = Parallel.workers, personaliseRuns: Int = 3,
+                           clock: BenchmarkClock = .wall,
+                           progress: (String) -> Void = { _ in }) throws -> NetworkBenchmarkReport {
+        precondition(repeats >= 1 && workers >= 1 && personaliseRuns >= 1)
+        precondition(clock == .wall || workers == 1, "thread CPU time measures one worker")
         let savedWorkers = Parallel.workers
         Parallel.workers = workers
         defer { Parallel.workers = savedWorkers }
@@ -62,7 +80,7 @@ public enum NetworkBenchmark {
         // splits work across `workers`).
         let savedBLAS = BLASThreads.current
         BLASThreads.set(max(workers, 1))
-        let gemm = ConvBenchmark.sgemmGFLOPs(size: 1024, repeats: repeats, clock: .wall)
+        let gemm = ConvBenchmark.sgemmGFLOPs(size: 1024, repeats: repeats, clock: clock)
         BLASThreads.set(savedBLAS)
         progress("sgemm 1024^3: \(format(gemm)) GFLOP/s")
 
@@ -70,7 +88,7 @@ public enum NetworkBenchmark {
         let batch = 128
         let x = images(batch, &rng), labels = (0..<batch).map { _ in rng.nextInt(below: 10) }
         let sgd = SGD(parameters: net.parameters, learningRate: 0.01, momentum: 0.9, weightDecay: 5e-4)
-        let train = medianSeconds(repeats, warmUp: 2) {
+        let train = medianSeconds(repeats, clock, warmUp: 2) {
             net.zeroGradients()
             let logits = net.forward(x, mode: .training(inputGradient: false))
             let loss = Loss.softmaxCrossEntropy(logits: logits, labels: labels)
@@ -82,10 +100,10 @@ public enum NetworkBenchmark {
 
         // Inference, batch 256, and latency at batch 1.
         let x256 = images(256, &rng)
-        let infer = medianSeconds(repeats, warmUp: 1) { _ = net.forward(x256, mode: .inference) }
+        let infer = medianSeconds(repeats, clock, warmUp: 1) { _ = net.forward(x256, mode: .inference) }
         progress("inference b256: \(format(256 / infer)) img/s")
         let x1 = images(1, &rng)
-        let latency = medianSeconds(max(repeats, 25), warmUp: 5) { _ = net.forward(x1, mode: .inference) }
+        let latency = medianSeconds(max(repeats, 25), clock, warmUp: 5) { _ = net.forward(x1, mode: .inference) }
         progress("latency b1: \(format(latency * 1000, digits: 3)) ms")
 
         // One exit head on the backbone frozen through the end of stage 1.
@@ -96,7 +114,7 @@ public enum NetworkBenchmark {
         let exitNet = Sequential([("backbone", model.prefix(through: point)), ("head", head)]
                                  as [(name: String, layer: any Layer)])
         let headSGD = SGD(parameters: head.parameters, learningRate: 0.01, momentum: 0.9, weightDecay: 5e-4)
-        let exitTrain = medianSeconds(repeats, warmUp: 2) {
+        let exitTrain = medianSeconds(repeats, clock, warmUp: 2) {
             head.zeroGradients()
             let logits = exitNet.forward(x, mode: .training(inputGradient: false))
             let loss = Loss.softmaxCrossEntropy(logits: logits, labels: labels)
@@ -107,12 +125,16 @@ public enum NetworkBenchmark {
         let exitRate = Double(batch) / exitTrain
         progress("exit head \(kind.description) at \(point.name) (\(point.childName)), backbone frozen, b\(batch): \(format(exitRate)) img/s")
 
+        let personal = try PersonalisationSpeedBenchmark.run(runs: personaliseRuns, clock: clock)
+        progress("personalisation of \(personal.exits.count) conv exits (\(personal.exits.joined(separator: ", "))), \(personal.samples) samples, \(personal.epochs) epochs: \(format(personal.seconds, digits: 2)) s, \(format(personal.flopsPerSecond / 1e9)) GFLOP/s (median of \(personal.runs))")
+
         return NetworkBenchmarkReport(
             trainImagesPerSecond: trainRate, inferenceImagesPerSecondBatch256: 256 / infer,
             latencyBatch1Milliseconds: latency * 1000, exitTrainImagesPerSecond: exitRate, sgemmGFLOPs: gemm,
             trainEfficiency: 3 * Double(flops) * trainRate / (gemm * 1e9), forwardFLOPsPerImage: flops,
             parameters: net.parameterCount, exitHead: "\(kind.description) at \(point.name)",
-            workers: workers, repeats: repeats)
+            workers: workers, repeats: repeats, clock: clock, personaliseSeconds: personal.seconds, personaliseFLOPs: personal.flops,
+            personaliseFLOPsPerSecond: personal.flopsPerSecond, personaliseRuns: personal.runs)
     }
 
     /// Uniform [0, 1) images, like normalised pixels.
@@ -120,8 +142,8 @@ public enum NetworkBenchmark {
         Tensor(shape: [n, 1, 28, 28], scalars: (0..<(n * 784)).map { _ in rng.nextUniform() })
     }
 
-    static func medianSeconds(_ repeats: Int, warmUp: Int, _ body: () -> Void) -> Double {
-        ConvBenchmark.medianSeconds(repeats, .wall, warmUp: warmUp, body)
+    static func medianSeconds(_ repeats: Int, _ clock: BenchmarkClock, warmUp: Int, _ body: () -> Void) -> Double {
+        ConvBenchmark.medianSeconds(repeats, clock, warmUp: warmUp, body)
     }
 
     static func format(_ x: Double, digits: Int = 1) -> String {

@@ -19,11 +19,16 @@ public protocol ExperimentConfig: Codable, Sendable {
     /// why). Recorded in the manifest, so `persephone run --if-changed` can tell whether
     /// finished tables are still current.
     func inputFingerprints() -> [String: String]
+    /// Checks that the files this configuration reads exist and fit it (a checkpoint with
+    /// exits, a dataset of its classes and image shape, enough images for the users), before
+    /// any work starts; throws a `RunError` naming the user-facing key and how to fix it.
+    func checkInputs() throws
 }
 
 extension ExperimentConfig {
     public func validate() throws {}
     public func inputFingerprints() -> [String: String] { [:] }
+    public func checkInputs() throws {}
 }
 
 /// A string-valued enum key: a value outside `allCases` is an error listing them, with
@@ -145,19 +150,54 @@ public final class PointProgress: @unchecked Sendable {
 }
 
 /// An experiment kind: its name (the spec's `experiment:`), its configuration schema,
-/// the tables it writes and what one point computes.
+/// the tables it writes, the units of work a point needs and the pure function from
+/// their records to the point's rows (docs/architecture.md, "Units").
+///
+/// The runner schedules units, not points: it computes each unit once (or reads it from
+/// the unit store), then hands every point its units' records in the order `units`
+/// listed them. `rows` must depend on nothing but the point and those records, so tables
+/// are the same bytes however the units were scheduled, sharded or reused.
 public struct Experiment<Config: ExperimentConfig>: Sendable {
     public var kind: String
     public var summary: String
     public var tables: [TableSchema]
-    public var compute: @Sendable (ResolvedPoint<Config>, PointProgress) throws -> PointResult
+    public var units: @Sendable (ResolvedPoint<Config>) throws -> [WorkUnit]
+    public var rows: @Sendable (ResolvedPoint<Config>, [UnitResult]) throws -> PointResult
 
     public init(kind: String, summary: String, tables: [TableSchema],
-                compute: @escaping @Sendable (ResolvedPoint<Config>, PointProgress) throws -> PointResult) {
+                units: @escaping @Sendable (ResolvedPoint<Config>) throws -> [WorkUnit],
+                rows: @escaping @Sendable (ResolvedPoint<Config>, [UnitResult]) throws -> PointResult) {
         precondition(Set(tables.map(\.name)).count == tables.count, "\(kind): table names must be distinct")
         self.kind = kind
         self.summary = summary
         self.tables = tables
-        self.compute = compute
+        self.units = units
+        self.rows = rows
+    }
+
+    /// An experiment whose point is one unit: `compute` returns the point's rows, and the
+    /// unit's identity is the kind, the point's configuration and its input fingerprints.
+    public init(kind: String, summary: String, tables: [TableSchema],
+                compute: @escaping @Sendable (ResolvedPoint<Config>, PointProgress) throws -> PointResult) {
+        self.init(kind: kind, summary: summary, tables: tables, units: { point in
+            let identity = CanonicalValue.map([
+                "kind": .string(kind), "config": canonicalValue(of: point.config),
+                "inputs": canonicalValue(of: point.config.inputFingerprints()),
+            ])
+            return [WorkUnit(identity: identity, label: point.id) { progress in
+                let result = try compute(point, progress)
+                let rows = result.rows.mapValues { $0.map { $0.map(\.text) } }
+                return try UnitOutput(record: rows, timings: result.timings)
+            }]
+        }, rows: { _, units in
+            var result = PointResult()
+            for unit in units {
+                for (table, rows) in try unit.decode([String: [[String]]].self) {
+                    for row in rows { result.append(row.map(Cell.string), to: table) }
+                }
+                result.timings += unit.timings
+            }
+            return result
+        })
     }
 }

@@ -2,10 +2,15 @@
 public struct RunPlan: Sendable {
     public var spec: ResolvedSpec
     public var tables: [TableSchema]
-    /// Computes the point of that index (typed configuration captured inside).
-    let execute: @Sendable (Int, PointProgress) throws -> PointResult
+    /// The units the point of that index needs, in the order its rows read them.
+    let units: @Sendable (Int) throws -> [WorkUnit]
+    /// The point's rows from its units' records (pure: the records are all it reads).
+    let rows: @Sendable (Int, [UnitResult]) throws -> PointResult
     /// The input fingerprints of every point's configuration, merged (read when called).
     public let inputFingerprints: @Sendable () -> [String: String]
+    /// Checks every point's inputs (`ExperimentConfig.checkInputs`), each distinct
+    /// configuration once; the first problem is thrown.
+    public let checkInputs: @Sendable () throws -> Void
 
     /// A plan for one typed experiment (what the registry builds; tests use it directly).
     public init<Config>(experiment: Experiment<Config>, document: SpecDocument,
@@ -19,17 +24,24 @@ public struct RunPlan: Sendable {
         self.spec = spec
         tables = experiment.tables
         let points = spec.points
-        let compute = experiment.compute
+        let unitsOf = experiment.units, rowsOf = experiment.rows
         inputFingerprints = {
             configs.reduce(into: [String: String]()) { all, config in
                 all.merge(config.inputFingerprints()) { first, _ in first }
             }
         }
-        execute = { index, progress in
-            let plan = points[index]
-            return try compute(ResolvedPoint(index: index, id: plan.id, assignments: plan.assignments,
-                                             config: configs[index]), progress)
+        checkInputs = {
+            var seen: Set<String> = []
+            for config in configs where seen.insert(canonicalValue(of: config).compactJSON).inserted {
+                try config.checkInputs()
+            }
         }
+        @Sendable func resolved(_ index: Int) -> ResolvedPoint<Config> {
+            let plan = points[index]
+            return ResolvedPoint(index: index, id: plan.id, assignments: plan.assignments, config: configs[index])
+        }
+        units = { index in try unitsOf(resolved(index)) }
+        rows = { index, records in try rowsOf(resolved(index), records) }
     }
 }
 
@@ -39,10 +51,6 @@ public struct ExperimentRegistry: Sendable {
                                   plan: @Sendable (SpecDocument, [Override], [SweepAxis]) throws -> RunPlan)] = [:]
 
     public init() {}
-
-    /// The kinds the `persephone` command line ships. Empty until the method (issue 5)
-    /// lands: the runner is generic and has no experiment of its own to run.
-    public static var standard: ExperimentRegistry { ExperimentRegistry() }
 
     public mutating func register<Config>(_ experiment: Experiment<Config>) {
         precondition(makers[experiment.kind] == nil, "experiment kind `\(experiment.kind)` registered twice")
@@ -62,11 +70,6 @@ public struct ExperimentRegistry: Sendable {
     /// Resolves a document against its kind's schema.
     public func plan(_ document: SpecDocument, overrides: [Override] = [], sweeps: [SweepAxis] = []) throws -> RunPlan {
         guard let maker = makers[document.experiment] else {
-            if makers.isEmpty {
-                throw SpecError(origin: document.experimentOrigin, key: "experiment",
-                                message: "unknown experiment kind `\(document.experiment)`: no experiment kinds are registered yet",
-                                hint: "the runner is built; the experiments arrive with the method (issue 5)")
-            }
             let names = makers.keys.sorted()
             var hint = "known kinds: \(names.joined(separator: ", "))"
             if let guess = nearMiss(document.experiment, among: names) { hint = "did you mean `\(guess)`? " + hint }
@@ -74,5 +77,17 @@ public struct ExperimentRegistry: Sendable {
                             message: "unknown experiment kind `\(document.experiment)`", hint: hint)
         }
         return try maker.plan(document, overrides, sweeps)
+    }
+
+    /// Resolves the spec frozen in a run folder again (what `merge` needs to build rows),
+    /// refusing when today's code resolves it to another hash.
+    public func plan(frozen: FrozenSpec, folder: String) throws -> RunPlan {
+        let document = try SpecDocument(frozen: frozen, path: folder + "/spec.resolved.json")
+        let plan = try self.plan(document)
+        guard plan.spec.hash == frozen.hash else {
+            throw RunError("\(folder)'s spec \(frozen.hash) resolves to \(plan.spec.hash) with this build: the experiment's schema changed",
+                           hint: "merge with the build that ran the shards, or rerun them with this one")
+        }
+        return plan
     }
 }

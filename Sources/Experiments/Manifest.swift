@@ -189,6 +189,18 @@ public struct Manifest: Codable, Sendable, Equatable {
     public var points: [PointStatus]
     /// The folders a merge read, in order; empty for a run.
     public var mergedFrom: [String]
+    /// How this run's units were obtained (nil in manifests written before units).
+    public var units: UnitCounts?
+
+    /// Units of this run (its shard's, for a sharded run): read from the store, computed,
+    /// failed; and the store's folder.
+    public struct UnitCounts: Codable, Sendable, Equatable {
+        public var total: Int
+        public var reused: Int
+        public var computed: Int
+        public var failed: Int
+        public var store: String
+    }
 
     public struct PointStatus: Codable, Sendable, Equatable {
         public var index: Int
@@ -201,7 +213,7 @@ public struct Manifest: Codable, Sendable, Equatable {
 
     enum CodingKeys: String, CodingKey {
         case experiment, name, specHash = "spec_hash", spec, status, shard, seeds, provenance, started, ended, points
-        case mergedFrom = "merged_from"
+        case mergedFrom = "merged_from", units
     }
 
     init(frozen: FrozenSpec, records: [Int: PointRecord], shard: String, provenance: Provenance,

@@ -1,19 +1,20 @@
 import Foundation
 
-/// Joins the point records of several run folders (the shards of one sweep) into one
-/// folder and writes its tables, exactly as an unsharded run would have.
+/// Joins the shards of one spec (folders written by `persephone run --shard i/n`) into
+/// one folder and writes its tables, exactly as an unsharded run would have.
 ///
-/// Every input must hold a `spec.resolved.json` with the same hash (and the same
-/// points and tables); anything else is refused, naming each folder's hash. A point
-/// recorded ok in two inputs must have identical rows in both (the tables are
-/// deterministic; a difference means a nondeterministic experiment). The merged manifest
-/// takes the shards' code and input fingerprints when they all agree. The output folder
-/// may be new, hold the same frozen spec, or be one of the inputs. Points with no ok
-/// record anywhere are listed as `missing`; the tables then hold the others, and the
-/// manifest says `partial` or `failed`.
-public func mergeRunFolders(_ inputs: [String], into output: String, provenance: Provenance = .collect(),
-                            events: @Sendable (RunEvent) -> Void = StderrProgress.events()) throws -> RunSummary {
-    let started = Date()
+/// Every input must hold a `spec.resolved.json` with the same hash (and the same points
+/// and tables); anything else is refused, naming each folder's hash. The shards' unit
+/// records (`units/`) are checked and copied into the unit store beside `output`; then
+/// the runner assembles every point from the store without computing anything (`replan`
+/// resolves the frozen spec with this build, which must give the same hash). The merged
+/// manifest takes the shards' code and input fingerprints when they all agree. Points
+/// whose units no shard holds are listed as `missing`; the tables then hold the others,
+/// and the manifest says `partial` or `failed`.
+public func mergeRunFolders(_ inputs: [String], into output: String,
+                            replan: (FrozenSpec, String) throws -> RunPlan,
+                            provenance: Provenance = .collect(), store: UnitStore? = nil,
+                            events: @escaping @Sendable (RunEvent) -> Void = StderrProgress.events()) throws -> RunSummary {
     guard !inputs.isEmpty else {
         throw RunError("nothing to merge", hint: "name the shard folders: persephone merge DIR... --out DIR")
     }
@@ -38,25 +39,37 @@ public func mergeRunFolders(_ inputs: [String], into output: String, provenance:
         } else {
             frozen = spec
         }
+        try RunLock.refuseIfHeld(folder)
         folders.append(folder)
     }
     let spec = frozen!
+    let plan = try replan(spec, inputs[0])
+    let out = RunFolder(path: output)
+    if let existing = try out.readFrozenSpec() {
+        guard existing == spec else {
+            throw RunError("\(output) holds the results of spec \(existing.hash), but the shards hold \(spec.hash)",
+                           hint: "choose another --out folder, or remove \(output)")
+        }
+    } else if !out.isEmpty {
+        throw RunError("\(output) exists but holds no spec.resolved.json", hint: "choose another --out folder, or remove it")
+    }
 
-    var records: [Int: PointRecord] = [:]
-    var sources: [Int: String] = [:]
+    // The shards' unit records into the store (a record already there is the same unit).
+    let store = store ?? UnitStore.beside(folder: output)
+    var copied = 0
     for folder in folders {
-        for (index, record) in folder.readRecords(frozen: spec, warn: { events(.warning($0)) }) {
-            guard let earlier = records[index], earlier.status == .ok else {
-                records[index] = record
-                sources[index] = folder.path
+        for name in ((try? FileManager.default.contentsOfDirectory(atPath: folder.unitsPath)) ?? []).sorted()
+        where name.hasSuffix(".unit") {
+            let key = String(name.dropLast(5))
+            guard !FileManager.default.fileExists(atPath: store.path(of: key)) else { continue }
+            guard let unit = UnitStore.readFile(folder.unitPath(key), key: key, identity: nil, warn: { events(.warning($0)) }) else {
                 continue
             }
-            if record.status == .ok && record.tables != earlier.tables {
-                throw RunError("point \(index) (\(record.id)) has different rows in \(sources[index]!) and \(folder.path)",
-                               hint: "the experiment is not deterministic for this point; fix it, then rerun one of the shards")
-            }
+            try store.write(unit)
+            copied += 1
         }
     }
+    events(.notice("merge: \(copied) unit records copied from \(folders.count) shard folders into \(store.root)"))
 
     // The shards' code and inputs carry over when they all agree; otherwise the merged
     // results have no single provenance and never count as current.
@@ -73,30 +86,19 @@ public func mergeRunFolders(_ inputs: [String], into output: String, provenance:
         provenance.code = nil
         provenance.inputs = [:]
     }
+    guard provenance.code != nil else {
+        throw RunError("the shards' code fingerprint is unknown, so their unit records cannot be matched to this spec's units",
+                       hint: "run the shards from a build whose code fingerprint is known (a clean checkout)")
+    }
 
-    let out = RunFolder(path: output)
-    if let existing = try out.readFrozenSpec() {
-        guard existing == spec else {
-            throw RunError("\(output) holds the results of spec \(existing.hash), but the shards hold \(spec.hash)",
-                           hint: "choose another --out folder, or remove \(output)")
-        }
-    } else if !((try? FileManager.default.contentsOfDirectory(atPath: output)) ?? []).isEmpty {
-        throw RunError("\(output) exists but holds no spec.resolved.json", hint: "choose another --out folder, or remove it")
-    }
-    try out.create()
-    try writeJSON(spec, path: out.frozenSpecPath)
-    for (index, record) in records where sources[index] != output {
-        try writeJSON(record, path: out.recordPath(index))
-    }
-    try writeTables(folder: out, frozen: spec, records: records)
-    try writeJSON(Manifest(frozen: spec, records: records, shard: "merged", provenance: provenance,
-                           started: started, ended: Date(), mergedFrom: inputs),
-                  path: out.manifestPath)
-    let summary = RunSummary(
-        folder: output, total: spec.points.count, resumed: 0, ran: 0,
-        failed: records.values.filter { $0.status == .failed }.map(\.index).sorted(),
-        missing: spec.points.map(\.index).filter { records[$0]?.status != .ok }, tablesWritten: true)
-    events(.finished(summary))
+    var summary = try Runner(plan: plan, options: RunOptions(folder: output, jobs: 1, shard: .all, existing: .resume,
+                                                            provenance: provenance, store: store, computeUnits: false,
+                                                            events: events)).run()
+    var manifest = try readJSON(Manifest.self, path: out.manifestPath)
+    manifest.shard = "merged"
+    manifest.mergedFrom = inputs
+    try writeJSON(manifest, path: out.manifestPath)
+    summary.folder = output
     return summary
 }
 

@@ -61,7 +61,7 @@ func resolveSpec<Config: ExperimentConfig>(
 ) throws -> (spec: ResolvedSpec, configs: [Config]) {
     var tree = canonicalValue(of: Config()).specNode(origin: .schemaDefault).merged(with: document.body)
     for override in overrides {
-        try tree.set(override.value, at: override.path, keyOrigin: .commandLine(override.text))
+        try tree.set(override.value, at: override.path, keyOrigin: override.keyOrigin)
     }
     var axes = document.sweep
     for axis in sweeps {

@@ -1,15 +1,19 @@
 import Foundation
 
-/// What a run reports while it goes, in the order it happens.
+/// What a run reports while it goes, in the order it happens. A run's work is its units
+/// (`WorkUnit`: one simulated user under one method); points are assembled from them.
 public enum RunEvent: Sendable {
-    /// `total` points in this shard, `resumed` of them already recorded, `toRun` left.
-    case started(folder: String, total: Int, resumed: Int, toRun: Int)
-    /// A point's own status line (`PointProgress.report`).
-    case status(point: PointPlan, text: String)
-    /// `done` of `toRun` finished; `eta` seconds left, from the mean point time so far.
-    case pointFinished(point: PointPlan, seconds: Double, done: Int, toRun: Int, eta: Double)
-    /// Reported the moment the point fails; the other points go on.
-    case pointFailed(point: PointPlan, error: String, done: Int, toRun: Int)
+    /// `units` units in this shard for `points` points: `reused` already in the store,
+    /// `toRun` to compute.
+    case started(folder: String, points: Int, units: Int, reused: Int, toRun: Int)
+    /// A unit's own status line (`PointProgress.report`).
+    case status(unit: String, text: String)
+    /// `done` of `toRun` computed; `eta` seconds left, from the mean unit time so far.
+    case unitFinished(unit: String, seconds: Double, done: Int, toRun: Int, eta: Double)
+    /// Reported the moment the unit fails; the other units go on.
+    case unitFailed(unit: String, error: String, done: Int, toRun: Int)
+    /// Information, not a problem (such as "up to date: nothing to run").
+    case notice(String)
     case warning(String)
     case finished(RunSummary)
 }
@@ -17,16 +21,21 @@ public enum RunEvent: Sendable {
 /// The outcome of a run or merge; `failed` or `missing` points make it unsuccessful.
 public struct RunSummary: Sendable, Equatable {
     public var folder: String
+    /// Points of the spec (all of them, whatever the shard).
     public var total: Int
-    public var resumed: Int
+    /// Units of this shard read from the store, and computed by this run.
+    public var reused: Int
     public var ran: Int
+    /// Points that failed (a unit of theirs failed, or their rows could not be built).
     public var failed: [Int]
     /// Points of the spec with no ok record in the folder (other shards', or failed).
     public var missing: [Int]
+    /// Units of this shard that failed.
+    public var failedUnits: Int = 0
     public var tablesWritten: Bool
 
-    /// True when every point this run was responsible for finished ok.
-    public var succeeded: Bool { failed.isEmpty }
+    /// True when every point and unit this run was responsible for finished ok.
+    public var succeeded: Bool { failed.isEmpty && failedUnits == 0 }
 }
 
 /// Prints run events on standard error: a refreshing progress line on a terminal
@@ -58,32 +67,37 @@ public final class StderrProgress: @unchecked Sendable {
         lock.lock()
         defer { lock.unlock() }
         switch event {
-        case let .started(folder, total, resumed, toRun):
-            line("run: \(folder): \(total) points, \(resumed) already recorded, \(toRun) to run")
-        case let .status(point, text):
+        case let .started(folder, points, units, reused, toRun):
+            line("run: \(folder): \(points) points, \(units) units: \(reused) reused from the store, \(toRun) to compute")
+        case let .status(unit, text):
             let now = ContinuousClock.now
             if isTerminal && now - lastStatus >= .milliseconds(100) {
                 lastStatus = now
-                transient("[\(point.id)] \(text)")
+                transient("[\(unit)] \(text)")
             }
-        case let .pointFinished(point, seconds, done, toRun, eta):
-            let text = "[\(done)/\(toRun)] \(point.id) ok in \(formatDuration(seconds)), ETA \(formatDuration(eta))"
+        case let .unitFinished(unit, seconds, done, toRun, eta):
+            let text = "[\(done)/\(toRun)] \(unit) ok in \(formatDuration(seconds)), ETA \(formatDuration(eta))"
             if isTerminal { transient(text) } else { line(text) }
-        case let .pointFailed(point, error, done, toRun):
-            line("[\(done)/\(toRun)] \(point.id) FAILED: \(error)")
+        case let .unitFailed(unit, error, done, toRun):
+            line("[\(done)/\(toRun)] \(unit) FAILED: \(error)")
+        case let .notice(text):
+            line(text)
         case let .warning(text):
             line("warning: \(text)")
         case let .finished(summary):
-            var text = "run: \(summary.folder): \(summary.ran) run, \(summary.resumed) resumed"
-            if !summary.failed.isEmpty { text += ", \(summary.failed.count) FAILED (points \(summary.failed.map(String.init).joined(separator: ", ")))" }
+            var text = "run: \(summary.folder): \(summary.ran) units computed, \(summary.reused) reused"
+            if summary.failedUnits > 0 { text += ", \(summary.failedUnits) units FAILED" }
+            if !summary.failed.isEmpty { text += ", \(summary.failed.count) points FAILED (\(summary.failed.map(String.init).joined(separator: ", ")))" }
             if summary.tablesWritten { text += "; tables written" }
-            else if !summary.missing.isEmpty { text += "; \(summary.missing.count) points not here, no tables (merge the shards)" }
+            else if !summary.missing.isEmpty { text += "; \(summary.missing.count) points incomplete here, no tables (merge the shards)" }
             line(text)
         }
     }
 
+    /// Redraws the status row, cut to the terminal's width so it never wraps (a wrapped
+    /// row would be left behind by every redraw).
     private func transient(_ text: String) {
-        write("\r\u{1B}[K" + String(text.prefix(160)))
+        write("\r\u{1B}[K" + String(text.prefix(max(20, terminalColumns() - 1))))
         lineOpen = true
     }
 
@@ -101,4 +115,12 @@ func formatDuration(_ seconds: Double) -> String {
     let s = Int(seconds.rounded())
     if s < 3600 { return String(format: "%dm%02ds", s / 60, s % 60) }
     return String(format: "%dh%02dm", s / 3600, (s % 3600) / 60)
+}
+
+/// Columns of the terminal on standard error (`COLUMNS`, else the ioctl), 80 when unknown.
+func terminalColumns() -> Int {
+    var size = winsize()
+    if ioctl(2, UInt(TIOCGWINSZ), &size) == 0, size.ws_col > 0 { return Int(size.ws_col) }
+    if let text = ProcessInfo.processInfo.environment["COLUMNS"], let n = Int(text), n > 0 { return n }
+    return 80
 }

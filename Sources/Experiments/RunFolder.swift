@@ -5,6 +5,8 @@ import Foundation
 /// ```
 /// spec.resolved.json     FrozenSpec: the resolved spec, its hash, points and table columns
 /// points/<index>.json    PointRecord of each finished point (6-digit zero-padded index)
+/// units/<key>.unit       a sharded run's copies of the unit records it computed (for merge)
+/// run.lock               the pid of the run writing to the folder, while it runs
 /// <table>.csv.zst        result tables, rows in point-index order (deterministic)
 /// timings.csv.zst        wall-clock seconds per point and phase
 /// manifest.json          provenance and the status of every point
@@ -19,6 +21,9 @@ public struct RunFolder: Sendable {
     public var pointsPath: String { path + "/points" }
     public var manifestPath: String { path + "/manifest.json" }
     public var timingsPath: String { path + "/timings.csv.zst" }
+    public var unitsPath: String { path + "/units" }
+    public var lockPath: String { path + "/run.lock" }
+    public func unitPath(_ key: String) -> String { unitsPath + "/" + key + ".unit" }
     public func tablePath(_ name: String) -> String { path + "/\(name).csv.zst" }
     public func recordPath(_ index: Int) -> String {
         let digits = String(index)
@@ -27,9 +32,15 @@ public struct RunFolder: Sendable {
 
     var exists: Bool { FileManager.default.fileExists(atPath: path) }
 
-    /// Whether `points/` holds any record file (read or not).
+    /// Whether `points/` or `units/` holds any record file (read or not).
     var hasRecordFiles: Bool {
         ((try? FileManager.default.contentsOfDirectory(atPath: pointsPath)) ?? []).contains { $0.hasSuffix(".json") }
+            || ((try? FileManager.default.contentsOfDirectory(atPath: unitsPath)) ?? []).contains { $0.hasSuffix(".unit") }
+    }
+
+    /// Whether the folder holds nothing but (possibly) a unit store named `unit-store`.
+    var isEmpty: Bool {
+        ((try? FileManager.default.contentsOfDirectory(atPath: path)) ?? []).allSatisfy { $0 == "unit-store" }
     }
 
     func create() throws {
@@ -44,7 +55,7 @@ public struct RunFolder: Sendable {
     /// Removes temporary files (`*.tmp.*`) a killed writer left in the folder and in
     /// `points/`: every output is renamed into place whole, so they are never results.
     func removeTemporaryFiles() {
-        for dir in [path, pointsPath] {
+        for dir in [path, pointsPath, unitsPath] {
             for name in (try? FileManager.default.contentsOfDirectory(atPath: dir)) ?? [] where name.contains(".tmp.") {
                 try? FileManager.default.removeItem(atPath: dir + "/" + name)
             }
@@ -131,10 +142,15 @@ public struct PointRecord: Codable, Sendable, Equatable {
     }
 }
 
-/// Writes `value` as pretty canonical JSON to `<path>.tmp.<pid>.<n>`, flushes it to the
-/// disk and renames it to `path`: a reader (or a run resumed after a kill or power loss)
-/// sees the old file or the whole new one, never a torn one.
+/// Writes `value` as pretty canonical JSON through `writeAtomically`.
 func writeJSON<T: Encodable>(_ value: T, path: String) throws {
+    try writeAtomically(Data(canonicalValue(of: value).prettyJSON.utf8), path: path)
+}
+
+/// Writes `bytes` to `<path>.tmp.<pid>.<n>`, flushes them to the disk and renames the file
+/// to `path`: a reader (or a run resumed after a kill or power loss) sees the old file or
+/// the whole new one, never a torn one.
+func writeAtomically(_ bytes: Data, path: String) throws {
     let temporary = "\(path).tmp.\(getpid()).\(temporaryCounter.next())"
     do {
         guard FileManager.default.createFile(atPath: temporary, contents: nil) else {
@@ -142,7 +158,7 @@ func writeJSON<T: Encodable>(_ value: T, path: String) throws {
         }
         let handle = try FileHandle(forWritingTo: URL(fileURLWithPath: temporary))
         defer { try? handle.close() }
-        try handle.write(contentsOf: Data(canonicalValue(of: value).prettyJSON.utf8))
+        try handle.write(contentsOf: bytes)
         try handle.synchronize()
         guard rename(temporary, path) == 0 else {
             throw RunError("cannot rename \(temporary) to \(path): \(String(cString: strerror(errno)))",
@@ -199,4 +215,49 @@ func writeTables(folder: RunFolder, frozen: FrozenSpec, records: [Int: PointReco
         }
     }
     try timings.close()
+}
+
+/// `run.lock`: held by the run writing to a folder. A second run (or a merge, or a move
+/// aside) on a locked folder is refused with the holder's pid; a lock whose process is
+/// gone (killed) is taken over.
+struct RunLock {
+    let path: String
+
+    init(folder: RunFolder) throws {
+        path = folder.lockPath
+        for _ in 0..<2 {
+            let fd = open(path, O_WRONLY | O_CREAT | O_EXCL, 0o644)
+            if fd >= 0 {
+                let text = "\(getpid())\n"
+                _ = text.withCString { write(fd, $0, strlen($0)) }
+                close(fd)
+                return
+            }
+            guard errno == EEXIST else {
+                throw RunError("cannot create \(path): \(String(cString: strerror(errno)))", hint: "check that the folder is writable")
+            }
+            if let holder = RunLock.holder(path), holder != getpid() {
+                throw RunError("\(folder.path) is being written by another run (pid \(holder))",
+                               hint: "wait for it to finish, or stop it; a run folder takes one run at a time")
+            }
+            unlink(path)  // a killed run's lock (or our own, left by an earlier run in this process)
+        }
+        throw RunError("cannot lock \(folder.path)", hint: "remove \(path) if no run is writing to the folder")
+    }
+
+    func release() { unlink(path) }
+
+    /// The pid in a lock file whose process is alive, else nil.
+    static func holder(_ path: String) -> pid_t? {
+        guard let text = try? String(contentsOfFile: path, encoding: .utf8),
+              let pid = pid_t(text.trimmingCharacters(in: .whitespacesAndNewlines)) else { return nil }
+        return kill(pid, 0) == 0 || errno == EPERM ? pid : nil
+    }
+
+    static func refuseIfHeld(_ folder: RunFolder) throws {
+        if let holder = holder(folder.lockPath), holder != getpid() {
+            throw RunError("\(folder.path) is being written by another run (pid \(holder))",
+                           hint: "wait for it to finish, or stop it, before moving its folder aside")
+        }
+    }
 }

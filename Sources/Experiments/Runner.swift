@@ -30,11 +30,18 @@ public struct RunOptions: Sendable {
         set { existing = newValue ? .startAfresh : .resume }
     }
     public var provenance: Provenance
+    /// Where unit records are kept and looked up (default: `UnitStore.beside(folder:)`,
+    /// `results/unit-store` for `results/<name>`).
+    public var store: UnitStore
+    /// Compute the units missing from the store; false only assembles what is there
+    /// (what `merge` does).
+    public var computeUnits: Bool
     /// Receives progress; called from worker threads, one event at a time.
     public var events: @Sendable (RunEvent) -> Void
 
     public init(folder: String, jobs: Int = ProcessInfo.processInfo.activeProcessorCount, shard: Shard = .all,
                 forceNew: Bool = false, existing: ExistingResults = .resume, provenance: Provenance = .collect(),
+                store: UnitStore? = nil, computeUnits: Bool = true,
                 events: @escaping @Sendable (RunEvent) -> Void = StderrProgress.events()) {
         precondition(jobs >= 1, "jobs must be at least 1")
         self.folder = folder
@@ -42,21 +49,27 @@ public struct RunOptions: Sendable {
         self.shard = shard
         self.existing = forceNew ? .startAfresh : existing
         self.provenance = provenance
+        self.store = store ?? UnitStore.beside(folder: folder)
+        self.computeUnits = computeUnits
         self.events = events
     }
 }
 
-/// Runs the points of a plan into a run folder (layout: `RunFolder`), durably and
-/// resumably:
+/// Runs a plan into a run folder (layout: `RunFolder`), durably and resumably:
 /// - the resolved spec is frozen in `spec.resolved.json` first; a folder frozen with
-///   another hash is refused (or, with `forceNew`, moved aside);
-/// - each finished point is written to `points/<index>.json` (temporary name, then
-///   rename) before it counts as done; a later run with the same spec skips the points
-///   recorded `ok` and runs the rest (failed ones again);
-/// - a failing point is reported at once and recorded `failed`; the others go on;
-/// - tables are assembled from the records in point-index order, never completion
-///   order, so an interrupted-and-resumed run writes the bytes an uninterrupted one does.
-///   A sharded run (`count > 1`) writes no tables: `merge` joins the shards' records.
+///   another hash is refused (or, with `forceNew`, moved aside); the folder is locked
+///   while the run writes to it;
+/// - every point lists its units (`WorkUnit`); equal units (same key: identity and code)
+///   are one unit, computed once. A sharded run (`count > 1`) takes every n-th unit of
+///   that list, so even a one-point spec spreads over shards;
+/// - a unit already in the store is reused; the others are computed by `jobs` workers,
+///   each record renamed into the store the moment it is done, so a kill loses only the
+///   units in flight; a failing unit is reported at once and the others go on;
+/// - an unsharded run then builds every point's rows from its units' records, in
+///   point-index order, and writes the tables; the bytes are the same whatever the job
+///   count, shard split, interruptions, completion order, or which units were reused.
+///   A sharded run writes no tables and keeps copies of its unit records in `units/`:
+///   `merge` joins them.
 public struct Runner: Sendable {
     public var plan: RunPlan
     public var options: RunOptions
@@ -71,51 +84,156 @@ public struct Runner: Sendable {
         let frozen = FrozenSpec(plan: plan)
         let folder = RunFolder(path: options.folder)
         let events = options.events
-        let mine = frozen.points.filter { options.shard.contains($0.index) }
         if try prepare(folder, frozen: frozen) == .upToDate {
-            events(.warning("\(folder.path) is up to date (same spec, code and inputs, every point ok): nothing to run"))
-            let summary = RunSummary(folder: folder.path, total: mine.count, resumed: mine.count, ran: 0, failed: [],
+            events(.notice("\(folder.path) is up to date (same spec, code and inputs, every point ok): nothing to run"))
+            let summary = RunSummary(folder: folder.path, total: frozen.points.count, reused: 0, ran: 0, failed: [],
                                      missing: [], tablesWritten: false)
             events(.finished(summary))
             return summary
         }
+        let lock = try RunLock(folder: folder)
+        defer { lock.release() }
+        folder.removeTemporaryFiles()
 
-        func writeManifest(_ records: [Int: PointRecord]) throws {
-            try writeJSON(Manifest(frozen: frozen, records: records, shard: options.shard.description,
-                                   provenance: options.provenance, started: started, ended: Date()),
-                          path: folder.manifestPath)
+        // Every point's units, keyed; the first listing of a key is the unit's place.
+        let code = options.provenance.code ?? Runner.unknownCode
+        if options.provenance.code == nil {
+            events(.warning("the code fingerprint is unknown: units computed now are not reused by other builds"))
         }
-        var records = folder.readRecords(frozen: frozen) { events(.warning($0)) }
-        let todo = mine.filter { records[$0.index]?.status != .ok }
-        events(.started(folder: folder.path, total: mine.count, resumed: mine.count - todo.count, toRun: todo.count))
+        var pointKeys: [Int: [String]] = [:]
+        var pointErrors: [Int: String] = [:]
+        var ordered: [(key: String, unit: WorkUnit)] = []
+        var seen: Set<String> = []
+        for point in frozen.points {
+            do {
+                let units = try plan.units(point.index)
+                let keys = units.map { UnitCoding.key(identity: $0.identity, code: code) }
+                for (key, unit) in zip(keys, units) where seen.insert(key).inserted { ordered.append((key, unit)) }
+                pointKeys[point.index] = keys
+            } catch {
+                pointErrors[point.index] = "\(error)"
+            }
+        }
+        let sharded = options.shard.count > 1
+        let mine = ordered.indices.filter { options.shard.contains($0) }.map { ordered[$0] }
+
+        let store = options.store
+        store.removeAbandonedTemporaryFiles()
+        let warn: (String) -> Void = { events(.warning($0)) }
+        var outputs: [String: UnitOutput] = [:]
+        var todo: [(key: String, unit: WorkUnit)] = []
+        for entry in (sharded ? mine : ordered) {
+            if let stored = store.read(key: entry.key, identity: entry.unit.identity, warn: warn) {
+                outputs[entry.key] = stored.output
+                if sharded, !FileManager.default.fileExists(atPath: folder.unitPath(entry.key)) {
+                    try UnitStore.writeFile(stored, path: folder.unitPath(entry.key))
+                }
+            } else {
+                todo.append(entry)
+            }
+        }
+        let reused = (sharded ? mine : ordered).count - todo.count
+        if !options.computeUnits { todo = [] }
+        events(.started(folder: folder.path, points: frozen.points.count, units: (sharded ? mine : ordered).count,
+                        reused: reused, toRun: todo.count))
+
+        func writeManifest(_ records: [Int: PointRecord], failedUnits: Int) throws {
+            var manifest = Manifest(frozen: frozen, records: records, shard: options.shard.description,
+                                    provenance: options.provenance, started: started, ended: Date())
+            manifest.units = Manifest.UnitCounts(total: (sharded ? mine : ordered).count, reused: reused,
+                                                 computed: todo.count - failedUnits, failed: failedUnits,
+                                                 store: store.root)
+            try writeJSON(manifest, path: folder.manifestPath)
+        }
         // Written now as well as at the end, so a killed run leaves the code and inputs its
         // records were made with (what a later run checks before resuming).
-        try writeManifest(records)
+        try writeManifest([:], failedUnits: 0)
 
-        let workers = max(1, min(options.jobs, todo.count))
-        let state = RunState(todo: todo, workers: workers)
+        let state = UnitQueue(todo: todo, workers: max(1, min(options.jobs, todo.count)))
         let group = DispatchGroup()
-        for _ in 0..<workers {
+        for _ in 0..<state.workers {
             group.enter()
             let thread = Thread { [self] in
-                while let point = state.next() { runPoint(point, frozen: frozen, folder: folder, state: state) }
+                while let entry = state.next() {
+                    computeUnit(entry.key, entry.unit, code: code, store: store,
+                                copy: sharded ? folder.unitPath(entry.key) : nil, state: state)
+                }
                 group.leave()
             }
             thread.stackSize = 8 << 20  // experiments recurse through models; 512 KiB is tight
             thread.start()
         }
         group.wait()
-        for (index, record) in state.records { records[index] = record }
+        outputs.merge(state.outputs) { first, _ in first }
+        let unitErrors = state.errors
 
-        let tablesWritten = options.shard.count == 1
-        if tablesWritten { try writeTables(folder: folder, frozen: frozen, records: records) }
-        try writeManifest(records)
+        var records: [Int: PointRecord] = [:]
+        if !sharded {
+            let labels = Dictionary(ordered.map { ($0.key, $0.unit.label) }, uniquingKeysWith: { a, _ in a })
+            for point in frozen.points {
+                if let record = pointRecord(point, frozen: frozen, keys: pointKeys[point.index], error: pointErrors[point.index],
+                                            outputs: outputs, unitErrors: unitErrors, labels: labels) {
+                    try writeJSON(record, path: folder.recordPath(point.index))
+                    records[point.index] = record
+                }
+            }
+            try writeTables(folder: folder, frozen: frozen, records: records)
+        }
+        try writeManifest(records, failedUnits: unitErrors.count)
         let summary = RunSummary(
-            folder: folder.path, total: mine.count, resumed: mine.count - todo.count, ran: todo.count,
-            failed: state.failed.sorted(), missing: frozen.points.map(\.index).filter { records[$0]?.status != .ok },
-            tablesWritten: tablesWritten)
+            folder: folder.path, total: frozen.points.count, reused: reused, ran: todo.count - unitErrors.count,
+            failed: records.values.filter { $0.status == .failed }.map(\.index).sorted(),
+            missing: frozen.points.map(\.index).filter { records[$0]?.status != .ok },
+            failedUnits: unitErrors.count, tablesWritten: !sharded)
         events(.finished(summary))
         return summary
+    }
+
+    /// The key component that stands for code whose fingerprint is unknown: unique to this
+    /// process, so its units are never mistaken for another build's.
+    static let unknownCode = "unknown:\(ProcessInfo.processInfo.processIdentifier):\(UInt64(Date().timeIntervalSince1970 * 1e6))"
+
+    /// Computes one unit, renames its record into the store (and its copy into a shard
+    /// folder), and reports it.
+    private func computeUnit(_ key: String, _ unit: WorkUnit, code: String, store: UnitStore, copy: String?, state: UnitQueue) {
+        let events = options.events
+        let clock = ContinuousClock.now
+        do {
+            let output = try unit.compute(PointProgress { events(.status(unit: unit.label, text: $0)) })
+            let elapsed = ContinuousClock.now - clock
+            let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) * 1e-18
+            let stored = StoredUnit(key: key, code: code, unit: unit, output: output, seconds: seconds)
+            try store.write(stored)
+            if let copy { try UnitStore.writeFile(stored, path: copy) }
+            state.finish(key, label: unit.label, output: output, seconds: seconds, events: events)
+        } catch {
+            state.fail(key, label: unit.label, error: "\(error)", events: events)
+        }
+    }
+
+    /// A point's record from its units' records, or nil when a unit is not here (not
+    /// computed by this run: `computeUnits` is off).
+    private func pointRecord(_ point: PointPlan, frozen: FrozenSpec, keys: [String]?, error: String?,
+                             outputs: [String: UnitOutput], unitErrors: [String: String],
+                             labels: [String: String]) -> PointRecord? {
+        var record = PointRecord(index: point.index, id: point.id, specHash: frozen.hash, status: .failed, error: error,
+                                 tables: [:], timings: [], seconds: 0, finished: timestamp(Date()))
+        guard let keys, error == nil else { return record }
+        if let failed = keys.first(where: { unitErrors[$0] != nil }) {
+            record.error = "unit \(labels[failed] ?? failed) failed: \(unitErrors[failed]!)"
+            return record
+        }
+        guard keys.allSatisfy({ outputs[$0] != nil }) else { return nil }
+        let units = keys.map { UnitResult(key: $0, label: labels[$0] ?? $0, output: outputs[$0]!) }
+        do {
+            let result = try plan.rows(point.index, units)
+            record.tables = try fullRows(result, point: point, frozen: frozen)
+            record.timings = result.timings
+            record.status = .ok
+        } catch {
+            record.error = "\(error)"
+        }
+        return record
     }
 
     enum Preparation { case run, upToDate }
@@ -131,7 +249,7 @@ public struct Runner: Sendable {
                 throw RunError("\(folder.frozenSpecPath) is unreadable: \(error)",
                                hint: "rerun with --force-new to move \(folder.path) aside, or remove it")
             }
-            let isEmpty = ((try? FileManager.default.contentsOfDirectory(atPath: folder.path)) ?? []).isEmpty
+            let isEmpty = folder.isEmpty
             let manifest = try? readJSON(Manifest.self, path: folder.manifestPath)
             let sameSpec = existing != nil && existing == frozen
             let current = sameSpec && manifest.map { $0.specHash == frozen.hash && $0.provenance.isCurrent(against: options.provenance) } == true
@@ -165,7 +283,6 @@ public struct Runner: Sendable {
             }
         }
         try folder.create()
-        folder.removeTemporaryFiles()
         if !FileManager.default.fileExists(atPath: folder.frozenSpecPath) {
             try writeJSON(frozen, path: folder.frozenSpecPath)
         }
@@ -188,6 +305,7 @@ public struct Runner: Sendable {
     }
 
     private func moveAside(_ folder: RunFolder, hash: String) throws {
+        try RunLock.refuseIfHeld(folder)
         var target = "\(folder.path).\(hash)"
         var n = 1
         while FileManager.default.fileExists(atPath: target) {
@@ -201,33 +319,6 @@ public struct Runner: Sendable {
                            hint: "remove or rename \(folder.path) yourself")
         }
         options.events(.warning("moved the old \(folder.path) to \(target)"))
-    }
-
-    private func runPoint(_ point: PointPlan, frozen: FrozenSpec, folder: RunFolder, state: RunState) {
-        let events = options.events
-        let clock = ContinuousClock.now
-        var record = PointRecord(index: point.index, id: point.id, specHash: frozen.hash, status: .ok, error: nil,
-                                 tables: [:], timings: [], seconds: 0, finished: "")
-        do {
-            let result = try plan.execute(point.index, PointProgress { events(.status(point: point, text: $0)) })
-            record.tables = try fullRows(result, point: point, frozen: frozen)
-            record.timings = result.timings
-        } catch {
-            record.status = .failed
-            record.error = "\(error)"
-            record.tables = [:]
-        }
-        let elapsed = ContinuousClock.now - clock
-        record.seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) * 1e-18
-        if record.status == .ok { record.timings.append(PointResult.Timing(phase: "point", seconds: record.seconds)) }
-        record.finished = timestamp(Date())
-        do {
-            try writeJSON(record, path: folder.recordPath(point.index))
-        } catch {
-            record.status = .failed
-            record.error = "the result could not be recorded: \(error)"
-        }
-        state.finish(record, events: events)
     }
 
     /// The result's rows as full table rows (axis columns first), checked against the
@@ -255,24 +346,24 @@ public struct Runner: Sendable {
     }
 }
 
-/// The shared queue and tallies of a run's workers.
-private final class RunState: @unchecked Sendable {
+/// The shared queue and tallies of a run's unit workers.
+private final class UnitQueue: @unchecked Sendable {
     private let lock = NSLock()
-    private let todo: [PointPlan]
+    private let todo: [(key: String, unit: WorkUnit)]
     private var nextIndex = 0
     private var done = 0
     private var okSeconds = 0.0
     private var okCount = 0
-    private let workers: Int
-    private(set) var failed: [Int] = []
-    private(set) var records: [Int: PointRecord] = [:]
+    let workers: Int
+    private(set) var outputs: [String: UnitOutput] = [:]
+    private(set) var errors: [String: String] = [:]
 
-    init(todo: [PointPlan], workers: Int) {
+    init(todo: [(key: String, unit: WorkUnit)], workers: Int) {
         self.todo = todo
         self.workers = workers
     }
 
-    func next() -> PointPlan? {
+    func next() -> (key: String, unit: WorkUnit)? {
         lock.lock()
         defer { lock.unlock() }
         guard nextIndex < todo.count else { return nil }
@@ -280,22 +371,24 @@ private final class RunState: @unchecked Sendable {
         return todo[nextIndex - 1]
     }
 
-    func finish(_ record: PointRecord, events: (RunEvent) -> Void) {
+    func finish(_ key: String, label: String, output: UnitOutput, seconds: Double, events: (RunEvent) -> Void) {
         lock.lock()
         defer { lock.unlock() }
         done += 1
-        records[record.index] = record
-        let point = todo.first { $0.index == record.index }!
-        if record.status == .ok {
-            okSeconds += record.seconds
-            okCount += 1
-            let left = todo.count - done
-            let eta = okSeconds / Double(okCount) * Double(left) / Double(max(1, min(left, workers)))
-            events(.pointFinished(point: point, seconds: record.seconds, done: done, toRun: todo.count, eta: eta))
-        } else {
-            failed.append(record.index)
-            events(.pointFailed(point: point, error: record.error ?? "", done: done, toRun: todo.count))
-        }
+        outputs[key] = output
+        okSeconds += seconds
+        okCount += 1
+        let left = todo.count - done
+        let eta = okSeconds / Double(okCount) * Double(left) / Double(max(1, min(left, workers)))
+        events(.unitFinished(unit: label, seconds: seconds, done: done, toRun: todo.count, eta: eta))
+    }
+
+    func fail(_ key: String, label: String, error: String, events: (RunEvent) -> Void) {
+        lock.lock()
+        defer { lock.unlock() }
+        done += 1
+        errors[key] = error
+        events(.unitFailed(unit: label, error: error, done: done, toRun: todo.count))
     }
 }
 
@@ -306,17 +399,35 @@ extension RunOptions {
     }
 }
 
-/// What `--dry-run` prints: the resolved spec's identity, then one line per point of
-/// the shard (`index  id`).
-public func dryRunListing(_ spec: ResolvedSpec, shard: Shard, folder: String) -> String {
-    let points = spec.points.filter { shard.contains($0.index) }
+extension RunPlan {
+    /// Every distinct unit of the plan in run order (the first listing of each), and each
+    /// point's unit count. A shard `i/n` takes the units at positions p with p mod n == i.
+    public func distinctUnits() throws -> (units: [WorkUnit], perPoint: [Int]) {
+        var seen: Set<String> = []
+        var units: [WorkUnit] = []
+        var perPoint: [Int] = []
+        for point in spec.points {
+            let listed = try self.units(point.index)
+            perPoint.append(listed.count)
+            for unit in listed where seen.insert(unit.identity.compactJSON).inserted { units.append(unit) }
+        }
+        return (units, perPoint)
+    }
+}
+
+/// What `--dry-run` prints: the resolved spec's identity, one line per point (`index  id
+/// units`), then the distinct units and the shard's share of them.
+public func dryRunListing(_ plan: RunPlan, shard: Shard, folder: String) throws -> String {
+    let spec = plan.spec
+    let (units, perPoint) = try plan.distinctUnits()
     var text = "experiment \(spec.experiment), name \(spec.name), spec hash \(spec.hash)\n"
-    text += "\(spec.points.count) points"
-    if shard.count > 1 { text += ", shard \(shard) runs \(points.count) of them" }
+    text += "\(spec.points.count) points, \(units.count) distinct units"
+    if shard.count > 1 { text += ", shard \(shard) computes \(units.indices.filter(shard.contains).count) of them" }
     text += " -> \(folder)\n"
     let width = String(spec.points.count - 1).count
-    for point in points {
-        text += String(repeating: " ", count: width - String(point.index).count) + "\(point.index)  \(point.id)\n"
+    for point in spec.points {
+        text += String(repeating: " ", count: width - String(point.index).count)
+            + "\(point.index)  \(point.id)  (\(perPoint[point.index]) units)\n"
     }
     return text
 }

@@ -1,6 +1,7 @@
-/// A deterministic share of a sweep's points: shard `index` of `count` (0-based) runs
-/// the points whose index modulo `count` equals `index` (round robin, so a sweep whose
-/// slow points sit together along one axis is still spread evenly over the shards).
+/// A deterministic share of a run's units: shard `index` of `count` (0-based) computes
+/// the units whose place in the run order modulo `count` equals `index` (round robin, so
+/// the users of one point, or slow points sitting together along one axis, are still
+/// spread evenly over the shards).
 /// Written `i/n` on the command line.
 public struct Shard: Sendable, Equatable, CustomStringConvertible {
     public var index: Int
@@ -50,7 +51,8 @@ public struct Shard: Sendable, Equatable, CustomStringConvertible {
         }
     }
 
-    public func contains(_ pointIndex: Int) -> Bool { pointIndex % count == index }
+    /// Whether the item at `position` (a unit's place in the run order) is this shard's.
+    public func contains(_ position: Int) -> Bool { position % count == index }
 
     public var description: String { "\(index)/\(count)" }
 }

@@ -56,9 +56,10 @@ public struct SpecDocument: Sendable {
                 }
                 experiment = (text, entry.value.origin)
             case "name":
-                guard case let .scalar(text, _) = entry.value.content, isFolderName(text) else {
+                guard case let .scalar(text, _) = entry.value.content, isFolderName(text), text.utf8.count <= maximumNameLength,
+                      text != "unit-store" else {
                     throw SpecError(origin: entry.value.origin, key: "name", message: "expected a folder name",
-                                    hint: "use letters, digits, '-', '_' and '.', not starting with '.'")
+                                    hint: "use at most \(maximumNameLength) letters, digits, '-', '_' and '.', not starting with '.', and not `unit-store` (the unit store's folder)")
                 }
                 name = text
             case "sweep":
@@ -76,6 +77,10 @@ public struct SpecDocument: Sendable {
     }
 }
 
+/// The longest `name:`: its folder gets `.shard-<i>-of-<n>` or `.<spec hash>.<k>` appended,
+/// and a path component may hold 255 bytes.
+let maximumNameLength = 100
+
 /// True for names usable as one path component: [A-Za-z0-9._-]+, not starting with '.'.
 func isFolderName(_ text: String) -> Bool {
     !text.isEmpty && !text.hasPrefix(".") && text.unicodeScalars.allSatisfy {
@@ -91,6 +96,8 @@ public struct Override: Sendable {
     public var path: [String]
     public var value: SpecNode
     public var text: String
+    /// Where the key was written: the command line, or an overlay file's line.
+    public var keyOrigin: SpecOrigin
 
     public init(parsing text: String) throws {
         let origin = SpecOrigin.commandLine(text)
@@ -102,10 +109,69 @@ public struct Override: Sendable {
         path = try splitDottedKey(key, origin: origin)
         value = try parseFlowValue(String(text[text.index(after: eq)...]), origin: origin)
         self.text = text
+        keyOrigin = origin
         if ["experiment", "name", "sweep"].contains(path[0]) {
             throw SpecError(origin: origin, key: key, message: "`\(path[0])` cannot be overridden",
                             hint: path[0] == "sweep" ? "use `--sweep key=a,b,c`" : "edit the spec file, or use --out for another folder")
         }
+    }
+}
+
+extension Override {
+    /// The overrides of an overlay file (`experiments/scales/<scale>.yaml`): a mapping of
+    /// keys, nested or dotted (`data: {users: 20}` or `data.users: 20`), laid over a spec
+    /// after its file and before the command line's overrides. A scale is an overlay.
+    /// The reserved key `for:` maps experiment kinds to keys only that kind has
+    /// (`for: {data-growth: {step: 100}}`); the others skip them.
+    public static func overlay(path: String, experiment: String) throws -> [Override] {
+        let text: String
+        do {
+            text = try String(contentsOfFile: path, encoding: .utf8)
+        } catch {
+            throw SpecError(origin: .commandLine(path), key: "", message: "cannot read the overlay file",
+                            hint: "check the path (scales live in experiments/scales/)")
+        }
+        let root = try SpecNode.parse(yaml: text, name: path) { .file(path: path, line: $0?.line ?? 1, column: $0?.column ?? 1) }
+        guard let entries = root.entries else {
+            throw SpecError(origin: root.origin, key: "", message: "an overlay must be a mapping of keys",
+                            hint: "write one `key: value` per line, such as `data.users: 20`")
+        }
+        var overrides: [Override] = []
+        func walk(_ entries: [SpecEntry], prefix: [String]) throws {
+            for entry in entries {
+                let path = prefix + (try splitDottedKey(entry.key, origin: entry.keyOrigin))
+                if ["experiment", "name", "sweep"].contains(path[0]) {
+                    throw SpecError(origin: entry.keyOrigin, key: entry.key, message: "an overlay cannot set `\(path[0])`",
+                                    hint: "overlays set configuration keys; edit the spec file for the rest")
+                }
+                if let nested = entry.value.entries, !nested.isEmpty {
+                    try walk(nested, prefix: path)
+                } else {
+                    let key = path.joined(separator: ".")
+                    overrides.append(Override(key: key, path: path, value: entry.value, text: "\(key) (\(entry.keyOrigin))",
+                                              keyOrigin: entry.keyOrigin))
+                }
+            }
+        }
+        try walk(entries.filter { $0.key != "for" }, prefix: [])
+        for entry in entries where entry.key == "for" {
+            guard let kinds = entry.value.entries else {
+                throw SpecError(origin: entry.value.origin, key: "for", message: "expected a mapping of experiment kinds to keys",
+                                hint: "write `for: {data-growth: {step: 100}}`")
+            }
+            for kind in kinds where kind.key == experiment {
+                guard let keys = kind.value.entries else {
+                    throw SpecError(origin: kind.value.origin, key: "for.\(kind.key)", message: "expected a mapping of keys",
+                                    hint: "write `for: {\(kind.key): {key: value}}`")
+                }
+                try walk(keys, prefix: [])
+            }
+        }
+        return overrides
+    }
+
+    init(key: String, path: [String], value: SpecNode, text: String, keyOrigin: SpecOrigin) {
+        self.key = key; self.path = path; self.value = value; self.text = text; self.keyOrigin = keyOrigin
     }
 }
 
@@ -197,4 +263,27 @@ func splitTopLevelCommas(_ text: String) -> [String] {
     }
     parts.append(current)
     return parts
+}
+
+extension SpecDocument {
+    /// The document a frozen spec (`spec.resolved.json`) stands for: its kind, name, base
+    /// configuration and sweep axes; resolving it gives the frozen hash again.
+    init(frozen: FrozenSpec, path: String) throws {
+        let origin = SpecOrigin.file(path: path, line: 1, column: 1)
+        self.path = path
+        experiment = frozen.experiment
+        experimentOrigin = origin
+        name = frozen.name
+        body = (frozen.spec.value(at: ["config"]) ?? .map([:])).specNode(origin: origin)
+        var axes: [SweepAxis] = []
+        if case let .list(frozenAxes)? = frozen.spec.value(at: ["sweep"]) {
+            for axis in frozenAxes {
+                guard case let .string(key)? = axis.value(at: ["key"]), case let .list(values)? = axis.value(at: ["values"]) else {
+                    throw RunError("\(path): a sweep axis without key or values", hint: "the folder was not written by `persephone run`")
+                }
+                axes.append(try SweepAxis(key: key, values: values.map { $0.specNode(origin: origin) }, origin: origin))
+            }
+        }
+        sweep = axes
+    }
 }

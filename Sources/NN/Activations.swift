@@ -1,7 +1,15 @@
 import Tensor
 
+/// An activation `Sequential` may fuse into the batch norm before it: min(max(x, 0), cap).
+protocol FusableActivation: Layer {
+    var cap: Float { get }
+    /// Records that the pass ran fused (the batch norm computed this layer's output and
+    /// will apply its backward): nothing is cached, and `backward` must not be called.
+    func forwardFused()
+}
+
 /// max(x, 0), elementwise, any shape. Backward uses the cached output's support.
-public final class ReLU: Layer {
+public final class ReLU: Layer, FusableActivation {
     private var cachedOutput: Tensor?
     private var computesInputGradient = true
 
@@ -13,6 +21,9 @@ public final class ReLU: Layer {
         computesInputGradient = mode.computesInputGradient
         return y
     }
+
+    var cap: Float { .infinity }
+    func forwardFused() { cachedOutput = nil }
 
     public func backward(_ dOutput: Tensor) -> Tensor? {
         guard let y = cachedOutput else { preconditionFailure("ReLU.backward without a training forward") }
@@ -29,7 +40,7 @@ public final class ReLU: Layer {
 }
 
 /// min(max(x, 0), 6), elementwise (MobileNetV2). The gradient is 1 on 0 < x < 6.
-public final class ReLU6: Layer {
+public final class ReLU6: Layer, FusableActivation {
     private var cachedOutput: Tensor?
     private var computesInputGradient = true
 
@@ -41,6 +52,9 @@ public final class ReLU6: Layer {
         computesInputGradient = mode.computesInputGradient
         return y
     }
+
+    var cap: Float { 6 }
+    func forwardFused() { cachedOutput = nil }
 
     public func backward(_ dOutput: Tensor) -> Tensor? {
         guard let y = cachedOutput else { preconditionFailure("ReLU6.backward without a training forward") }

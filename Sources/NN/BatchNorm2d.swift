@@ -24,6 +24,8 @@ public final class BatchNorm2d: Layer {
         case running(scale: [Float])
     }
     private var cache: Cache?
+    /// The output and cap of an activation fused into the last training forward.
+    private var activation: (output: Tensor, cap: Float)?
     private var computesInputGradient = true
 
     public init(channels: Int, eps: Float = 1e-5, momentum: Float = 0.1) {
@@ -49,16 +51,32 @@ public final class BatchNorm2d: Layer {
     }
 
     public func forward(_ input: Tensor, mode: Mode) -> Tensor {
+        forward(input, mode: mode, activationCap: nil)
+    }
+
+    /// Batch norm followed by an activation min(max(y, 0), cap) (ReLU: .infinity, ReLU6: 6)
+    /// in one pass when `activationCap` is set: what `Sequential` runs for a batch norm
+    /// directly followed by `ReLU` or `ReLU6`. The next `backward` then takes the gradient
+    /// at the activation's output and applies the activation's backward itself. Same bits
+    /// as the two layers one after the other.
+    func forward(_ input: Tensor, mode: Mode, activationCap: Float?) -> Tensor {
         precondition(input.rank == 4 && input.shape[1] == channels,
                      "BatchNorm2d(\(channels)) got input \(input.shape)")
         computesInputGradient = mode.computesInputGradient
+        let output = normalize(input, mode: mode, activationCap: activationCap)
+        activation = mode.isTraining ? activationCap.map { (output: output, cap: $0) } : nil
+        return output
+    }
+
+    private func normalize(_ input: Tensor, mode: Mode, activationCap: Float?) -> Tensor {
         guard mode.isTraining, usesBatchStatistics else {
             let (scale, shift) = runningAffine()
             cache = mode.isTraining ? .running(scale: scale) : nil
-            return channelAffine(input, scale: scale, shift: shift)
+            return channelAffine(input, scale: scale, shift: shift, activationCap: activationCap)
         }
         let (output, stats) = batchNormForwardTraining(input, gamma: weight.value.scalars,
-                                                       beta: bias.value.scalars, eps: eps)
+                                                       beta: bias.value.scalars, eps: eps,
+                                                       activationCap: activationCap)
         let m = Float(input.count / channels)
         let unbiased = m > 1 ? m / (m - 1) : 1
         for c in 0..<channels {
@@ -71,18 +89,23 @@ public final class BatchNorm2d: Layer {
         return output
     }
 
+    /// After a fused forward, `dOutput` is the gradient at the activation's output, masked
+    /// here where the activation was off.
     public func backward(_ dOutput: Tensor) -> Tensor? {
+        let activation = self.activation
+        self.activation = nil
         switch cache {
         case .batch(let input, let stats):
             cache = nil
             let (dInput, dGamma, dBeta) = batchNormBackwardTraining(dOutput: dOutput, input: input,
-                                                                    statistics: stats, gamma: weight.value.scalars)
+                                                                    statistics: stats, gamma: weight.value.scalars,
+                                                                    activation: activation)
             if weight.isTrainable { for c in 0..<channels { weight.gradient.scalars[c] += dGamma[c] } }
             if bias.isTrainable { for c in 0..<channels { bias.gradient.scalars[c] += dBeta[c] } }
             return computesInputGradient ? dInput : nil
         case .running(let scale):
             cache = nil
-            return computesInputGradient ? channelAffine(dOutput, scale: scale, shift: nil) : nil
+            return computesInputGradient ? channelAffine(dOutput, scale: scale, shift: nil, mask: activation) : nil
         case nil:
             preconditionFailure("BatchNorm2d.backward without a training forward")
         }

@@ -12,10 +12,24 @@ public final class Sequential: Layer {
     public private(set) var children: [(name: String, layer: any Layer)]
     /// Index of the first child backward visits in the current pass (children.count: none).
     private var backwardStart: Int?
+    /// Per child: a batch norm directly followed by ReLU or ReLU6, which forward runs as one
+    /// fused kernel (`BatchNorm2d.forward(_:mode:activationCap:)`; same bits, one pass over
+    /// memory less each way). Backward then skips the activation: the batch norm applies it.
+    private var fusesNext: [Bool] = []
 
     public init(_ children: [(name: String, layer: any Layer)]) {
         precondition(Set(children.map(\.name)).count == children.count, "duplicate child names \(children.map(\.name))")
         self.children = children
+        updateFusion()
+    }
+
+    /// Indices of the activations that run fused into the batch norm before them.
+    var fusedActivationIndices: [Int] { fusesNext.indices.filter { fusesNext[$0] }.map { $0 + 1 } }
+
+    private func updateFusion() {
+        fusesNext = children.indices.map { i in
+            i + 1 < children.count && children[i].layer is BatchNorm2d && children[i + 1].layer is FusableActivation
+        }
     }
 
     /// Children named by their index: "0", "1", ...
@@ -27,6 +41,7 @@ public final class Sequential: Layer {
         let name = name ?? String(children.count)
         precondition(!children.contains { $0.name == name }, "duplicate child name \(name)")
         children.append((name: name, layer: layer))
+        updateFusion()
     }
 
     public subscript(name: String) -> (any Layer)? { children.first { $0.name == name }?.layer }
@@ -42,16 +57,23 @@ public final class Sequential: Layer {
     }
 
     public func forward(_ input: Tensor, mode: Mode) -> Tensor {
-        guard mode.isTraining else {
-            backwardStart = nil
-            return children.reduce(input) { $1.layer.forward($0, mode: .inference) }
-        }
-        let s = start(for: mode)
-        backwardStart = s
-        var x = input
-        for (i, child) in children.enumerated() {
-            let childMode: Mode = i < s ? .inference : .training(inputGradient: i > s || mode.computesInputGradient)
-            x = child.layer.forward(x, mode: childMode)
+        let s = mode.isTraining ? start(for: mode) : children.count
+        backwardStart = mode.isTraining ? s : nil
+        var x = input, i = 0
+        while i < children.count {
+            // A frozen prefix runs as inference. An activation is never trainable, so a fused
+            // pair lies wholly inside or wholly after the prefix.
+            let childMode: Mode = !mode.isTraining || i < s ? .inference
+                : .training(inputGradient: i > s || mode.computesInputGradient)
+            if fusesNext[i], let bn = children[i].layer as? BatchNorm2d,
+               let activation = children[i + 1].layer as? any FusableActivation {
+                x = bn.forward(x, mode: childMode, activationCap: activation.cap)
+                activation.forwardFused()
+                i += 2
+            } else {
+                x = children[i].layer.forward(x, mode: childMode)
+                i += 1
+            }
         }
         return x
     }
@@ -60,9 +82,13 @@ public final class Sequential: Layer {
         guard let s = backwardStart else { preconditionFailure("Sequential.backward without a training forward") }
         backwardStart = nil
         var d: Tensor? = dOutput
-        for i in stride(from: children.count - 1, through: s, by: -1) {
-            guard let dy = d else { preconditionFailure("child \(children[i + 1].name) returned no input gradient") }
-            d = children[i].layer.backward(dy)
+        var i = children.count - 1, last = children.count
+        while i >= s {
+            guard let dy = d else { preconditionFailure("child \(children[last].name) returned no input gradient") }
+            // A fused pair: the batch norm before this activation computed it and applies its backward.
+            last = i - 1 >= s && fusesNext[i - 1] ? i - 1 : i
+            d = children[last].layer.backward(dy)
+            i = last - 1
         }
         return s < children.count ? d : nil
     }

@@ -51,61 +51,96 @@ enum DataGrowth {
                                             "validation_accuracy", "test_accuracy", "final_test_accuracy",
                                             "mean_flops", "full_flops", "flops_fraction"]),
             Summary.schema,
-        ]
-    ) { point, progress in
-        let c = point.config
-        var result = PointResult()
-        let work = try timed("load", &result) { try Workload.load(c.data) }
-        let rule = try c.orchestrator.rule()
-        let (profiler, orchestrator) = c.orchestrator.options(rule: rule)
-        let schedule = Schedule(step: c.step, rounds: c.rounds)
-        var summary = Summary()
-        for seed in c.seeds {
-            let users = try work.users(c.data, seed: seed)
-            for user in users {
-                var config = c.train.personalisation(seed: seed)
-                config.seed = config.seed &+ UInt64(user.index)
-                let validation = try InferenceSamples(validationOf: user, in: work.train)
-                let test = try InferenceSamples(testOf: user, in: work.test)
-                var headsByRound: [[AttachedExit]] = []
-                let records = try timed("user", &result) {
-                    try schedule.run(user: user, validation: validation, backbone: work.model.backbone,
-                                     normalization: work.model.normalization, profiler: profiler,
-                                     orchestrator: orchestrator) { round in
-                        progress.report("seed \(seed), user \(user.index + 1)/\(users.count), round \(round.round)")
-                        let data = PersonalisationData(split: work.train, pool: round.pool)
-                        let heads = try ExitPersonaliser(configuration: config).personalise(work.model, on: data).model.heads
-                        headsByRound.append(heads)
-                        return heads
-                    }
-                }
-                for (record, heads) in zip(records, headsByRound) {
-                    // The round's policy replayed on the test set's outputs, scored against the labels.
-                    let network = try InferenceNetwork(backbone: work.model.backbone, heads: heads,
-                                                       normalization: work.model.normalization)
-                    let scores = try Profiler.profile(network, validation: test,
-                                                      options: ProfilerOptions(basis: .labelsWhenAtLeast(1), latency: nil)).scores
-                    let outcome = record.plan.policy.outcome(on: scores, network: network)
-                    let finalAccuracy = Double(scores.correct(classifier: scores.classifierCount - 1)) / Double(max(1, scores.scoredCount))
-                    let fraction = record.meanFLOPs / Double(record.fullNetworkFLOPs)
-                    result.append([.int(seed), .int(user.index), .int(record.round), .int(record.poolSize), .int(record.labelledCount),
-                                   .int(record.enabledExits.count),
-                                   .string(record.enabledExits.isEmpty ? "none" : record.enabledExits.joined(separator: "+")),
-                                   .double(record.validationAccuracy), .double(outcome.accuracy), .double(finalAccuracy),
-                                   .double(outcome.meanFLOPs), .int(record.fullNetworkFLOPs),
-                                   .double(outcome.meanFLOPs / Double(record.fullNetworkFLOPs))], to: "rounds")
-                    if c.latency, let seconds = try InferenceEngine(network: network, policy: record.plan.policy)
-                        .run(test, mode: .default).summary.meanLatency {
-                        result.time("latency.round\(record.round)", seconds: seconds)
-                    }
-                    summary.add("round\(record.round).enabled_count", Double(record.enabledExits.count))
-                    summary.add("round\(record.round).test_accuracy", outcome.accuracy)
-                    summary.add("round\(record.round).validation_flops_fraction", fraction)
-                    summary.add("round\(record.round).test_flops_fraction", outcome.meanFLOPs / Double(record.fullNetworkFLOPs))
+        ],
+        units: { point in
+            let c = point.config
+            return try UserRuns.units(c.data, seeds: c.seeds) { seed, user in [try unit(c, seed: seed, user: user)] }
+        },
+        rows: { point, units in
+            let c = point.config
+            var result = PointResult()
+            var summary = Summary()
+            for (unit, (seed, user)) in zip(units, try UserRuns.each(c.data, seeds: c.seeds)) {
+                result.timings += unit.timings.filter { c.latency || !$0.phase.hasPrefix("latency.") }
+                for r in try unit.decode([GrowthRoundRecord].self) {
+                    let fraction = r.testMeanFLOPs / Double(r.fullNetworkFLOPs)
+                    result.append([.int(seed), .int(user), .int(r.round), .int(r.pool), .int(r.labelled),
+                                   .int(r.enabled.count), .string(r.enabled.isEmpty ? "none" : r.enabled.joined(separator: "+")),
+                                   .double(r.validationAccuracy), .double(r.testAccuracy), .double(r.finalTestAccuracy),
+                                   .double(r.testMeanFLOPs), .int(r.fullNetworkFLOPs), .double(fraction)], to: "rounds")
+                    summary.add("round\(r.round).enabled_count", Double(r.enabled.count))
+                    summary.add("round\(r.round).test_accuracy", r.testAccuracy)
+                    summary.add("round\(r.round).validation_flops_fraction", r.validationMeanFLOPs / Double(r.fullNetworkFLOPs))
+                    summary.add("round\(r.round).test_flops_fraction", fraction)
                 }
             }
+            for row in summary.rows() { result.append(row, to: "summary") }
+            return result
+        })
+
+    /// One user's rounds: after each round the exits are personalised again on the pool so
+    /// far, profiled on the validation share, selected and given thresholds; the policy is
+    /// replayed on the test outputs and its batch-1 latency measured (`latency.round<r>`).
+    static func unit(_ c: DataGrowthConfig, seed: Int, user: Int) throws -> WorkUnit {
+        var identity = UserRunIdentity(method: "data-growth", data: try DataIdentity(c.data), seed: seed, user: user,
+                                       train: TrainIdentity(c.train, labelled: c.data.labelled, baseline: false))
+        identity.extra = ["step": String(c.step), "rounds": c.rounds.map(String.init) ?? "all",
+                          "basis": c.orchestrator.basis, "tolerance": Cell.double(c.orchestrator.tolerance).text]
+        return WorkUnit.typed(identity: identity, label: "seed \(seed), user \(user): data growth") {
+            (progress: PointProgress) throws -> (record: [GrowthRoundRecord], timings: [PointResult.Timing]) in
+            let work = try Workload.load(c.data)
+            let u = try work.user(c.data, seed: seed, index: user)
+            let rule = try c.orchestrator.rule()
+            let (profiler, orchestrator) = c.orchestrator.options(rule: rule)
+            let config = c.train.personalisation(seed: seed, user: user)
+            let validation = try InferenceSamples(validationOf: u, in: work.train)
+            let test = try InferenceSamples(testOf: u, in: work.test)
+            var headsByRound: [[AttachedExit]] = []
+            var timings: [PointResult.Timing] = []
+            let schedule = Schedule(step: c.step, rounds: c.rounds)
+            let records = try schedule.run(user: u, validation: validation, backbone: work.model.backbone,
+                                           normalization: work.model.normalization, profiler: profiler,
+                                           orchestrator: orchestrator) { round in
+                progress.report("round \(round.round)")
+                let data = PersonalisationData(split: work.train, pool: round.pool)
+                let personalised = try ExitPersonaliser(configuration: config).personalise(work.model, on: data)
+                timings.append(.init(phase: "personalise.round\(round.round)", seconds: personalised.report.wallSeconds))
+                headsByRound.append(personalised.model.heads)
+                return personalised.model.heads
+            }
+            var rounds: [GrowthRoundRecord] = []
+            for (record, heads) in zip(records, headsByRound) {
+                // The round's policy replayed on the test set's outputs, scored against the labels.
+                let network = try InferenceNetwork(backbone: work.model.backbone, heads: heads,
+                                                   normalization: work.model.normalization)
+                var unused: [PointResult.Timing] = []
+                let outputs = try ClassifierOutputs(network, on: test, latency: nil, timings: &unused)
+                let outcome = record.plan.policy.outcome(on: outputs.scores, network: network)
+                rounds.append(GrowthRoundRecord(
+                    round: record.round, pool: record.poolSize, labelled: record.labelledCount, enabled: record.enabledExits,
+                    validationAccuracy: record.validationAccuracy, testAccuracy: outcome.accuracy,
+                    finalTestAccuracy: outputs.accuracy(outputs.classifierCount - 1), validationMeanFLOPs: record.meanFLOPs,
+                    testMeanFLOPs: outcome.meanFLOPs, fullNetworkFLOPs: record.fullNetworkFLOPs))
+                if let seconds = try InferenceEngine(network: network, policy: record.plan.policy)
+                    .run(test, mode: .default).summary.meanLatency {
+                    timings.append(.init(phase: "latency.round\(record.round)", seconds: seconds))
+                }
+            }
+            return (rounds, timings)
         }
-        for row in summary.rows() { result.append(row, to: "summary") }
-        return result
     }
+}
+
+/// One round of a data-growth unit's record.
+struct GrowthRoundRecord: Codable, Equatable {
+    var round: Int
+    var pool: Int
+    var labelled: Int
+    var enabled: [String]
+    var validationAccuracy: Double
+    var testAccuracy: Double
+    var finalTestAccuracy: Double
+    var validationMeanFLOPs: Double
+    var testMeanFLOPs: Double
+    var fullNetworkFLOPs: Int
 }

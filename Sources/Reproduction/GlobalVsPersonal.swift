@@ -34,48 +34,45 @@ enum GlobalVsPersonal {
             TableSchema("users", columns: ["seed", "user", "classes", "global_final_accuracy", "best_exit_gain",
                                            "policy_accuracy", "policy_gain", "policy_mean_flops", "full_flops", "enabled"]),
             Summary.schema,
-        ]
-    ) { point, progress in
-        let c = point.config
-        var result = PointResult()
-        let work = try timed("load", &result) { try Workload.load(c.data) }
-        let rule = try c.orchestrator.rule()
-        let (profiler, orchestrator) = c.orchestrator.options(rule: rule)
-        var summary = Summary()
-        for seed in c.seeds {
-            let users = try work.users(c.data, seed: seed)
-            for user in users {
-                progress.report("seed \(seed), user \(user.index + 1)/\(users.count)")
-                let options = UserPipelineOptions(personalisation: c.train.personalisation(seed: seed), profiler: profiler,
-                                                  orchestrator: orchestrator, inference: .batched(size: 256), baseline: false)
-                let r = try timed("user", &result) {
-                    try UserPipeline.run(model: work.model, user: user, train: work.train, test: work.test, options: options)
-                }
-                let names = r.exitNames + ["final"]
+        ],
+        units: { point in
+            let c = point.config
+            return try UserRuns.units(c.data, seeds: c.seeds) { seed, user in [try UserRuns.exits(c.data, c.train, seed: seed, user: user)] }
+        },
+        rows: { point, units in
+            let c = point.config
+            let rule = try c.orchestrator.rule()
+            let (_, orchestrator) = c.orchestrator.options(rule: rule)
+            var result = PointResult()
+            var summary = Summary()
+            for (unit, (seed, user)) in zip(units, try UserRuns.each(c.data, seeds: c.seeds)) {
+                let r = try unit.decode(ExitsRecord.self)
+                result.timings += unit.timings
+                let names = r.costs.names, flops = r.costs.classifierFLOPs
+                let global = r.global.accuracies, personalised = r.personalised.accuracies
                 for (k, name) in names.enumerated() {
-                    let gain = r.personalisedAccuracy[k] - r.globalAccuracy[k]
-                    result.append([.int(seed), .int(user.index), .string(name), .int(r.classifierFLOPs[k]),
-                                   .double(r.globalAccuracy[k]), .double(r.personalisedAccuracy[k]), .double(gain)], to: "exits")
-                    summary.add("global_accuracy.\(name)", r.globalAccuracy[k])
-                    summary.add("personalised_accuracy.\(name)", r.personalisedAccuracy[k])
-                    if k < r.exitNames.count { summary.add("gain.\(name)", gain) }
+                    let gain = personalised[k] - global[k]
+                    result.append([.int(seed), .int(user), .string(name), .int(flops[k]),
+                                   .double(global[k]), .double(personalised[k]), .double(gain)], to: "exits")
+                    summary.add("global_accuracy.\(name)", global[k])
+                    summary.add("personalised_accuracy.\(name)", personalised[k])
+                    if k < names.count - 1 { summary.add("gain.\(name)", gain) }
                 }
-                let bestGain = (0..<r.exitNames.count).map { r.personalisedAccuracy[$0] - r.globalAccuracy[$0] }.max() ?? 0
-                let policyAccuracy = r.policy.accuracy ?? .nan
-                let globalFinal = r.globalAccuracy.last!
-                let enabled = zip(r.exitNames, r.selected).filter(\.1).map(\.0)
-                result.append([.int(seed), .int(user.index), .string(r.classes.map(String.init).joined(separator: "+")),
-                               .double(globalFinal), .double(bestGain), .double(policyAccuracy),
-                               .double(policyAccuracy - globalFinal), .double(r.policy.meanFLOPs),
-                               .int(r.classifierFLOPs.last!), .string(enabled.isEmpty ? "none" : enabled.joined(separator: "+"))],
+                let bestGain = (0..<names.count - 1).map { personalised[$0] - global[$0] }.max() ?? 0
+                let (plan, outcome) = try r.policy(rule: rule, options: orchestrator)
+                let globalFinal = global.last!
+                let enabled = zip(r.exitNames, plan.selected).filter(\.1).map(\.0)
+                result.append([.int(seed), .int(user), .string(r.classes.map(String.init).joined(separator: "+")),
+                               .double(globalFinal), .double(bestGain), .double(outcome.accuracy),
+                               .double(outcome.accuracy - globalFinal), .double(outcome.meanFLOPs),
+                               .int(r.costs.fullNetworkFLOPs), .string(enabled.isEmpty ? "none" : enabled.joined(separator: "+"))],
                               to: "users")
                 summary.add("best_exit_gain", bestGain)
-                summary.add("policy_accuracy", policyAccuracy)
-                summary.add("policy_gain", policyAccuracy - globalFinal)
-                summary.add("policy_flops_fraction", r.policy.meanFLOPs / Double(r.classifierFLOPs.last!))
+                summary.add("policy_accuracy", outcome.accuracy)
+                summary.add("policy_gain", outcome.accuracy - globalFinal)
+                summary.add("policy_flops_fraction", outcome.meanFLOPs / Double(r.costs.fullNetworkFLOPs))
             }
-        }
-        for row in summary.rows() { result.append(row, to: "summary") }
-        return result
-    }
+            for row in summary.rows() { result.append(row, to: "summary") }
+            return result
+        })
 }

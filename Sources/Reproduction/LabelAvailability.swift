@@ -31,40 +31,28 @@ enum LabelAvailability {
             TableSchema("exits", columns: ["seed", "user", "labelled_samples", "classifier",
                                            "global_accuracy", "personalised_accuracy"]),
             Summary.schema,
-        ]
-    ) { point, progress in
-        let c = point.config
-        var result = PointResult()
-        let work = try timed("load", &result) { try Workload.load(c.data) }
-        var summary = Summary()
-        for seed in c.seeds {
-            let users = try work.users(c.data, seed: seed)
-            for user in users {
-                progress.report("seed \(seed), user \(user.index + 1)/\(users.count)")
-                let trainData = PersonalisationData(split: work.train, indices: user.train, isLabelled: user.trainLabelled)
-                let testData = PersonalisationData(split: work.test, indices: user.test)
-                var config = c.train.personalisation(seed: seed)
-                config.seed = config.seed &+ UInt64(user.index)
-                let global = PersonalisationBenchmark.accuracies(of: work.model.forward, on: testData,
-                                                                 normalization: work.model.normalization)
-                let personalised = try timed("personalise", &result) {
-                    try ExitPersonaliser(configuration: config).personalise(work.model, on: trainData)
+        ],
+        units: { point in
+            let c = point.config
+            return try UserRuns.units(c.data, seeds: c.seeds) { seed, user in [try UserRuns.exits(c.data, c.train, seed: seed, user: user)] }
+        },
+        rows: { point, units in
+            let c = point.config
+            var result = PointResult()
+            var summary = Summary()
+            for (unit, (seed, user)) in zip(units, try UserRuns.each(c.data, seeds: c.seeds)) {
+                let r = try unit.decode(ExitsRecord.self)
+                result.timings += unit.timings.filter { $0.phase == "personalise" }
+                let global = r.global.accuracies, personalised = r.personalised.accuracies
+                for (k, name) in r.exitNames.enumerated() {
+                    result.append([.int(seed), .int(user), .int(r.labelledSamples), .string(name),
+                                   .double(global[k]), .double(personalised[k])], to: "exits")
+                    summary.add("global_accuracy.\(name)", global[k])
+                    summary.add("personalised_accuracy.\(name)", personalised[k])
                 }
-                let p = personalised.model
-                let after = PersonalisationBenchmark.accuracies(of: p.forward, on: testData, normalization: p.normalization)
-                let labelledCount = user.trainLabelled.filter { $0 }.count
-                for (k, head) in p.heads.enumerated() {
-                    let name = head.point.name
-                    result.append([.int(seed), .int(user.index),
-                                   .int(labelledCount), .string(name), .double(global.exits[k]), .double(after.exits[k])],
-                                  to: "exits")
-                    summary.add("global_accuracy.\(name)", global.exits[k])
-                    summary.add("personalised_accuracy.\(name)", after.exits[k])
-                }
-                summary.add("final_accuracy", global.final)
+                summary.add("final_accuracy", global.last!)
             }
-        }
-        for row in summary.rows() { result.append(row, to: "summary") }
-        return result
-    }
+            for row in summary.rows() { result.append(row, to: "summary") }
+            return result
+        })
 }

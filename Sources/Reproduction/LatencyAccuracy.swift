@@ -55,80 +55,75 @@ enum LatencyAccuracy {
             TableSchema("users", columns: ["seed", "user", "global_full_accuracy", "speedup_global_exits",
                                            "speedup_personalised_exits", "fine_tuned_accuracy"]),
             Summary.schema,
-        ]
-    ) { point, progress in
-        let c = point.config
-        var result = PointResult()
-        let work = try timed("load", &result) { try Workload.load(c.data) }
-        let scoring = ProfilerOptions(basis: .labelsWhenAtLeast(1), latency: nil)
-        var summary = Summary()
-        for seed in c.seeds {
-            let users = try work.users(c.data, seed: seed)
-            for user in users {
-                progress.report("seed \(seed), user \(user.index + 1)/\(users.count)")
-                let trainData = PersonalisationData(split: work.train, indices: user.train, isLabelled: user.trainLabelled)
-                let test = try InferenceSamples(testOf: user, in: work.test)
-                var config = c.train.personalisation(seed: seed)
-                config.seed = config.seed &+ UInt64(user.index)
-                let personalised = try timed("personalise", &result) {
-                    try ExitPersonaliser(configuration: config).personalise(work.model, on: trainData).model
-                }
-                let networks = [("global", try InferenceNetwork(work.model)),
-                                ("personalised", try InferenceNetwork(backbone: personalised.backbone, heads: personalised.heads,
-                                                                      normalization: personalised.normalization))]
+        ],
+        units: { point in
+            let c = point.config
+            return try UserRuns.units(c.data, seeds: c.seeds) { seed, user in
+                try [UserRuns.exits(c.data, c.train, seed: seed, user: user)]
+                    + (c.baseline ? [UserRuns.wholeNetwork(c.data, c.train, seed: seed, user: user)] : [])
+            }
+        },
+        rows: { point, units in
+            let c = point.config
+            var result = PointResult()
+            var summary = Summary()
+            let perUser = c.baseline ? 2 : 1
+            for (i, (seed, user)) in try UserRuns.each(c.data, seeds: c.seeds).enumerated() {
+                let r = try units[perUser * i].decode(ExitsRecord.self)
+                let unitTimings = units[perUser * i].timings
+                result.timings += unitTimings.filter { (c.latency || !$0.phase.hasPrefix("latency.")) && !$0.phase.hasPrefix("latency.policy.") }
+                let full = r.costs.fullNetworkFLOPs
                 var globalFull = Double.nan
                 var speedUps: [String: Double] = [:]
-                for (method, network) in networks {
-                    let scores = try Profiler.profile(network, validation: test, options: scoring).scores
-                    let full = network.fullNetworkFLOPs
-                    let fullAccuracy = ExitPolicy.fullNetwork.outcome(on: scores, network: network).accuracy
+                for (method, outputs) in [("global", r.global), ("personalised", r.personalised)] {
+                    let scores = outputs.scores
+                    let fullAccuracy = ExitPolicy.fullNetwork.outcome(on: scores, costs: r.costs).accuracy
                     if method == "global" {
                         globalFull = fullAccuracy
-                        result.append([.int(seed), .int(user.index), "global-full", "none", .double(fullAccuracy),
+                        result.append([.int(seed), .int(user), "global-full", "none", .double(fullAccuracy),
                                        .double(Double(full)), 1.0, 0.0], to: "curve")
                         summary.add("accuracy.global-full", fullAccuracy)
                     }
                     var best = Double(full)
+                    var bestThreshold: Double?
                     for t in c.thresholds {
-                        let policy = ExitPolicy.earlyExit(thresholds: network.heads.map { _ in Float(t) })
-                        let outcome = policy.outcome(on: scores, network: network)
-                        let early = Double(outcome.taken.filter { $0 < network.heads.count }.count) / Double(max(1, outcome.taken.count))
-                        result.append([.int(seed), .int(user.index), .string("\(method)-exits"), .double(t), .double(outcome.accuracy),
+                        let policy = ExitPolicy.earlyExit(thresholds: r.exitNames.map { _ in Float(t) })
+                        let outcome = policy.outcome(on: scores, costs: r.costs)
+                        let early = Double(outcome.taken.filter { $0 < r.costs.headCount }.count) / Double(max(1, outcome.taken.count))
+                        result.append([.int(seed), .int(user), .string("\(method)-exits"), .double(t), .double(outcome.accuracy),
                                        .double(outcome.meanFLOPs), .double(outcome.meanFLOPs / Double(full)), .double(early)], to: "curve")
                         summary.add("accuracy.\(method)-exits.t=\(Cell.double(t).text)", outcome.accuracy)
                         summary.add("flops_fraction.\(method)-exits.t=\(Cell.double(t).text)", outcome.meanFLOPs / Double(full))
-                        if outcome.accuracy >= globalFull - c.tolerance { best = min(best, outcome.meanFLOPs) }
+                        if outcome.accuracy >= globalFull - c.tolerance, outcome.meanFLOPs < best {
+                            best = outcome.meanFLOPs
+                            bestThreshold = t
+                        }
                     }
                     speedUps[method] = Double(full) / best
-                    if c.latency {
-                        let timedProfile = try Profiler.profile(network, validation: test,
-                                                                options: ProfilerOptions(basis: .labelsWhenAtLeast(1)))
-                        for classifier in timedProfile.classifiers {
-                            if let latency = classifier.latency {
-                                result.time("latency.\(method).\(classifier.name)", seconds: latency.median)
-                            }
-                        }
+                    // The measured batch-1 latency of the personalised policy at that operating point
+                    // (the cheapest threshold of equal accuracy), beside the full network's.
+                    if method == "personalised", c.latency, let t = bestThreshold,
+                       let measured = unitTimings.first(where: { $0.phase == "latency.policy.personalised-exits.t=\(Cell.double(t).text)" }),
+                       let fullNetwork = unitTimings.first(where: { $0.phase == "latency.policy.global-full" }) {
+                        result.timings.append(.init(phase: "latency.policy.global-full", seconds: fullNetwork.seconds))
+                        result.timings.append(.init(phase: "latency.policy.personalised-exits", seconds: measured.seconds))
                     }
                 }
                 var fineTuned = Double.nan
                 if c.baseline {
-                    let tuned = try timed("fine-tune", &result) {
-                        try WholeNetworkFineTuner(configuration: c.train.baseline(config)).fineTune(work.model, on: trainData).model
-                    }
-                    let network = try InferenceNetwork(tuned)
-                    let scores = try Profiler.profile(network, validation: test, options: scoring).scores
-                    fineTuned = ExitPolicy.fullNetwork.outcome(on: scores, network: network).accuracy
-                    result.append([.int(seed), .int(user.index), "fine-tuned-full", "none", .double(fineTuned),
-                                   .double(Double(network.fullNetworkFLOPs)), 1.0, 0.0], to: "curve")
+                    let tuned = try units[perUser * i + 1].decode(WholeNetworkRecord.self)
+                    result.timings += units[perUser * i + 1].timings.map { .init(phase: "fine-tune", seconds: $0.seconds) }
+                    fineTuned = tuned.accuracy
+                    result.append([.int(seed), .int(user), "fine-tuned-full", "none", .double(fineTuned),
+                                   .double(Double(tuned.fullNetworkFLOPs)), 1.0, 0.0], to: "curve")
                     summary.add("accuracy.fine-tuned-full", fineTuned)
                 }
-                result.append([.int(seed), .int(user.index), .double(globalFull), .double(speedUps["global"]!),
+                result.append([.int(seed), .int(user), .double(globalFull), .double(speedUps["global"]!),
                                .double(speedUps["personalised"]!), .double(fineTuned)], to: "users")
                 summary.add("speedup_at_equal_accuracy.global-exits", speedUps["global"]!)
                 summary.add("speedup_at_equal_accuracy.personalised-exits", speedUps["personalised"]!)
             }
-        }
-        for row in summary.rows() { result.append(row, to: "summary") }
-        return result
-    }
+            for row in summary.rows() { result.append(row, to: "summary") }
+            return result
+        })
 }

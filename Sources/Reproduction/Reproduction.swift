@@ -1,4 +1,4 @@
-// The paper's five experiments as registered experiment kinds (issue 6, docs/experiments.md).
+// The paper's five experiments as registered experiment kinds (docs/experiments.md).
 import Codecs
 import Datasets
 import Experiments
@@ -26,24 +26,24 @@ public struct DataSection: Codable, Sendable, Equatable {
     /// A dataset tree (the directory holding dataset.json).
     public var dataset = "datasets/fashion-mnist"
     /// The user split in `persephone personalise --split` syntax (docs/users.md).
-    public var split = "classes:3"
-    public var users = 5
+    public var split = "classes:\(UserSplitSpec().classesPerUser)"
+    public var users = UserSplitSpec().users
     /// Training samples per user from the train split, the validation share included.
-    public var samples = 200
+    public var samples = UserSplitSpec().samplesPerUser
     /// Test samples per user from the test split.
-    public var test = 100
+    public var test = UserSplitSpec().testSamplesPerUser
     /// Labelled fraction of each user's samples.
-    public var labelled = 1.0
+    public var labelled = UserSplitSpec().labelledFraction
 
     public init() {}
 
     static let reasons: [String: String] = [
         "checkpoint": "the quick-scale checkpoint `make pretrain SCALE=quick` writes (ResNet-20 with one exit per stage)",
         "dataset": "the tree `make import-fashion-mnist` writes",
-        "split": "3 of the 10 classes per user: class-subset users, the skew personalisation exploits (docs/users.md)",
-        "users": "5 users keep the quick scale to minutes on 2 cores; the full scale uses 20",
-        "samples": "200 samples per user (160 train, 40 validation with the split's default 20% share): small enough for seconds of personalisation per user",
-        "test": "100 test samples per user: a binomial 95% CI of about ±6-8 points per user at 80-90% accuracy, narrowed by the mean over users",
+        "split": "\(UserSplitSpec().classesPerUser) of the classes per user (UserSplitSpec.classesPerUser): class-subset users, the skew personalisation exploits (docs/users.md)",
+        "users": "\(UserSplitSpec().users) users (UserSplitSpec.users); the smoke scale uses fewer, the paper scale more (experiments/scales/)",
+        "samples": "\(UserSplitSpec().samplesPerUser) samples per user (UserSplitSpec.samplesPerUser), \(Int(UserSplitSpec().validationFraction * 100))% of them the profiler's validation share",
+        "test": "\(UserSplitSpec().testSamplesPerUser) test samples per user (UserSplitSpec.testSamplesPerUser): accuracy in steps of 0.5 points, narrowed by the mean over users",
         "labelled": "every sample labelled: the paper's main setting (label-availability sweeps it)",
     ]
 
@@ -70,9 +70,50 @@ protocol DataSectionConfig: ExperimentConfig {
 
 extension DataSectionConfig {
     public func inputFingerprints() -> [String: String] { data.inputFingerprints() }
+    public func checkInputs() throws { try data.checkInputs() }
 }
 
 extension DataSection {
+    /// The checkpoint exists, loads and has exits; the dataset tree exists, has the
+    /// checkpoint's classes and image shape, and enough images for the users (disjoint
+    /// training samples, `test` test samples each). Checked once per distinct data section.
+    func checkInputs() throws {
+        try InputCheckCache.shared.check(self) {
+            guard FileManager.default.fileExists(atPath: checkpoint) else {
+                throw RunError("data.checkpoint: \(checkpoint) does not exist",
+                               hint: "make it (`make pretrain`, or `persephone exits train`), or point data.checkpoint at a model with exits")
+            }
+            let model: MultiExitModel
+            do { model = try ModelCheckpoint.load(from: URL(fileURLWithPath: checkpoint)) } catch {
+                throw RunError("data.checkpoint: \(checkpoint) cannot be loaded: \(error)", hint: "point data.checkpoint at a model written by `persephone exits train`")
+            }
+            guard !model.exits.isEmpty else {
+                throw RunError("data.checkpoint: \(checkpoint) has no exits",
+                               hint: "attach and train exits first: persephone exits train --checkpoint \(checkpoint) ...")
+            }
+            let manifest: DatasetManifest
+            do { manifest = try DatasetManifest.read(directory: dataset) } catch {
+                throw RunError("data.dataset: \(dataset) is not a dataset tree: \(error)",
+                               hint: "import one (`make import-fashion-mnist`, `persephone datasets import`) or point data.dataset at a tree")
+            }
+            guard manifest.classes.count == model.backbone.classes, manifest.imageShape == model.backbone.inputShape else {
+                throw RunError("data.dataset: \(dataset) has \(manifest.classes.count) classes of \(manifest.imageShape) images; \(checkpoint) classifies \(model.backbone.classes) classes of \(model.backbone.inputShape)",
+                               hint: "use the dataset the model was trained on (\(model.dataset.name))")
+            }
+            let users = try userCount()
+            let trainImages = manifest.splits.first { $0.name == "train" }?.count ?? 0
+            let testImages = manifest.splits.first { $0.name == "test" }?.count ?? 0
+            guard users * samples <= trainImages else {
+                throw RunError("data.samples: \(users) users x \(samples) samples need \(users * samples) train images; \(dataset) has \(trainImages)",
+                               hint: "lower data.samples or data.users")
+            }
+            guard test <= testImages else {
+                throw RunError("data.test: \(test) test samples per user; \(dataset) has \(testImages) test images",
+                               hint: "lower data.test")
+            }
+        }
+    }
+
     /// `checkpoint` -> `fnv1a64:` of its bytes; `dataset` -> the tree checksum computed from
     /// its images now (`DatasetTree.fingerprint`). `missing` when unreadable.
     func inputFingerprints() -> [String: String] {
@@ -87,7 +128,8 @@ extension DataSection {
     }
 }
 
-/// Which terms the exit loss mixes (docs/personalisation.md): `sup`, `sup+selfsup`, ...
+/// Which terms the exit loss mixes (docs/personalisation.md), spelled as
+/// `PersonalisationConfig.lossMixes`: `sup`, `sup+selfsup`, ...
 public enum LossSet: String, SpecChoice {
     case sup
     case selfsup
@@ -98,19 +140,20 @@ public enum LossSet: String, SpecChoice {
     case all = "sup+selfsup+distill"
 
     var terms: (sup: Bool, selfsup: Bool, distill: Bool) {
-        let parts = Set(rawValue.split(separator: "+"))
-        return (parts.contains("sup"), parts.contains("selfsup"), parts.contains("distill"))
+        var c = PersonalisationConfig()
+        try! c.setLossMix(rawValue)  // every case is one of PersonalisationConfig.lossMixes (tested)
+        return (c.supervised, c.selfSupervision, c.distillation)
     }
 }
 
 /// `train:` — on-device personalisation of the exits (and of the whole network, for the baseline).
 public struct TrainSection: Codable, Sendable, Equatable {
-    public var epochs = 10
-    public var batch = 32
-    public var lr = 0.01
+    public var epochs = PersonalisationConfig().epochs
+    public var batch = PersonalisationConfig().batchSize
+    public var lr = decimal(PersonalisationConfig().learningRate)
     /// Peak learning rate of the whole-network fine-tuning baseline.
-    public var baselineLR = 0.001
-    public var losses: LossSet = .all
+    public var baselineLR = decimal(PersonalisationConfig.wholeNetworkLearningRate)
+    public var losses = LossSet(rawValue: PersonalisationConfig().lossMix)!
 
     public init() {}
 
@@ -120,11 +163,11 @@ public struct TrainSection: Codable, Sendable, Equatable {
     }
 
     static let reasons: [String: String] = [
-        "epochs": "10 passes: half the engine's default of 20, to keep the quick scale short (the full scale uses 20)",
-        "batch": "32, the engine's default",
-        "lr": "0.01 peak of the cosine schedule for the exit heads, the engine's default (SGD, momentum 0.9)",
-        "baseline_lr": "0.001 for whole-network fine-tuning (same schedule and optimiser): at the heads' 0.01 it diverged within 4 epochs on the pretrained ResNet-20 (docs/personalisation.md)",
-        "losses": "the paper's full mix: supervised, self-supervised pseudo-labels and distillation from the final classifier",
+        "epochs": "\(PersonalisationConfig().epochs), the engine's default (PersonalisationConfig.epochs); the smoke scale uses fewer",
+        "batch": "\(PersonalisationConfig().batchSize), the engine's default (PersonalisationConfig.batchSize)",
+        "lr": "\(PersonalisationConfig().learningRate) peak of the cosine schedule for the exit heads, the engine's default (SGD, momentum 0.9)",
+        "baseline_lr": "\(PersonalisationConfig.wholeNetworkLearningRate) for whole-network fine-tuning (PersonalisationConfig.wholeNetworkLearningRate; same schedule and optimiser): at the heads' 0.01 it diverged within 4 epochs on the pretrained ResNet-20 (docs/personalisation.md)",
+        "losses": "\(PersonalisationConfig().lossMix), the engine's default: supervised, self-supervised pseudo-labels and distillation from the final classifier",
     ]
 
     func validate(prefix: String) throws {
@@ -136,8 +179,9 @@ public struct TrainSection: Codable, Sendable, Equatable {
         }
     }
 
-    /// The engine's configuration for this section and `seed`.
-    func personalisation(seed: Int) -> PersonalisationConfig {
+    /// The engine's configuration for this section, `seed` and user `user` (each user's
+    /// heads start from their own draw: the seed offset by the user's index).
+    func personalisation(seed: Int, user: Int) -> PersonalisationConfig {
         var c = PersonalisationConfig()
         c.epochs = epochs
         c.batchSize = batch
@@ -146,7 +190,7 @@ public struct TrainSection: Codable, Sendable, Equatable {
         c.supervised = t.sup
         c.selfSupervision = t.selfsup
         c.distillation = t.distill
-        c.seed = UInt64(seed)
+        c.seed = UInt64(seed) &+ UInt64(user)
         return c
     }
 
@@ -159,12 +203,16 @@ public struct TrainSection: Codable, Sendable, Equatable {
     }
 }
 
+/// The Double a Float's shortest decimal spells (0.01 for Float 0.01, not 0.009999999776...):
+/// spec values are decimals, so a default taken from the engine's Float must read as one.
+func decimal(_ value: Float) -> Double { Double("\(value)")! }
+
 /// `orchestrator:` — profiling and exit selection.
 public struct OrchestratorSection: Codable, Sendable, Equatable {
     /// `labels:K` or `mixed` (see `persephone personalise --profile-basis`).
-    public var basis = "labels:20"
+    public var basis = BasisRule.default.spelling
     /// Enable exits whose profiled accuracy is within this fraction of the final classifier's.
-    public var tolerance = 0.01
+    public var tolerance = SelectionRule().tolerance ?? 0
 
     public init() {}
 
@@ -181,10 +229,10 @@ public struct OrchestratorSection: Codable, Sendable, Equatable {
     }
 
     func rule(prefix: String = "orchestrator.") throws -> BasisRule {
-        if basis == "mixed" { return .mixed }
-        let parts = basis.split(separator: ":")
-        if parts.count == 2, parts[0] == "labels", let k = Int(parts[1]), k >= 0 { return .labelsWhenAtLeast(k) }
-        throw SpecConstraintViolation(key: prefix + "basis", "`\(basis)` is not a basis rule", hint: "write labels:K (K >= 0) or mixed")
+        guard let rule = BasisRule(spelling: basis) else {
+            throw SpecConstraintViolation(key: prefix + "basis", "`\(basis)` is not a basis rule", hint: "write labels:K (K >= 0) or mixed")
+        }
+        return rule
     }
 
     func options(rule: BasisRule) -> (ProfilerOptions, OrchestratorOptions) {
@@ -248,15 +296,77 @@ struct Workload {
         return Workload(model: model, train: train, test: test)
     }
 
-    /// The simulated users of `data` drawn with `seed`.
-    func users(_ data: DataSection, seed: Int, labelled: Double? = nil) throws -> [SimulatedUser] {
+    /// The simulated users of `data` drawn with `seed` (drawn once per process and kept).
+    func users(_ data: DataSection, seed: Int) throws -> [SimulatedUser] {
+        try UserCache.shared.users(data, seed: seed) {
+            try UserSplit(spec: data.userSplitSpec(), seed: UInt64(seed), train: train, test: test).users
+        }
+    }
+
+    /// User `index` of `users(data, seed:)`.
+    func user(_ data: DataSection, seed: Int, index: Int) throws -> SimulatedUser {
+        let all = try users(data, seed: seed)
+        guard all.indices.contains(index) else {
+            throw TrainingError(subject: "data.users", message: "user \(index) does not exist: the split deals \(all.count) users",
+                                hint: "use a user index below \(all.count)")
+        }
+        return all[index]
+    }
+}
+
+extension DataSection {
+    /// The user split this section describes.
+    func userSplitSpec() throws -> UserSplitSpec {
         var spec = UserSplitSpec()
-        try spec.apply(splitSyntax: data.split)
-        if spec.userClasses == nil { spec.users = data.users }
-        spec.samplesPerUser = data.samples
-        spec.labelledFraction = labelled ?? data.labelled
-        spec.testSamplesPerUser = data.test
-        return try UserSplit(spec: spec, seed: UInt64(seed), train: train, test: test).users
+        try spec.apply(splitSyntax: split)
+        if spec.userClasses == nil { spec.users = users }
+        spec.samplesPerUser = samples
+        spec.labelledFraction = labelled
+        spec.testSamplesPerUser = test
+        return spec
+    }
+
+    /// How many users the split deals (explicit class groups fix it; else `users`).
+    func userCount() throws -> Int {
+        try userSplitSpec().userClasses?.count ?? users
+    }
+}
+
+/// Drawn users by (data section, seed), so the units of one split share one draw.
+final class UserCache: @unchecked Sendable {
+    static let shared = UserCache()
+    private let lock = NSLock()
+    private var drawn: [String: [SimulatedUser]] = [:]
+
+    func users(_ data: DataSection, seed: Int, draw: () throws -> [SimulatedUser]) throws -> [SimulatedUser] {
+        let key = "\(data.dataset)|\(data.split)|\(data.users)|\(data.samples)|\(data.test)|\(data.labelled)|\(seed)"
+        lock.lock()
+        defer { lock.unlock() }
+        if let hit = drawn[key] { return hit }
+        let users = try draw()
+        drawn[key] = users
+        return users
+    }
+}
+
+/// Input checks already passed, by data section and file state: a sweep of many points
+/// over one data section checks its files once.
+final class InputCheckCache: @unchecked Sendable {
+    static let shared = InputCheckCache()
+    private let lock = NSLock()
+    private var passed: Set<String> = []
+
+    func check(_ data: DataSection, _ body: () throws -> Void) throws {
+        let fingerprints = InputFingerprints.shared.of(data)
+        let key = "\(data.checkpoint)|\(data.dataset)|\(data.split)|\(data.users)|\(data.samples)|\(data.test)|\(fingerprints)"
+        lock.lock()
+        let done = passed.contains(key)
+        lock.unlock()
+        if done { return }
+        try body()
+        lock.lock()
+        passed.insert(key)
+        lock.unlock()
     }
 }
 
@@ -275,12 +385,4 @@ final class SplitCache: @unchecked Sendable {
         loaded[root] = pair
         return pair
     }
-}
-
-/// Wall time of `body`, for the timings table (never a deterministic table).
-func timed<T>(_ phase: String, _ result: inout PointResult, _ body: () throws -> T) rethrows -> T {
-    let start = DispatchTime.now().uptimeNanoseconds
-    let value = try body()
-    result.time(phase, seconds: Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9)
-    return value
 }

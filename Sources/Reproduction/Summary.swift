@@ -26,7 +26,7 @@ struct Summary {
 }
 
 /// Mean and 95% CI half-width (Student's t) of `x`; the half-width is nan for one value.
-func meanAndHalfWidth(_ x: [Double]) -> (mean: Double, half: Double) {
+public func meanAndHalfWidth(_ x: [Double]) -> (mean: Double, half: Double) {
     let n = x.count
     guard n > 0 else { return (.nan, .nan) }
     let mean = x.reduce(0, +) / Double(n)
@@ -37,7 +37,7 @@ func meanAndHalfWidth(_ x: [Double]) -> (mean: Double, half: Double) {
 
 /// The 0.975 quantile of Student's t with `df` degrees of freedom: bisection on the CDF,
 /// which is 1 - I_{df/(df+t^2)}(df/2, 1/2) / 2 for t >= 0 (I: regularised incomplete beta).
-func studentTQuantile975(degreesOfFreedom df: Int) -> Double {
+public func studentTQuantile975(degreesOfFreedom df: Int) -> Double {
     precondition(df >= 1)
     let v = Double(df)
     func cdf(_ t: Double) -> Double { 1 - 0.5 * regularisedIncompleteBeta(x: v / (v + t * t), a: v / 2, b: 0.5) }

@@ -30,8 +30,9 @@ struct WinogradPlan {
     /// Tile columns of a full chunk (leading dimension of V and M).
     var columns: Int { imagesPerChunk * tilesPerImage }
     var chunks: Int { ceilDiv(g.batch, imagesPerChunk) }
-    /// Row scratch of every transform: deinterleaved padded plane rows plus a padded row.
-    var rowScratch: Int { max(2 * (2 * tilesH + 2), 16) * (tilesW + 1) + 2 * (tilesW + 1) + 8 }
+    /// Row scratch of every transform: the input transform's eight phase planes of
+    /// (TH + 1) × TW, or the other transforms' rows (16 padded rows plus a padded row).
+    var rowScratch: Int { max(8 * (tilesH + 1) * tilesW, 18 * (tilesW + 1)) + 8 }
 }
 
 /// Scratch of one worker: V or dV (16·C·T), M or dM (16·K·T), row scratch.

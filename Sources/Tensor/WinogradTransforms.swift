@@ -54,99 +54,137 @@ func winogradAddWeightGradient(_ du: UnsafePointer<Float>, K: Int, C: Int, into 
     }
 }
 
-/// Copies input row `src` (W wide) into its even and odd padded columns: padded column
+/// Splits input row `src` (W wide) into its even and odd padded columns: padded column
 /// q holds input column q - pad (zero outside the row), `even[j]` is padded column 2j and
 /// `odd[j]` column 2j + 1, for j in 0..<half. Splitting by parity turns the stride-2 tile
-/// walk into unit strides. `temp` holds 2·half + 8 floats.
+/// walk into unit strides. Reads `src` directly: where eight padded columns 2j..2j+7 lie
+/// inside the row, one unaligned SIMD8 load splits into both halves; the edges go one
+/// column at a time. (Copying the row into a zero-bordered buffer first and loading it
+/// back at once made the loads wait on the copy's wider stores: a store-forwarding stall
+/// that took a sixth of the input transform, docs/benchmarks.md.)
 @inline(__always)
 func deinterleavePaddedRow(_ src: UnsafePointer<Float>?, width W: Int, pad: Int, half: Int,
-                           even: UnsafeMutablePointer<Float>, odd: UnsafeMutablePointer<Float>,
-                           temp: UnsafeMutablePointer<Float>) {
+                           even: UnsafeMutablePointer<Float>, odd: UnsafeMutablePointer<Float>) {
     guard let src else {
         zeroFloats(even, count: half)
         zeroFloats(odd, count: half)
         return
     }
-    let n = 2 * half, end = min(n, W + pad)
-    zeroFloats(temp, count: min(pad, n))
-    if end > pad { copyFloats(src, to: temp + pad, count: end - pad) }
-    if end < n { zeroFloats(temp + max(end, pad), count: n - max(end, pad)) }
+    @inline(__always) func column(_ q: Int) -> Float {
+        let c = q - pad
+        return c >= 0 && c < W ? src[c] : 0
+    }
     var j = 0
-    while j + 4 <= half {
-        let v = SIMD8<Float>.load(temp + 2 * j)
+    while j < half && 2 * j < pad { even[j] = column(2 * j); odd[j] = column(2 * j + 1); j += 1 }
+    while j + 4 <= half && 2 * j - pad + 8 <= W {
+        let v = SIMD8<Float>.load(src + (2 * j - pad))
         v.evenHalf.store(even + j)
         v.oddHalf.store(odd + j)
         j += 4
     }
-    while j < half {
-        even[j] = temp[2 * j]
-        odd[j] = temp[2 * j + 1]
-        j += 1
+    while j < half { even[j] = column(2 * j); odd[j] = column(2 * j + 1); j += 1 }
+}
+
+/// dst[i] += padded[i + offset] for i in 0..<count, where padded column 2j is `even[j]`
+/// and 2j + 1 is `odd[j]`: the interleave and the add in one pass, straight from the two
+/// halves (each dst element gets one add, as from an interleaved buffer).
+@inline(__always)
+func addInterleaved(even: UnsafePointer<Float>, odd: UnsafePointer<Float>, offset: Int, count: Int,
+                    into dst: UnsafeMutablePointer<Float>) {
+    // dst[2m] takes first[m], dst[2m + 1] takes second[m].
+    let base = offset / 2
+    let first = offset % 2 == 0 ? even + base : odd + base
+    let second = offset % 2 == 0 ? odd + base : even + base + 1
+    var m = 0
+    while 2 * m + 8 <= count {
+        let a = SIMD4<Float>.load(first + m), b = SIMD4<Float>.load(second + m)
+        let v = SIMD8<Float>(a[0], b[0], a[1], b[1], a[2], b[2], a[3], b[3])
+        (SIMD8<Float>.load(dst + 2 * m) + v).store(dst + 2 * m)
+        m += 4
+    }
+    while 2 * m < count {
+        dst[2 * m] += first[m]
+        if 2 * m + 1 < count { dst[2 * m + 1] += second[m] }
+        m += 1
     }
 }
 
-/// out[2j] = even[j], out[2j + 1] = odd[j] for j in 0..<half (out holds 2·half floats).
+/// out[2j] = even[j] + bias, out[2j + 1] = odd[j] + bias for the first `count` of those
+/// (count <= 2·half): the interleave and the bias add in one pass.
 @inline(__always)
-func interleave(even: UnsafePointer<Float>, odd: UnsafePointer<Float>, half: Int,
-                into out: UnsafeMutablePointer<Float>) {
+func storeInterleaved(even: UnsafePointer<Float>, odd: UnsafePointer<Float>, count: Int, bias: Float,
+                      into out: UnsafeMutablePointer<Float>) {
+    let b = SIMD8<Float>(repeating: bias)
     var j = 0
-    while j + 4 <= half {
+    while 2 * j + 8 <= count {
         let e = SIMD4<Float>.load(even + j), o = SIMD4<Float>.load(odd + j)
-        SIMD8<Float>(e[0], o[0], e[1], o[1], e[2], o[2], e[3], o[3]).store(out + 2 * j)
+        (SIMD8<Float>(e[0], o[0], e[1], o[1], e[2], o[2], e[3], o[3]) + b).store(out + 2 * j)
         j += 4
     }
-    while j < half {
-        out[2 * j] = even[j]
-        out[2 * j + 1] = odd[j]
+    while 2 * j < count {
+        out[2 * j] = even[j] + bias
+        if 2 * j + 1 < count { out[2 * j + 1] = odd[j] + bias }
         j += 1
     }
 }
 
 /// V[ξ][c][t] = (Bᵀ d B)[ξ] for every tile of `images` images starting at `x`;
 /// `rows` is scratch of `WinogradPlan.rowScratch` floats.
+///
+/// Each plane is first split into eight "phase planes" of (TH + 1) rows × TW, one per row
+/// parity, column parity and column shift (0 or one tile): phase (i mod 2, j mod 2, j / 2)
+/// holds padded pixel (2·r' + i mod 2, 2·tx + j) at r'·TW + tx. Input value d_ij of tile
+/// t = ty·TW + tx is then at t + (i / 2)·TW in phase (i mod 2, j mod 2, j / 2): a linear
+/// function of t, so one vector loop runs over all TH·TW tiles of the plane instead of one
+/// short loop per strip of tiles (a 28-pixel row has 14 tiles: 8 + 4 + 2 scalar lanes).
 func winogradTransformInput(_ x: UnsafePointer<Float>, images: Int, plan p: WinogradPlan,
                             into v: UnsafeMutablePointer<Float>, rows: UnsafeMutablePointer<Float>) {
     let g = p.g, C = p.C, H = g.height, W = g.width, T = p.columns, CT = C * T
-    let TH = p.tilesH, TW = p.tilesW, half = TW + 1, paddedRows = 2 * TH + 2
-    // Every padded row r of the plane (input row r - padH) by column parity:
-    // even part at evens + r·half, odd part at odds + r·half.
-    let evens = rows, odds = rows + paddedRows * half, temp = odds + paddedRows * half
+    let TH = p.tilesH, TW = p.tilesW, phaseSize = (TH + 1) * TW, tiles = p.tilesPerImage
+    // phase(rowParity, colParity, shift) = rows + ((rowParity * 2 + colParity) * 2 + shift) * phaseSize
+    @inline(__always) func phase(_ rp: Int, _ cp: Int, _ shift: Int) -> UnsafeMutablePointer<Float> {
+        rows + ((rp * 2 + cp) * 2 + shift) * phaseSize
+    }
     for b in 0..<images {
         for c in 0..<C {
             let plane = x + (b * C + c) * H * W
-            for r in 0..<paddedRows {
-                let ih = r - g.padH
-                deinterleavePaddedRow(ih >= 0 && ih < H ? plane + ih * W : nil, width: W, pad: g.padW,
-                                      half: half, even: evens + r * half, odd: odds + r * half, temp: temp)
+            for r in 0..<(2 * TH + 2) {
+                let ih = r - g.padH, src = ih >= 0 && ih < H ? plane + ih * W : nil
+                let rp = r % 2, o = (r / 2) * TW
+                // Shift 1 starts one tile (two padded columns) later: padding 2 less.
+                deinterleavePaddedRow(src, width: W, pad: g.padW, half: TW,
+                                      even: phase(rp, 0, 0) + o, odd: phase(rp, 1, 0) + o)
+                deinterleavePaddedRow(src, width: W, pad: g.padW - 2, half: TW,
+                                      even: phase(rp, 0, 1) + o, odd: phase(rp, 1, 1) + o)
             }
-            for ty in 0..<TH {
-                // Strip rows 2ty..2ty+3.
-                let e0 = UnsafePointer(evens + 2 * ty * half), e1 = e0 + half, e2 = e1 + half, e3 = e2 + half
-                let o0 = UnsafePointer(odds + 2 * ty * half), o1 = o0 + half, o2 = o1 + half, o3 = o2 + half
-                let out = v + c * T + b * p.tilesPerImage + ty * TW
-                @inline(__always) func tiles<L: FloatLanes>(_: L.Type, _ tx: Int) {
-                    // d_ij: strip row i, tile column j (0..3 = even, odd, next even, next odd).
-                    let d00 = L.load(e0 + tx), d01 = L.load(o0 + tx), d02 = L.load(e0 + tx + 1), d03 = L.load(o0 + tx + 1)
-                    let d10 = L.load(e1 + tx), d11 = L.load(o1 + tx), d12 = L.load(e1 + tx + 1), d13 = L.load(o1 + tx + 1)
-                    let d20 = L.load(e2 + tx), d21 = L.load(o2 + tx), d22 = L.load(e2 + tx + 1), d23 = L.load(o2 + tx + 1)
-                    let d30 = L.load(e3 + tx), d31 = L.load(o3 + tx), d32 = L.load(e3 + tx + 1), d33 = L.load(o3 + tx + 1)
-                    // Bᵀ d
-                    let r00 = d00 - d20, r01 = d01 - d21, r02 = d02 - d22, r03 = d03 - d23
-                    let r10 = d10 + d20, r11 = d11 + d21, r12 = d12 + d22, r13 = d13 + d23
-                    let r20 = d20 - d10, r21 = d21 - d11, r22 = d22 - d12, r23 = d23 - d13
-                    let r30 = d10 - d30, r31 = d11 - d31, r32 = d12 - d32, r33 = d13 - d33
-                    // (Bᵀ d) B
-                    let t = out + tx
-                    (r00 - r02).store(t); (r01 + r02).store(t + CT); (r02 - r01).store(t + 2 * CT); (r01 - r03).store(t + 3 * CT)
-                    (r10 - r12).store(t + 4 * CT); (r11 + r12).store(t + 5 * CT)
-                    (r12 - r11).store(t + 6 * CT); (r11 - r13).store(t + 7 * CT)
-                    (r20 - r22).store(t + 8 * CT); (r21 + r22).store(t + 9 * CT)
-                    (r22 - r21).store(t + 10 * CT); (r21 - r23).store(t + 11 * CT)
-                    (r30 - r32).store(t + 12 * CT); (r31 + r32).store(t + 13 * CT)
-                    (r32 - r31).store(t + 14 * CT); (r31 - r33).store(t + 15 * CT)
-                }
-                forEachLane(TW, { tiles(SIMD8<Float>.self, $0) }, { tiles(SIMD4<Float>.self, $0) }, { tiles(Float.self, $0) })
+            // d_ij of tile t: phase(i % 2, j % 2, j / 2)[t + (i / 2) * TW].
+            let p00 = UnsafePointer(phase(0, 0, 0)), p01 = UnsafePointer(phase(0, 1, 0))
+            let p02 = UnsafePointer(phase(0, 0, 1)), p03 = UnsafePointer(phase(0, 1, 1))
+            let p10 = UnsafePointer(phase(1, 0, 0)), p11 = UnsafePointer(phase(1, 1, 0))
+            let p12 = UnsafePointer(phase(1, 0, 1)), p13 = UnsafePointer(phase(1, 1, 1))
+            let out = v + c * T + b * tiles
+            @inline(__always) func tile<L: FloatLanes>(_: L.Type, _ t: Int) {
+                let d00 = L.load(p00 + t), d01 = L.load(p01 + t), d02 = L.load(p02 + t), d03 = L.load(p03 + t)
+                let d10 = L.load(p10 + t), d11 = L.load(p11 + t), d12 = L.load(p12 + t), d13 = L.load(p13 + t)
+                let u = t + TW
+                let d20 = L.load(p00 + u), d21 = L.load(p01 + u), d22 = L.load(p02 + u), d23 = L.load(p03 + u)
+                let d30 = L.load(p10 + u), d31 = L.load(p11 + u), d32 = L.load(p12 + u), d33 = L.load(p13 + u)
+                // Bᵀ d
+                let r00 = d00 - d20, r01 = d01 - d21, r02 = d02 - d22, r03 = d03 - d23
+                let r10 = d10 + d20, r11 = d11 + d21, r12 = d12 + d22, r13 = d13 + d23
+                let r20 = d20 - d10, r21 = d21 - d11, r22 = d22 - d12, r23 = d23 - d13
+                let r30 = d10 - d30, r31 = d11 - d31, r32 = d12 - d32, r33 = d13 - d33
+                // (Bᵀ d) B
+                let o = out + t
+                (r00 - r02).store(o); (r01 + r02).store(o + CT); (r02 - r01).store(o + 2 * CT); (r01 - r03).store(o + 3 * CT)
+                (r10 - r12).store(o + 4 * CT); (r11 + r12).store(o + 5 * CT)
+                (r12 - r11).store(o + 6 * CT); (r11 - r13).store(o + 7 * CT)
+                (r20 - r22).store(o + 8 * CT); (r21 + r22).store(o + 9 * CT)
+                (r22 - r21).store(o + 10 * CT); (r21 - r23).store(o + 11 * CT)
+                (r30 - r32).store(o + 12 * CT); (r31 + r32).store(o + 13 * CT)
+                (r32 - r31).store(o + 14 * CT); (r31 - r33).store(o + 15 * CT)
             }
+            forEachLane(tiles, { tile(SIMD8<Float>.self, $0) }, { tile(SIMD4<Float>.self, $0) }, { tile(Float.self, $0) })
         }
     }
 }
@@ -159,7 +197,7 @@ func winogradTransformOutput(_ m: UnsafePointer<Float>, images: Int, plan p: Win
     let g = p.g, K = p.K, OH = g.outHeight, OW = g.outWidth, T = p.columns
     let TH = p.tilesH, TW = p.tilesW, KT = K * T
     // Output rows 2ty and 2ty + 1 of the strip, by column parity.
-    let ye0 = rows, yo0 = rows + TW, ye1 = rows + 2 * TW, yo1 = rows + 3 * TW, temp = rows + 4 * TW
+    let ye0 = rows, yo0 = rows + TW, ye1 = rows + 2 * TW, yo1 = rows + 3 * TW
     for b in 0..<images {
         for k in 0..<K {
             let bk = bias?[k] ?? 0
@@ -184,12 +222,9 @@ func winogradTransformOutput(_ m: UnsafePointer<Float>, images: Int, plan p: Win
                 }
                 forEachLane(TW, { tiles(SIMD8<Float>.self, $0) }, { tiles(SIMD4<Float>.self, $0) }, { tiles(Float.self, $0) })
                 let top = plane + 2 * ty * OW
-                interleave(even: ye0, odd: yo0, half: TW, into: temp)
-                for j in 0..<OW { top[j] = temp[j] + bk }
+                storeInterleaved(even: ye0, odd: yo0, count: OW, bias: bk, into: top)
                 if 2 * ty + 1 < OH {
-                    let bottom = top + OW
-                    interleave(even: ye1, odd: yo1, half: TW, into: temp)
-                    for j in 0..<OW { bottom[j] = temp[j] + bk }
+                    storeInterleaved(even: ye1, odd: yo1, count: OW, bias: bk, into: top + OW)
                 }
             }
         }
@@ -197,38 +232,40 @@ func winogradTransformOutput(_ m: UnsafePointer<Float>, images: Int, plan p: Win
 }
 
 /// dM[ξ][k][t] = (A dY Aᵀ)[ξ] for every 2×2 tile of dY (zero beyond OH, OW);
-/// `rows` is scratch of `WinogradPlan.rowScratch` floats.
+/// `rows` is scratch of `WinogradPlan.rowScratch` floats. As in the input transform, the
+/// plane is split into four phase planes (row parity × column parity, TH × TW each) so one
+/// vector loop runs over all tiles of the plane.
 func winogradTransformOutputGradient(_ dy: UnsafePointer<Float>, images: Int, plan p: WinogradPlan,
                                      into dm: UnsafeMutablePointer<Float>, rows: UnsafeMutablePointer<Float>) {
     let g = p.g, K = p.K, OH = g.outHeight, OW = g.outWidth, T = p.columns
-    let TH = p.tilesH, TW = p.tilesW, KT = K * T
-    let de0 = rows, do0 = rows + TW, de1 = rows + 2 * TW, do1 = rows + 3 * TW, temp = rows + 4 * TW
+    let TH = p.tilesH, TW = p.tilesW, KT = K * T, tiles = p.tilesPerImage
+    let e0 = rows, o0 = rows + tiles, e1 = rows + 2 * tiles, o1 = rows + 3 * tiles
     for b in 0..<images {
         for k in 0..<K {
             let plane = dy + (b * K + k) * OH * OW
             for ty in 0..<TH {
-                deinterleavePaddedRow(plane + 2 * ty * OW, width: OW, pad: 0, half: TW, even: de0, odd: do0,
-                                      temp: temp)
+                deinterleavePaddedRow(plane + 2 * ty * OW, width: OW, pad: 0, half: TW,
+                                      even: e0 + ty * TW, odd: o0 + ty * TW)
                 deinterleavePaddedRow(2 * ty + 1 < OH ? plane + (2 * ty + 1) * OW : nil, width: OW, pad: 0,
-                                      half: TW, even: de1, odd: do1, temp: temp)
-                let mk = dm + k * T + b * p.tilesPerImage + ty * TW
-                @inline(__always) func tiles<L: FloatLanes>(_: L.Type, _ tx: Int) {
-                    let d00 = L.load(de0 + tx), d01 = L.load(do0 + tx)
-                    let d10 = L.load(de1 + tx), d11 = L.load(do1 + tx)
-                    // f = dY Aᵀ (2×4), then dM = A f (4×4).
-                    let f00 = d00, f01 = d00 + d01, f02 = d00 - d01, f03 = -d01
-                    let f10 = d10, f11 = d10 + d11, f12 = d10 - d11, f13 = -d11
-                    let s = mk + tx
-                    f00.store(s); f01.store(s + KT); f02.store(s + 2 * KT); f03.store(s + 3 * KT)
-                    (f00 + f10).store(s + 4 * KT); (f01 + f11).store(s + 5 * KT)
-                    (f02 + f12).store(s + 6 * KT); (f03 + f13).store(s + 7 * KT)
-                    (f00 - f10).store(s + 8 * KT); (f01 - f11).store(s + 9 * KT)
-                    (f02 - f12).store(s + 10 * KT); (f03 - f13).store(s + 11 * KT)
-                    (-f10).store(s + 12 * KT); (-f11).store(s + 13 * KT)
-                    (-f12).store(s + 14 * KT); (-f13).store(s + 15 * KT)
-                }
-                forEachLane(TW, { tiles(SIMD8<Float>.self, $0) }, { tiles(SIMD4<Float>.self, $0) }, { tiles(Float.self, $0) })
+                                      half: TW, even: e1 + ty * TW, odd: o1 + ty * TW)
             }
+            let mk = dm + k * T + b * tiles
+            @inline(__always) func tile<L: FloatLanes>(_: L.Type, _ t: Int) {
+                let d00 = L.load(e0 + t), d01 = L.load(o0 + t)
+                let d10 = L.load(e1 + t), d11 = L.load(o1 + t)
+                // f = dY Aᵀ (2×4), then dM = A f (4×4).
+                let f00 = d00, f01 = d00 + d01, f02 = d00 - d01, f03 = -d01
+                let f10 = d10, f11 = d10 + d11, f12 = d10 - d11, f13 = -d11
+                let s = mk + t
+                f00.store(s); f01.store(s + KT); f02.store(s + 2 * KT); f03.store(s + 3 * KT)
+                (f00 + f10).store(s + 4 * KT); (f01 + f11).store(s + 5 * KT)
+                (f02 + f12).store(s + 6 * KT); (f03 + f13).store(s + 7 * KT)
+                (f00 - f10).store(s + 8 * KT); (f01 - f11).store(s + 9 * KT)
+                (f02 - f12).store(s + 10 * KT); (f03 - f13).store(s + 11 * KT)
+                (-f10).store(s + 12 * KT); (-f11).store(s + 13 * KT)
+                (-f12).store(s + 14 * KT); (-f13).store(s + 15 * KT)
+            }
+            forEachLane(tiles, { tile(SIMD8<Float>.self, $0) }, { tile(SIMD4<Float>.self, $0) }, { tile(Float.self, $0) })
         }
     }
 }
@@ -242,7 +279,7 @@ func winogradAddInputGradient(_ dv: UnsafePointer<Float>, images: Int, plan p: W
     let TH = p.tilesH, TW = p.tilesW, CT = C * T, half = TW + 1
     // z_i = dV_i· Bᵀ over the strip, by padded-column parity: ze_i = rows + i·half,
     // zo_i = rows + (4 + i)·half; then s = B z in the next 8·half floats.
-    let z = rows, s = rows + 8 * half, temp = rows + 16 * half
+    let z = rows, s = rows + 8 * half
     // Input columns 0..<validWidth are covered by padded columns (padW + iw < 2·half).
     let validWidth = min(W, 2 * half - g.padW)
     for b in 0..<images {
@@ -284,10 +321,9 @@ func winogradAddInputGradient(_ dv: UnsafePointer<Float>, images: Int, plan p: W
                 for a in 0..<4 {
                     let ih = 2 * ty - g.padH + a
                     if ih < 0 || ih >= H { continue }
-                    interleave(even: s + a * half, odd: s + (4 + a) * half, half: half, into: temp)
                     // Padded column q is input column q - padW.
-                    let dst = plane + ih * W, src = temp + g.padW
-                    for iw in 0..<validWidth { dst[iw] += src[iw] }
+                    addInterleaved(even: s + a * half, odd: s + (4 + a) * half, offset: g.padW, count: validWidth,
+                                   into: plane + ih * W)
                 }
             }
         }

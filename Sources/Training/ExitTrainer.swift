@@ -118,7 +118,7 @@ public final class ExitTrainer {
     /// trains them, records the run in `model.exitTraining`, and returns the final test
     /// evaluation of every classifier.
     @discardableResult
-    public func run(progress: (TrainingEvent) -> Void = { _ in }) -> EvaluationResult {
+    public func run(progress: (TrainingEvent) -> Void = { _ in }) throws -> EvaluationResult {
         let c = configuration
         let train = data.train
         let backbone = model.backbone
@@ -130,55 +130,61 @@ public final class ExitTrainer {
         let parameters = heads.flatMap { $0.head.parameters }
         let optimizer = SGD(parameters: parameters, learningRate: c.learningRate, momentum: c.momentum,
                                     weightDecay: c.weightDecay)
-        let batches = Batches.ranges(count: train.count, batchSize: c.batchSize, training: true)
-        let schedule = LearningRateSchedule.cosine(base: c.learningRate, steps: c.epochs * batches.count)
-        let imagesPerEpoch = batches.reduce(0) { $0 + $1.count }
+        let loop = EpochLoop(count: train.count, batchSize: c.batchSize, epochs: c.epochs, seed: c.seed,
+                             schedule: { .cosine(base: c.learningRate, steps: c.epochs * $0) })
+        let imagesPerEpoch = loop.batches.reduce(0) { $0 + $1.count }
         var throughput = Throughput()
         var result: EvaluationResult?
-        for epoch in 0..<c.epochs {
-            let epochStart = Date()
-            var generator = SeededGenerator(seed: c.seed).derived(UInt64(epoch + 1))
-            let order = Batches.shuffledOrder(count: train.count, generator: &generator)
-            var lossSum = 0.0, correct = 0, seen = 0
-            for (b, range) in batches.enumerated() {
-                optimizer.learningRate = schedule.learningRate(at: epoch * batches.count + b)
-                let indices = order[range]
-                var x = Batches.make(from: train.images, indices: indices, normalization: model.normalization,
-                                     augmentation: c.augmentation, generator: &generator)
-                let labels = indices.map { train.labels[$0] }
-                var features: [Int: Tensor] = [:]
-                for i in 0...deepest {
-                    x = backbone.network.children[i].layer.forward(x, mode: .inference)
-                    if points.contains(where: { $0.childIndex == i }) { features[i] = x }
-                }
-                var batchLoss = 0.0
-                for exit in heads {
-                    let logits = exit.head.forward(features[exit.point.childIndex]!, mode: .training(inputGradient: false))
-                    let loss = Loss.softmaxCrossEntropy(logits: logits, labels: labels)
-                    _ = exit.head.backward(loss.dLogits)
-                    batchLoss += Double(loss.loss)
-                    correct += zip(argmaxRows(logits.scalars, rows: range.count, columns: logits.shape[1]), labels)
-                        .filter { $0 == $1 }.count
-                }
+        var epochStart = Date()
+        var lossSum = 0.0, correct = 0, seen = 0
+        // The commit closures call `progress` while the loop runs, never after.
+        let outcome = try withoutActuallyEscaping(progress) { progress in try loop.run(step: { step, generator in
+            if step.index == 0 { epochStart = Date(); lossSum = 0; correct = 0; seen = 0 }
+            optimizer.learningRate = step.learningRate
+            let indices = step.indices
+            var x = Batches.make(from: train.images, indices: indices, normalization: model.normalization,
+                                 augmentation: c.augmentation, generator: &generator)
+            let labels = indices.map { train.labels[$0] }
+            var features: [Int: Tensor] = [:]
+            for i in 0...deepest {
+                x = backbone.network.children[i].layer.forward(x, mode: .inference)
+                if points.contains(where: { $0.childIndex == i }) { features[i] = x }
+            }
+            var batchLoss = 0.0, batchCorrect = 0
+            for exit in heads {
+                let logits = exit.head.forward(features[exit.point.childIndex]!, mode: .training(inputGradient: false))
+                let loss = Loss.softmaxCrossEntropy(logits: logits, labels: labels)
+                _ = exit.head.backward(loss.dLogits)
+                batchLoss += Double(loss.loss)
+                batchCorrect += zip(argmaxRows(logits.scalars, rows: indices.count, columns: logits.shape[1]), labels)
+                    .filter { $0 == $1 }.count
+            }
+            return .loss(batchLoss) {
                 optimizer.step()
                 for exit in heads { exit.head.zeroGradients() }
-                lossSum += batchLoss * Double(range.count)
-                seen += range.count
-                throughput.images += range.count
-                let remaining = imagesPerEpoch - seen + (c.epochs - epoch - 1) * imagesPerEpoch
-                progress(.step(StepProgress(epoch: epoch + 1, epochs: c.epochs, step: b + 1, steps: batches.count,
-                                            loss: lossSum / Double(seen),
+                lossSum += batchLoss * Double(indices.count)
+                correct += batchCorrect
+                seen += indices.count
+                throughput.images += indices.count
+                let remaining = imagesPerEpoch - seen + (c.epochs - step.epoch - 1) * imagesPerEpoch
+                progress(.step(StepProgress(epoch: step.epoch + 1, epochs: c.epochs, step: step.index + 1,
+                                            steps: loop.stepsPerEpoch, loss: lossSum / Double(seen),
                                             accuracy: Double(correct) / Double(seen * heads.count),
                                             imagesPerSecond: throughput.imagesPerSecond(),
                                             etaSeconds: throughput.eta(remainingImages: remaining),
                                             learningRate: optimizer.learningRate)))
             }
+        }, endOfEpoch: { end in
             let evaluation = Evaluation.evaluate(model, on: data.test)
             result = evaluation
-            progress(.epoch(EpochSummary(epoch: epoch + 1, epochs: c.epochs, trainLoss: lossSum / Double(seen),
-                                         trainAccuracy: Double(correct) / Double(seen * heads.count),
+            progress(.epoch(EpochSummary(epoch: end.epoch + 1, epochs: c.epochs, trainLoss: end.meanLoss,
+                                         trainAccuracy: Double(correct) / Double(max(1, seen * heads.count)),
                                          testAccuracies: evaluation.classifiers.map { ($0.name, $0.accuracy) },
                                          seconds: Date().timeIntervalSince(epochStart))))
+            return true
+        }) }
+        if let diverged = outcome.diverged {
+            throw TrainingError(subject: "exits train", message: diverged, hint: "rerun with a lower --lr")
         }
         // configuration.problem guarantees at least one epoch.
         let final = result!

@@ -99,51 +99,58 @@ public final class Pretrainer {
                                            network: network, optimizer: optimizer)
             progress(.resumed(file: resumeFile.path, epochsDone: history.epochsDone))
         }
-        let batches = Batches.ranges(count: train.count, batchSize: c.batchSize, training: true)
-        let schedule = c.schedule(stepsPerEpoch: batches.count)
-        let imagesPerEpoch = batches.reduce(0) { $0 + $1.count }
+        let loop = EpochLoop(count: train.count, batchSize: c.batchSize, epochs: c.epochs, seed: c.seed,
+                             schedule: c.schedule(stepsPerEpoch:))
+        let imagesPerEpoch = loop.batches.reduce(0) { $0 + $1.count }
         var throughput = Throughput()
-        while history.epochsDone < c.epochs {
-            if let stop = stopAfterEpoch, history.epochsDone >= stop { return nil }
-            let epoch = history.epochsDone
-            let epochStart = Date()
-            var generator = SeededGenerator(seed: c.seed).derived(UInt64(epoch + 1))
-            let order = Batches.shuffledOrder(count: train.count, generator: &generator)
-            var lossSum = 0.0, correct = 0, seen = 0
-            for (b, range) in batches.enumerated() {
-                optimizer.learningRate = schedule.learningRate(at: epoch * batches.count + b)
-                let indices = order[range]
-                let x = Batches.make(from: train.images, indices: indices, normalization: normalization,
-                                     augmentation: c.augmentation, generator: &generator)
-                let labels = indices.map { train.labels[$0] }
-                let logits = network.forward(x, mode: .training(inputGradient: false))
-                let loss = Loss.softmaxCrossEntropy(logits: logits, labels: labels)
+        if let stop = stopAfterEpoch, history.epochsDone >= stop, history.epochsDone < c.epochs { return nil }
+        var epochStart = Date()
+        var lossSum = 0.0, correct = 0, seen = 0
+        // The commit closures call `progress` while the loop runs, never after.
+        let outcome = try withoutActuallyEscaping(progress) { progress in try loop.run(from: history.epochsDone, step: { step, generator in
+            if step.index == 0 { epochStart = Date(); lossSum = 0; correct = 0; seen = 0 }
+            optimizer.learningRate = step.learningRate
+            let indices = step.indices
+            let x = Batches.make(from: train.images, indices: indices, normalization: normalization,
+                                 augmentation: c.augmentation, generator: &generator)
+            let labels = indices.map { train.labels[$0] }
+            let logits = network.forward(x, mode: .training(inputGradient: false))
+            let loss = Loss.softmaxCrossEntropy(logits: logits, labels: labels)
+            return .loss(Double(loss.loss)) {
                 _ = network.backward(loss.dLogits)
                 optimizer.step()
                 network.zeroGradients()
-                lossSum += Double(loss.loss) * Double(range.count)
-                correct += zip(argmaxRows(logits.scalars, rows: range.count, columns: logits.shape[1]), labels)
+                lossSum += Double(loss.loss) * Double(indices.count)
+                correct += zip(argmaxRows(logits.scalars, rows: indices.count, columns: logits.shape[1]), labels)
                     .filter { $0 == $1 }.count
-                seen += range.count
-                throughput.images += range.count
-                let remaining = imagesPerEpoch - seen + (c.epochs - epoch - 1) * imagesPerEpoch
-                progress(.step(StepProgress(epoch: epoch + 1, epochs: c.epochs, step: b + 1, steps: batches.count,
-                                            loss: lossSum / Double(seen), accuracy: Double(correct) / Double(seen),
+                seen += indices.count
+                throughput.images += indices.count
+                let remaining = imagesPerEpoch - seen + (c.epochs - step.epoch - 1) * imagesPerEpoch
+                progress(.step(StepProgress(epoch: step.epoch + 1, epochs: c.epochs, step: step.index + 1,
+                                            steps: loop.stepsPerEpoch, loss: lossSum / Double(seen),
+                                            accuracy: Double(correct) / Double(seen),
                                             imagesPerSecond: throughput.imagesPerSecond(),
                                             etaSeconds: throughput.eta(remainingImages: remaining),
                                             learningRate: optimizer.learningRate)))
             }
+        }, endOfEpoch: { end in
             let testAccuracy = Evaluation.evaluate(model, on: test).classifiers.last!.accuracy
             history.testAccuracies.append(testAccuracy)
-            history.trainLosses.append(lossSum / Double(seen))
+            history.trainLosses.append(end.meanLoss)
             history.epochsDone += 1
             try ResumeState.write(to: resumeFile, configuration: c, datasetChecksum: data.identity.checksum,
                                   network: network, optimizer: optimizer, history: history)
-            progress(.epoch(EpochSummary(epoch: epoch + 1, epochs: c.epochs, trainLoss: lossSum / Double(seen),
-                                         trainAccuracy: Double(correct) / Double(seen),
+            progress(.epoch(EpochSummary(epoch: end.epoch + 1, epochs: c.epochs, trainLoss: end.meanLoss,
+                                         trainAccuracy: Double(correct) / Double(max(1, seen)),
                                          testAccuracies: [("final", testAccuracy)],
                                          seconds: Date().timeIntervalSince(epochStart))))
+            return stopAfterEpoch.map { history.epochsDone < $0 } ?? true
+        }) }
+        if let diverged = outcome.diverged {
+            throw TrainingError(subject: "pretrain", message: diverged + " (the last finished epoch is in \(resumeFile.path))",
+                                hint: "rerun with a lower --lr, or delete the resume file to start afresh")
         }
+        if history.epochsDone < c.epochs { return nil }
         model.pretraining = PretrainingRecord(configuration: c, testAccuracies: history.testAccuracies,
                                               trainLosses: history.trainLosses)
         try ModelCheckpoint.save(model, to: output)

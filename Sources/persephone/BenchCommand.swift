@@ -12,8 +12,11 @@ struct BenchCommand: ParsableCommand {
     @Flag(help: "Per-shape convolution figures: forward, backward-input, backward-weight and fused-backward GFLOP/s.")
     var conv = false
 
-    @Flag(help: "Per-layer forward and backward times of one training step of the --net network.")
+    @Flag(help: "Per-layer forward and backward times of one step (--step) of the --net network.")
     var layers = false
+
+    @Option(help: "Step of --layers: train (a training step), exit (an exit-head training step on the frozen backbone, resnet20) or inference.")
+    var step = "train"
 
     @Flag(help: "Print JSON instead of a table.")
     var json = false
@@ -38,6 +41,12 @@ struct BenchCommand: ParsableCommand {
 
     @Option(help: "Convolution algorithm: auto, im2col:<images per chunk>, winograd:<images per chunk>, direct or depthwise3x3 (where they apply).")
     var algorithm = "auto"
+
+    @Flag(help: "Only the personalisation figure: one user's 4 conv exits, 500 samples, 20 epochs.")
+    var personalise = false
+
+    @Option(help: "Runs of the personalisation figure (the median is reported).")
+    var personaliseRuns = 3
 
     @Flag(help: "Time with thread CPU time on one core (--workers 1, OpenBLAS 1 thread): steadier on a busy machine.")
     var cpuTime = false
@@ -69,8 +78,8 @@ struct BenchCommand: ParsableCommand {
     func validate() throws {
         _ = try parsedAlgorithm()
         _ = try parsedNetwork()
-        guard batch >= 1, repeats >= 1, blasThreads >= 1, (workers ?? 1) >= 1 else {
-            throw ValidationError("--batch, --repeats, --workers and --blas-threads must be at least 1")
+        guard batch >= 1, repeats >= 1, blasThreads >= 1, (workers ?? 1) >= 1, personaliseRuns >= 1 else {
+            throw ValidationError("--batch, --repeats, --workers, --blas-threads and --personalise-runs must be at least 1")
         }
     }
 
@@ -80,11 +89,15 @@ struct BenchCommand: ParsableCommand {
             if cpuTime && (workers ?? 1) != 1 {
                 throw ValidationError("--cpu-time measures one core: drop --workers or set it to 1")
             }
-            let rows = LayerProfile.run(try parsedNetwork(), batch: batch, repeats: repeats,
-                                        clock: cpuTime ? .threadCPU : .wall)
-            print("layer        output            fwd MFLOP   fwd ms   bwd ms")
+            let network = try parsedNetwork()
+            guard let profiled = ProfiledStep(rawValue: step), profiled != .exit || network == .resnet20 else {
+                throw ValidationError("--step '\(step)': use train, exit (resnet20 only) or inference")
+            }
+            let rows = LayerProfile.run(network, batch: batch, repeats: repeats,
+                                        clock: cpuTime ? .threadCPU : .wall, step: profiled)
+            print("layer          output            fwd MFLOP   fwd ms   bwd ms")
             for r in rows {
-                print(r.name.padding(toLength: 12, withPad: " ", startingAt: 0),
+                print(r.name.padding(toLength: 14, withPad: " ", startingAt: 0),
                       "\(r.outputShape)".padding(toLength: 17, withPad: " ", startingAt: 0),
                       fmt(Double(r.forwardFLOPs) / 1e6).leftPad(9), fmt2(r.forwardMilliseconds).leftPad(8),
                       fmt2(r.backwardMilliseconds).leftPad(8))
@@ -93,8 +106,30 @@ struct BenchCommand: ParsableCommand {
             print("total forward \(fmt2(f)) ms, backward \(fmt2(b)) ms")
             return
         }
+        if personalise {
+            if cpuTime && (workers ?? 1) != 1 {
+                throw ValidationError("--cpu-time measures one core: drop --workers or set it to 1")
+            }
+            let savedWorkers = Parallel.workers
+            Parallel.workers = cpuTime ? 1 : workers ?? Parallel.workers
+            defer { Parallel.workers = savedWorkers }
+            let r = try PersonalisationSpeedBenchmark.run(runs: personaliseRuns, clock: cpuTime ? .threadCPU : .wall)
+            if json {
+                let encoder = JSONEncoder()
+                encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+                print(String(decoding: try encoder.encode(r), as: UTF8.self))
+            } else {
+                print("personalisation of \(r.exits.count) conv exits (\(r.exits.joined(separator: ", "))), \(r.samples) samples, \(r.epochs) epochs, workers \(Parallel.workers): \(String(format: "%.3f", r.seconds)) s, \(fmt(r.flopsPerSecond / 1e9)) GFLOP/s (median of \(r.runs), \(cpuTime ? "thread CPU" : "wall") time)")
+            }
+            return
+        }
         if !conv {
-            let report = NetworkBenchmark.run(repeats: repeats, workers: workers ?? Parallel.workers) { line in
+            if cpuTime && (workers ?? 1) != 1 {
+                throw ValidationError("--cpu-time measures one core: drop --workers or set it to 1")
+            }
+            let report = try NetworkBenchmark.run(repeats: repeats, workers: cpuTime ? 1 : workers ?? Parallel.workers,
+                                                  personaliseRuns: personaliseRuns,
+                                                  clock: cpuTime ? .threadCPU : .wall) { line in
                 if !json { print(line) } else { FileHandle.standardError.write((line + "\n").data(using: .utf8)!) }
             }
             if json {

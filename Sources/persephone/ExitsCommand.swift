@@ -73,7 +73,7 @@ struct ExitsCommand: ParsableCommand {
                 DatasetsCLI.note("exits \(chosen.joined(separator: ",")) (\(head)) on \(model.backbone.architecture), "
                                  + "\(epochs) epochs, batch \(batch), lr \(lr), seed \(seed)")
                 let printer = TrainingProgressPrinter()
-                let result = trainer.run(progress: printer.handle)
+                let result = try trainer.run(progress: printer.handle)
                 try ModelCheckpoint.save(model, to: URL(fileURLWithPath: out))
                 print("wrote \(out) (" + String(format: "%.0f s", Date().timeIntervalSince(start)) + ")")
                 print(EvaluateCommand.table(result, model: model))

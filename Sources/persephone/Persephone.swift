@@ -15,7 +15,9 @@ struct Persephone: ParsableCommand {
             PersonaliseCommand.self,
             RunCommand.self,
             MergeCommand.self,
+            SubmitCommand.self,
             TableCommand.self,
+            ReportCommand.self,
             BenchCommand.self,
         ])
 }

@@ -20,22 +20,25 @@ struct PersonaliseCommand: ParsableCommand {
 
     @Option(help: "Model checkpoint with exits (.safetensors from exits train).") var checkpoint: String
     @Option(help: "Dataset tree (the directory holding dataset.json).") var dataset: String
-    @Option(help: "User split: classes:K, classes:0,1,2;3,4,5, superclass or dirichlet:ALPHA.") var split = "classes:3"
-    @Option(help: "Number of users.") var users = 10
-    @Option(help: "Samples per user from the train split, validation included.") var samples = 500
-    @Option(help: "Labelled fraction of each user's samples.") var labelled = 1.0
-    @Option(help: "Test samples per user.") var test = 200
-    @Option(help: "Losses: any of sup, selfsup, distill, comma-separated.") var loss = "sup,selfsup,distill"
-    @Option(help: "Epochs of exit personalisation (and of the fine-tuning baseline).") var epochs = 20
-    @Option(help: "Learning rate of exit personalisation (SGD momentum 0.9, cosine).") var lr: Float = 0.01
+    @Option(help: "User split: classes:K, classes:0,1,2;3,4,5, superclass or dirichlet:ALPHA.")
+    var split = "classes:\(UserSplitSpec().classesPerUser)"
+    @Option(help: "Number of users.") var users = UserSplitSpec().users
+    @Option(help: "Samples per user from the train split, validation included.") var samples = UserSplitSpec().samplesPerUser
+    @Option(help: "Labelled fraction of each user's samples.") var labelled = UserSplitSpec().labelledFraction
+    @Option(help: "Test samples per user.") var test = UserSplitSpec().testSamplesPerUser
+    @Option(help: "Loss mix: \(PersonalisationConfig.lossMixes.joined(separator: ", ")).")
+    var losses = PersonalisationConfig().lossMix
+    @Option(help: "Epochs of exit personalisation (and of the fine-tuning baseline).") var epochs = PersonalisationConfig().epochs
+    @Option(help: "Batch size of exit personalisation (and of the fine-tuning baseline).") var batch = PersonalisationConfig().batchSize
+    @Option(help: "Learning rate of exit personalisation (SGD momentum 0.9, cosine).") var lr = PersonalisationConfig().learningRate
     @Option(name: .customLong("baseline-lr"), help: "Learning rate of whole-network fine-tuning (at 0.01 it diverged on the pretrained ResNet-20 within 4 epochs).")
-    var baselineLR: Float? = 0.001
+    var baselineLR = PersonalisationConfig.wholeNetworkLearningRate
     @Option(help: "Seed of the user split and of personalisation.") var seed: UInt64 = 1
     @Option(name: .customLong("profile-basis"),
             help: "How the profiler scores exits on the validation share: labels:K (labels when at least K are labelled, else agreement with the final classifier) or mixed.")
-    var profileBasis = "labels:20"
+    var profileBasis = BasisRule.default.spelling
     @Option(help: "Selection: enable exits whose profiled accuracy is within this many points (fraction) of the final classifier's.")
-    var tolerance = 0.01
+    var tolerance = SelectionRule().tolerance ?? 0
     @Flag(name: .customLong("no-baseline"), help: "Skip whole-network fine-tuning.") var noBaseline = false
     @Flag(help: "Print JSON instead of tables.") var json = false
 
@@ -44,39 +47,29 @@ struct PersonaliseCommand: ParsableCommand {
             throw ValidationError("--users, --test and --epochs must be at least 1, --samples at least 2")
         }
         guard (0...1).contains(labelled) else { throw ValidationError("--labelled must be in [0, 1], got \(labelled)") }
-        _ = try losses()
+        var probe = PersonalisationConfig()
+        do { try probe.setLossMix(losses) } catch { throw ValidationError("--losses: \(error)") }
         _ = try basisRule()
         guard tolerance >= 0 else { throw ValidationError("--tolerance must be at least 0") }
     }
 
     func basisRule() throws -> BasisRule {
-        if profileBasis == "mixed" { return .mixed }
-        let parts = profileBasis.split(separator: ":")
-        if parts.count == 2, parts[0] == "labels", let k = Int(parts[1]), k >= 0 { return .labelsWhenAtLeast(k) }
-        throw ValidationError("--profile-basis '\(profileBasis)': use labels:K (K >= 0) or mixed")
-    }
-
-    func losses() throws -> Set<String> {
-        let parts = Set(loss.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) })
-        let known: Set<String> = ["sup", "selfsup", "distill"]
-        guard !parts.isEmpty, parts.isSubset(of: known) else {
-            throw ValidationError("--loss '\(loss)': use a comma-separated subset of sup, selfsup, distill")
+        guard let rule = BasisRule(spelling: profileBasis) else {
+            throw ValidationError("--profile-basis '\(profileBasis)': use labels:K (K >= 0) or mixed")
         }
-        return parts
+        return rule
     }
 
     func options() throws -> UserPipelineOptions {
         var config = PersonalisationConfig()
-        let l = try losses()
-        config.supervised = l.contains("sup")
-        config.selfSupervision = l.contains("selfsup")
-        config.distillation = l.contains("distill")
+        try config.setLossMix(losses)
         config.epochs = epochs
+        config.batchSize = batch
         config.seed = seed
         config.learningRate = lr
         try config.validate()
         var baselineConfig = config
-        if let baselineLR { baselineConfig.learningRate = baselineLR }
+        baselineConfig.learningRate = baselineLR
         try baselineConfig.validate()
         let profiler = ProfilerOptions(basis: try basisRule())
         let orchestrator = OrchestratorOptions(selection: SelectionRule(tolerance: tolerance, target: nil))

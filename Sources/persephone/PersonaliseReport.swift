@@ -17,7 +17,7 @@ enum PersonaliseReport {
 
     static func text(_ results: [UserPipelineResult], classNames: [String], command c: PersonaliseCommand) -> String {
         var lines = ["\(c.checkpoint) on \(c.dataset): \(results.count) users, split \(c.split), \(c.samples) samples, "
-                     + "labelled \(c.labelled), losses \(c.loss), \(c.epochs) epochs, seed \(c.seed)"]
+                     + "labelled \(c.labelled), losses \(c.losses), \(c.epochs) epochs, seed \(c.seed)"]
         for r in results {
             lines.append("")
             lines.append("user \(r.user): " + r.classes.map { "\($0) \(classNames[$0])" }.joined(separator: ", ")
@@ -128,7 +128,7 @@ enum PersonaliseReport {
         }
         let object: [String: Any] = [
             "checkpoint": checkpoint, "dataset": dataset, "split": c.split, "users": users,
-            "samples": c.samples, "labelled": c.labelled, "losses": c.loss, "epochs": c.epochs, "seed": c.seed,
+            "samples": c.samples, "labelled": c.labelled, "losses": c.losses, "epochs": c.epochs, "seed": c.seed,
         ]
         let data = try JSONSerialization.data(withJSONObject: object, options: [.prettyPrinted, .sortedKeys])
         return String(decoding: data, as: UTF8.self)

@@ -21,20 +21,26 @@ struct RunCommand: ParsableCommand {
     @Argument(help: "Overrides, `key.sub=value`.")
     var overrides: [String] = []
 
+    @Option(name: .customLong("overlay"), help: "An overlay file of keys laid over the spec before the overrides, such as a scale: experiments/scales/paper.yaml (repeatable, in order).")
+    var overlays: [String] = []
+
     @Option(name: .customLong("sweep"), help: "A sweep axis, `key=a,b,c` (repeatable; replaces the spec's axis of that key).")
     var sweeps: [String] = []
 
-    @Flag(help: "List every point (index and id) without running anything.")
+    @Flag(help: "List every point (index, id, units) and the distinct units without running anything.")
     var dryRun = false
 
-    @Option(help: "Run shard i of n (0-based; points with index mod n == i). Default: SLURM_ARRAY_TASK_ID/SLURM_ARRAY_TASK_COUNT when set.")
+    @Option(help: "Run shard i of n (0-based; the units at positions p with p mod n == i). Default: SLURM_ARRAY_TASK_ID/SLURM_ARRAY_TASK_COUNT when set.")
     var shard: String?
 
-    @Option(help: "Points computed at once (default: the number of active cores).")
+    @Option(help: "Units computed at once (default: the number of active cores).")
     var jobs: Int = ProcessInfo.processInfo.activeProcessorCount
 
     @Option(help: "The run folder (default: results/<name>, or results/<name>.shard-<i>-of-<n> for a shard).")
     var out: String?
+
+    @Option(help: "The unit store (default: unit-store beside the run folder, results/unit-store).")
+    var store: String?
 
     @Flag(help: "Move an existing run folder aside (to <folder>.<hash>) and start afresh.")
     var forceNew = false
@@ -55,15 +61,13 @@ struct RunCommand: ParsableCommand {
         let registry = ExperimentRegistry.persephone
         if list {
             let kinds = registry.kinds
-            print(kinds.isEmpty ? "no experiment kinds are registered yet (they arrive with the method, issue 5)"
-                                : kinds.map { "\($0.kind)\t\($0.summary)" }.joined(separator: "\n"))
+            print(kinds.map { "\($0.kind)\t\($0.summary)" }.joined(separator: "\n"))
             return
         }
         if let keys {
             guard let reference = registry.reference(of: keys) else {
                 let known = registry.kinds.map(\.kind)
-                throw ValidationError("unknown experiment kind `\(keys)`; known: "
-                                      + (known.isEmpty ? "none (no experiment kinds are registered yet)" : known.joined(separator: ", ")))
+                throw ValidationError("unknown experiment kind `\(keys)`; known: " + known.joined(separator: ", "))
             }
             print(reference.markdown, terminator: "")
             return
@@ -72,13 +76,17 @@ struct RunCommand: ParsableCommand {
         guard jobs >= 1 else { throw ValidationError("--jobs must be at least 1") }
         try reportingErrors {
             let document = try SpecDocument.load(path: spec)
-            let plan = try registry.plan(document, overrides: overrides.map(Override.init(parsing:)),
+            let layered = try overlays.flatMap { try Override.overlay(path: $0, experiment: document.experiment) }
+                + overrides.map(Override.init(parsing:))
+            let plan = try registry.plan(document, overrides: layered,
                                          sweeps: sweeps.map(SweepAxis.init(parsing:)))
             let chosen = try shard.map(Shard.init(parsing:))
                 ?? Shard.fromSlurm(environment: ProcessInfo.processInfo.environment) ?? .all
             let folder = out ?? RunOptions.defaultFolder(name: plan.spec.name, shard: chosen)
+            // Before anything is listed, frozen or computed: a missing or unfit input is one error, not one per point.
+            try plan.checkInputs()
             if dryRun {
-                print(dryRunListing(plan.spec, shard: chosen, folder: folder), terminator: "")
+                print(try dryRunListing(plan, shard: chosen, folder: folder), terminator: "")
                 return
             }
             guard [forceNew, replaceChanged, ifChanged].filter({ $0 }).count <= 1 else {
@@ -96,7 +104,8 @@ struct RunCommand: ParsableCommand {
             let provenance = Provenance.collect(datasetChecksum: datasetChecksum(inputs), libraries: libraryVersions(),
                                                 inputs: inputs)
             let summary = try Runner(plan: plan, options: RunOptions(folder: folder, jobs: jobs, shard: chosen,
-                                                                    existing: existing, provenance: provenance)).run()
+                                                                    existing: existing, provenance: provenance,
+                                                                    store: store.map(UnitStore.init(root:)))).run()
             if !summary.succeeded { throw ExitCode.failure }
         }
     }

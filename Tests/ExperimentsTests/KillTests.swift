@@ -18,18 +18,18 @@ struct KillTests {
         await #expect(processExitsWith: .signal(SIGKILL)) { [folder = folder as String] in
             let dying = Experiment<DescentConfig>(kind: "descent", summary: "dies at point 7", tables: descentTables) { point, progress in
                 if point.index == 7 { kill(getpid(), SIGKILL) }
-                return try descentExperiment().compute(point, progress)
+                return try descentCompute(point, progress)
             }
             _ = try Runner(plan: try plan(sweepSpec, experiment: dying), options: testOptions(folder, jobs: 2)).run()
         }
-        let recorded = try FileManager.default.contentsOfDirectory(atPath: folder + "/points").filter { $0.hasSuffix(".json") }
+        let recorded = unitFiles(folder + "/unit-store")
         #expect(recorded.count >= 5 && recorded.count < 12, "\(recorded)")
         #expect(!FileManager.default.fileExists(atPath: folder + "/final.csv.zst"))
 
         let calls = Counter()
         let resumed = try Runner(plan: try plan(sweepSpec, experiment: descentExperiment(calls: calls)),
                                  options: testOptions(folder)).run()
-        #expect(resumed.succeeded && resumed.resumed == recorded.count && calls.value == 12 - recorded.count)
+        #expect(resumed.succeeded && resumed.reused == recorded.count && calls.value == 12 - recorded.count)
         _ = try Runner(plan: try plan(sweepSpec), options: testOptions(dir.path + "/whole")).run()
         for name in ["trajectory.csv.zst", "final.csv.zst"] {
             #expect(bytes(folder + "/" + name) == bytes(dir.path + "/whole/" + name))

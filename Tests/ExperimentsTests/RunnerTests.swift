@@ -1,5 +1,5 @@
 import Codecs
-import Experiments
+@testable import Experiments
 import Foundation
 import Testing
 
@@ -14,7 +14,7 @@ struct RunnerTests {
         let log = EventLog()
         let summary = try Runner(plan: p, options: testOptions(dir.path + "/run", log: log)).run()
         #expect(summary.succeeded)
-        #expect(summary.ran == 12 && summary.resumed == 0 && summary.tablesWritten)
+        #expect(summary.ran == 12 && summary.reused == 0 && summary.tablesWritten)
 
         let final = try readCSVZst(path: dir.path + "/run/final.csv.zst")
         #expect(final.header == ["lr", "optimizer", "seed", "loss", "converged"])  // `seed` is the table's own column
@@ -28,8 +28,9 @@ struct RunnerTests {
         #expect(trajectory.rows[0] == ["0.1", "0", "sgd", "1", "0.6000000000000001", "5.76"])
         let timings = try readCSVZst(path: dir.path + "/run/timings.csv.zst")
         #expect(timings.header == ["point", "id", "phase", "seconds"])
-        #expect(timings.rows.count == 24)
-        #expect(timings.rows[1][2] == "point")
+        #expect(timings.rows.count == 12)
+        #expect(timings.rows[0][2] == "descent")
+        #expect(unitFiles(dir.path + "/run/unit-store").count == 12, "one unit per point, each in the store")
 
         let manifest = try String(contentsOfFile: dir.path + "/run/manifest.json", encoding: .utf8)
         #expect(manifest.contains("\"spec_hash\": \"\(p.spec.hash)\""))
@@ -67,17 +68,19 @@ struct RunnerTests {
         let first = try Runner(plan: broken, options: testOptions(folder, jobs: 1)).run()
         #expect(first.failed == Array(5..<12))
         #expect(!first.succeeded)
-        // A kill also loses records mid-flight: remove two finished ones and leave a torn temporary file.
-        try FileManager.default.removeItem(atPath: folder + "/points/000001.json")
-        try FileManager.default.removeItem(atPath: folder + "/points/000007.json")
+        // A kill also loses units mid-flight: remove point 1's unit record and leave torn temporary files.
+        let key1 = UnitCoding.key(identity: try broken.units(1)[0].identity, code: fixedProvenance().code!)
+        let store = UnitStore(root: folder + "/unit-store")
+        try FileManager.default.removeItem(atPath: store.path(of: key1))
         try "{\"index\": 3, ".write(toFile: folder + "/points/000003.json.tmp.abc123", atomically: false, encoding: .utf8)
         try "lr,se".write(toFile: folder + "/final.csv.zst.tmp.XyZ123", atomically: false, encoding: .utf8)
+        try "{\"form".write(toFile: store.path(of: key1) + ".tmp.999999999.1", atomically: false, encoding: .utf8)
 
         let calls = Counter()
         let second = try Runner(plan: try plan(sweepSpec, experiment: descentExperiment(calls: calls)),
                                 options: testOptions(folder)).run()
         #expect(second.succeeded)
-        #expect(second.resumed == 4)  // 0, 2, 3, 4
+        #expect(second.reused == 4)  // 0, 2, 3, 4
         #expect(second.ran == 8)
         #expect(calls.value == 8)
         for name in tableNames {
@@ -85,11 +88,12 @@ struct RunnerTests {
         }
         #expect(!FileManager.default.fileExists(atPath: folder + "/points/000003.json.tmp.abc123"))
         #expect(!FileManager.default.fileExists(atPath: folder + "/final.csv.zst.tmp.XyZ123"))
+        #expect(!FileManager.default.fileExists(atPath: store.path(of: key1) + ".tmp.999999999.1"), "a dead writer's temporary unit file")
 
         // A third run has nothing left to do and rewrites the same bytes.
         let third = try Runner(plan: try plan(sweepSpec, experiment: descentExperiment(calls: calls)),
                                options: testOptions(folder)).run()
-        #expect(third.ran == 0 && third.resumed == 12 && calls.value == 8)
+        #expect(third.ran == 0 && third.reused == 12 && calls.value == 8)
         for name in tableNames {
             #expect(bytes(folder + "/" + name) == bytes(dir.path + "/whole/" + name))
         }
@@ -116,7 +120,7 @@ struct RunnerTests {
 
         let log = EventLog()
         let fresh = try Runner(plan: new, options: testOptions(folder, forceNew: true, log: log)).run()
-        #expect(fresh.ran == 12 && fresh.resumed == 0)
+        #expect(fresh.ran == 12 && fresh.reused == 0)
         #expect(try readCSVZst(path: folder + "/trajectory.csv.zst").rows.count == 60)
         #expect(try readCSVZst(path: folder + ".\(old.spec.hash)/trajectory.csv.zst").rows.count == 48)
         #expect(log.events.contains { if case let .warning(text) = $0 { return text.contains("moved the old") }; return false })
@@ -137,14 +141,14 @@ struct RunnerTests {
 
         // Same spec, code and inputs, every point ok: nothing runs, nothing is written.
         let skipped = try Runner(plan: p, options: testOptions(folder, existing: .skipCurrent)).run()
-        #expect(skipped.ran == 0 && skipped.resumed == 12 && !skipped.tablesWritten)
+        #expect(skipped.ran == 0 && skipped.reused == 0 && !skipped.tablesWritten)
         #expect(try FileManager.default.attributesOfItem(atPath: folder + "/manifest.json")[.modificationDate] as? Date == stamp)
 
         // A changed input fingerprint: the old folder is moved aside and every point reruns.
         let log = EventLog()
         let changed = fixedProvenance(inputs: ["model.safetensors": "fnv1a64:02"])
         let rerun = try Runner(plan: p, options: testOptions(folder, existing: .skipCurrent, provenance: changed, log: log)).run()
-        #expect(rerun.ran == 12 && rerun.resumed == 0)
+        #expect(rerun.ran == 12 && rerun.reused == 0)
         #expect(bytes(table) == before, "same computation, same bytes")
         #expect(FileManager.default.fileExists(atPath: folder + ".\(p.spec.hash)/trajectory.csv.zst"))
         #expect(log.events.contains { if case let .warning(text) = $0 { return text.contains("inputs changed: model.safetensors") }; return false })
@@ -175,7 +179,7 @@ struct RunnerTests {
             #expect(error.hint.contains("--replace-changed"))
         }
         // Same code resumes; replace-changed starts afresh under new code.
-        #expect(try Runner(plan: p, options: testOptions(folder)).run().resumed == 6)
+        #expect(try Runner(plan: p, options: testOptions(folder)).run().reused == 6)
         #expect(try Runner(plan: p, options: testOptions(folder, existing: .replaceChanged, provenance: newCode)).run().ran == 12)
     }
 
@@ -187,15 +191,15 @@ struct RunnerTests {
         let summary = try Runner(plan: p, options: testOptions(dir.path + "/run", jobs: 1, log: log)).run()
         #expect(!summary.succeeded)
         #expect(summary.failed == [2])
-        #expect(summary.ran == 12)
+        #expect(summary.ran == 11 && summary.failedUnits == 1)
 
         // Reported when it happened: before the next point finished, not at the end.
         let events = log.events
-        let failedAt = events.firstIndex { if case .pointFailed = $0 { return true }; return false }
-        let fourthDone = events.firstIndex { if case let .pointFinished(point, _, _, _, _) = $0 { return point.index == 3 }; return false }
+        let failedAt = events.firstIndex { if case .unitFailed = $0 { return true }; return false }
+        let fourthDone = events.firstIndex { if case let .unitFinished(unit, _, _, _, _) = $0 { return unit == "lr=0.1,seed=1,optimizer=momentum" }; return false }
         #expect(failedAt != nil && fourthDone != nil && failedAt! < fourthDone!)
-        if case let .pointFailed(point, error, _, _)? = failedAt.map({ events[$0] }) {
-            #expect(point.id == "lr=0.1,seed=1,optimizer=sgd")
+        if case let .unitFailed(unit, error, _, _)? = failedAt.map({ events[$0] }) {
+            #expect(unit == "lr=0.1,seed=1,optimizer=sgd")
             #expect(error == "point 2 was told to fail")
         }
 
@@ -203,7 +207,7 @@ struct RunnerTests {
         #expect(final.rows.count == 11)
         let manifest = try String(contentsOfFile: dir.path + "/run/manifest.json", encoding: .utf8)
         #expect(manifest.contains("\"status\": \"failed\""))
-        #expect(manifest.contains("\"error\": \"point 2 was told to fail\""))
+        #expect(manifest.contains("failed: point 2 was told to fail\""))
     }
 
     @Test func mergedShardsEqualAnUnshardedRunByteForByte() throws {
@@ -221,17 +225,20 @@ struct RunnerTests {
             #expect(manifest.contains("\"status\": \"partial\""))
             shards.append(folder)
         }
-        let incomplete = try mergeRunFolders(Array(shards.prefix(2)), into: dir.path + "/partial", events: EventLog().sink)
+        let incomplete = try mergeRunFolders(Array(shards.prefix(2)), into: dir.path + "/partial",
+                                         replan: { _, _ in p }, provenance: fixedProvenance(), events: EventLog().sink)
         #expect(incomplete.missing == [2, 5, 8, 11])
 
-        let merged = try mergeRunFolders(shards.reversed(), into: dir.path + "/merged", events: EventLog().sink)
+        let merged = try mergeRunFolders(shards.reversed(), into: dir.path + "/merged", replan: { _, _ in p },
+                                         provenance: fixedProvenance(), store: UnitStore(root: dir.path + "/merged/unit-store"),
+                                         events: EventLog().sink)
         #expect(merged.missing.isEmpty && merged.failed.isEmpty)
         for name in tableNames + ["spec.resolved.json"] {
             #expect(bytes(dir.path + "/merged/" + name) == bytes(dir.path + "/whole/" + name))
         }
         // The merged folder is a complete run folder: running the spec there has nothing to do.
         let rerun = try Runner(plan: p, options: testOptions(dir.path + "/merged")).run()
-        #expect(rerun.ran == 0 && rerun.resumed == 12)
+        #expect(rerun.ran == 0 && rerun.reused == 12)
     }
 
     @Test func mergeRefusesMismatchedSpecs() throws {
@@ -242,14 +249,16 @@ struct RunnerTests {
         _ = try Runner(plan: a, options: testOptions(dir.path + "/a", shard: try Shard(index: 0, count: 2))).run()
         _ = try Runner(plan: b, options: testOptions(dir.path + "/b", shard: try Shard(index: 1, count: 2))).run()
         do {
-            _ = try mergeRunFolders([dir.path + "/a", dir.path + "/b"], into: dir.path + "/m", events: EventLog().sink)
+            _ = try mergeRunFolders([dir.path + "/a", dir.path + "/b"], into: dir.path + "/m", replan: { _, _ in a },
+                                    provenance: fixedProvenance(), events: EventLog().sink)
             Issue.record("shards of different specs were merged")
         } catch let error as RunError {
             #expect(error.message.contains(a.spec.hash) && error.message.contains(b.spec.hash))
         }
         #expect(!FileManager.default.fileExists(atPath: dir.path + "/m"))
         #expect(throws: RunError.self) {
-            try mergeRunFolders([dir.path + "/nothing"], into: dir.path + "/m", events: EventLog().sink)
+            try mergeRunFolders([dir.path + "/nothing"], into: dir.path + "/m", replan: { _, _ in a },
+                                provenance: fixedProvenance(), events: EventLog().sink)
         }
     }
 
@@ -300,19 +309,21 @@ struct ProgressTests {
         var text = ""
     }
 
-    let point = PointPlan(index: 4, id: "seed=2", assignments: [])
+    let unit = "seed 2, user 4: exits"
 
     @Test func plainLinesWhenNotATerminal() {
         let sink = Sink()
         let progress = StderrProgress(isTerminal: false) { sink.text += $0 }
-        progress.handle(.started(folder: "results/x", total: 12, resumed: 4, toRun: 8))
-        progress.handle(.status(point: point, text: "epoch 1"))
-        progress.handle(.pointFinished(point: point, seconds: 12.34, done: 1, toRun: 8, eta: 250))
-        progress.handle(.pointFailed(point: point, error: "boom", done: 2, toRun: 8))
+        progress.handle(.started(folder: "results/x", points: 2, units: 12, reused: 4, toRun: 8))
+        progress.handle(.status(unit: unit, text: "epoch 1"))
+        progress.handle(.unitFinished(unit: unit, seconds: 12.34, done: 1, toRun: 8, eta: 250))
+        progress.handle(.unitFailed(unit: unit, error: "boom", done: 2, toRun: 8))
+        progress.handle(.notice("results/x is up to date"))
         #expect(sink.text == """
-            run: results/x: 12 points, 4 already recorded, 8 to run
-            [1/8] seed=2 ok in 12.3s, ETA 4m10s
-            [2/8] seed=2 FAILED: boom
+            run: results/x: 2 points, 12 units: 4 reused from the store, 8 to compute
+            [1/8] seed 2, user 4: exits ok in 12.3s, ETA 4m10s
+            [2/8] seed 2, user 4: exits FAILED: boom
+            results/x is up to date
 
             """)
     }
@@ -320,10 +331,17 @@ struct ProgressTests {
     @Test func aRefreshingLineOnATerminal() {
         let sink = Sink()
         let progress = StderrProgress(isTerminal: true) { sink.text += $0 }
-        progress.handle(.status(point: point, text: "epoch 1"))
-        progress.handle(.pointFinished(point: point, seconds: 0.5, done: 1, toRun: 8, eta: 7200))
-        progress.handle(.pointFailed(point: point, error: "boom", done: 2, toRun: 8))
-        #expect(sink.text == "\r\u{1B}[K[seed=2] epoch 1\r\u{1B}[K[1/8] seed=2 ok in 500ms, ETA 2h00m"
-                + "\r\u{1B}[K[2/8] seed=2 FAILED: boom\n")
+        progress.handle(.status(unit: unit, text: "epoch 1"))
+        progress.handle(.unitFinished(unit: unit, seconds: 0.5, done: 1, toRun: 8, eta: 7200))
+        progress.handle(.unitFailed(unit: unit, error: "boom", done: 2, toRun: 8))
+        #expect(sink.text == "\r\u{1B}[K[seed 2, user 4: exits] epoch 1\r\u{1B}[K[1/8] seed 2, user 4: exits ok in 500ms, ETA 2h00m"
+                + "\r\u{1B}[K[2/8] seed 2, user 4: exits FAILED: boom\n")
+    }
+
+    @Test func theStatusRowFitsTheTerminal() {
+        let sink = Sink()
+        let progress = StderrProgress(isTerminal: true) { sink.text += $0 }
+        progress.handle(.status(unit: String(repeating: "u", count: 500), text: "epoch 1"))
+        #expect(sink.text.count <= terminalColumns() + 3, "cut to the width, so a redraw never leaves a wrapped row")
     }
 }

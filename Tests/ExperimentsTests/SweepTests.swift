@@ -115,17 +115,17 @@ struct SweepTests {
         }
     }
 
-    @Test func dryRunListsEveryPointOfTheShard() throws {
+    @Test func dryRunListsEveryPointAndTheShardsShareOfUnits() throws {
         let p = try plan(sweepSpec)
-        let all = dryRunListing(p.spec, shard: .all, folder: "results/sweep-test")
+        let all = try dryRunListing(p, shard: .all, folder: "results/sweep-test")
         let lines = all.split(separator: "\n")
         #expect(lines.count == 14)
         #expect(lines[0] == "experiment descent, name sweep-test, spec hash \(p.spec.hash)")
-        #expect(lines[1] == "12 points -> results/sweep-test")
-        #expect(lines[2] == " 0  lr=0.1,seed=0,optimizer=sgd")
-        #expect(lines[13] == "11  lr=0.25,seed=2,optimizer=momentum")
-        let shard = dryRunListing(p.spec, shard: try Shard(index: 1, count: 5), folder: "f")
-        #expect(shard.split(separator: "\n").dropFirst(2).map { $0.split(separator: " ")[0] } == ["1", "6", "11"])
+        #expect(lines[1] == "12 points, 12 distinct units -> results/sweep-test")
+        #expect(lines[2] == " 0  lr=0.1,seed=0,optimizer=sgd  (1 units)")
+        #expect(lines[13] == "11  lr=0.25,seed=2,optimizer=momentum  (1 units)")
+        let shard = try dryRunListing(p, shard: try Shard(index: 1, count: 5), folder: "f")
+        #expect(shard.split(separator: "\n")[1] == "12 points, 12 distinct units, shard 1/5 computes 3 of them -> f")
     }
 }
 

@@ -55,22 +55,27 @@ func descentExperiment(fail: @escaping @Sendable (Int) -> Bool = { _ in false },
     Experiment(kind: "descent", summary: "gradient descent on a quadratic (test only)", tables: descentTables) { point, progress in
         calls?.increment()
         if fail(point.index) { throw TestFailure(message: "point \(point.index) was told to fail") }
-        let c = point.config
-        var x = Double(c.seed), velocity = 0.0
-        var result = PointResult()
-        for step in 1...c.steps {
-            progress.report("step \(step)")
-            let gradient = 2 * c.target.scale * (x - c.target.center)
-            velocity = c.optimizer == .momentum ? 0.9 * velocity + gradient : gradient
-            x -= c.lr * velocity
-            let loss = c.target.scale * (x - c.target.center) * (x - c.target.center)
-            result.append([.int(step), .double(x), .double(loss)], to: "trajectory")
-        }
-        let loss = c.target.scale * (x - c.target.center) * (x - c.target.center)
-        result.append([.int(c.seed), .double(loss), .bool(loss < 1e-3)], to: "final")
-        result.time("descent", seconds: 0.001)
-        return result
+        return try descentCompute(point, progress)
     }
+}
+
+/// One descent point's rows.
+func descentCompute(_ point: ResolvedPoint<DescentConfig>, _ progress: PointProgress) throws -> PointResult {
+    let c = point.config
+    var x = Double(c.seed), velocity = 0.0
+    var result = PointResult()
+    for step in 1...c.steps {
+        progress.report("step \(step)")
+        let gradient = 2 * c.target.scale * (x - c.target.center)
+        velocity = c.optimizer == .momentum ? 0.9 * velocity + gradient : gradient
+        x -= c.lr * velocity
+        let loss = c.target.scale * (x - c.target.center) * (x - c.target.center)
+        result.append([.int(step), .double(x), .double(loss)], to: "trajectory")
+    }
+    let loss = c.target.scale * (x - c.target.center) * (x - c.target.center)
+    result.append([.int(c.seed), .double(loss), .bool(loss < 1e-3)], to: "final")
+    result.time("descent", seconds: 0.001)
+    return result
 }
 
 struct TestFailure: Error, CustomStringConvertible {
@@ -139,11 +144,20 @@ func fixedProvenance(code: String? = "git:tree-a:blob-a", inputs: [String: Strin
 }
 
 /// Runner options for tests: quiet, fixed provenance.
+/// Run options for tests. The unit store defaults to one inside the folder, so a folder
+/// moved aside takes its units along and tests of folder handling see fresh computations;
+/// tests of sharing pass one store to several runs.
 func testOptions(_ folder: String, jobs: Int = 2, shard: Shard = .all, forceNew: Bool = false,
                  existing: ExistingResults = .resume, provenance: Provenance = fixedProvenance(),
-                 log: EventLog = EventLog()) -> RunOptions {
+                 store: UnitStore? = nil, log: EventLog = EventLog()) -> RunOptions {
     RunOptions(folder: folder, jobs: jobs, shard: shard, forceNew: forceNew, existing: existing,
-               provenance: provenance, events: log.sink)
+               provenance: provenance, store: store ?? UnitStore(root: folder + "/unit-store"), events: log.sink)
+}
+
+/// Every `.unit` file under `root`.
+func unitFiles(_ root: String) -> [String] {
+    let fm = FileManager.default
+    return ((fm.subpaths(atPath: root)) ?? []).filter { $0.hasSuffix(".unit") }.sorted().map { root + "/" + $0 }
 }
 
 /// The bytes of a file (empty when missing, which makes comparisons fail loudly).

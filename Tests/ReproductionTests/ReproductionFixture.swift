@@ -115,12 +115,16 @@ enum ReproductionFixture {
         return path
     }
 
-    static func run(_ yaml: String, into folder: String) throws -> RunSummary {
+    /// Runs `yaml` into `folder`. The unit store is the folder's own unless one is given,
+    /// so two runs into two folders compute everything twice (what determinism tests need).
+    static func run(_ yaml: String, into folder: String, overrides: [String] = [], jobs: Int = 1, shard: Shard = .all,
+                    store: UnitStore? = nil, code: String = "test-code") throws -> RunSummary {
         let document = try SpecDocument.parse(yaml: yaml, path: "test.yaml")
-        let plan = try ExperimentRegistry.persephone.plan(document)
-        let options = RunOptions(folder: folder, jobs: 1,
-                                 provenance: Provenance.collect(datasetChecksum: "test", libraries: ["zstd": "test"]),
-                                 events: { _ in })
+        let plan = try ExperimentRegistry.persephone.plan(document, overrides: overrides.map(Override.init(parsing:)))
+        var provenance = Provenance.collect(datasetChecksum: "test", libraries: ["zstd": "test"])
+        provenance.code = code
+        let options = RunOptions(folder: folder, jobs: jobs, shard: shard, provenance: provenance,
+                                 store: store ?? UnitStore(root: folder + "/unit-store"), events: { _ in })
         return try Runner(plan: plan, options: options).run()
     }
 }

@@ -2,6 +2,7 @@ import Codecs
 import Datasets
 import Experiments
 import Foundation
+import Personalisation
 @testable import Reproduction
 import Testing
 
@@ -172,9 +173,9 @@ import Testing
         ]
         for (losses, sup, selfsup, distill) in expected {
             train.losses = losses
-            let c = train.personalisation(seed: 7)
+            let c = train.personalisation(seed: 7, user: 2)
             #expect(c.supervised == sup && c.selfSupervision == selfsup && c.distillation == distill, "\(losses.rawValue)")
-            #expect(c.seed == 7 && c.epochs == train.epochs && c.batchSize == train.batch)
+            #expect(c.seed == 9 && c.epochs == train.epochs && c.batchSize == train.batch, "the seed is offset by the user")
         }
     }
 
@@ -182,8 +183,7 @@ import Testing
         var train = TrainSection()
         train.lr = 0.02
         train.baselineLR = 0.0005
-        var exits = train.personalisation(seed: 3)
-        exits.seed &+= 4
+        let exits = train.personalisation(seed: 3, user: 4)
         let baseline = train.baseline(exits)
         #expect(exits.learningRate == 0.02 && baseline.learningRate == 0.0005)
         var same = baseline
@@ -212,5 +212,147 @@ import Testing
         #expect(plan.inputFingerprints() == fingerprints, "and so does a plan, through the generic conformance")
         data.checkpoint += ".absent"
         #expect(data.inputFingerprints()[data.checkpoint] == "missing")
+    }
+}
+
+/// The paper's experiments as units: keys, sharing, shards.
+@Suite(.serialized) struct UserRunTests {
+    func key(_ unit: WorkUnit) -> String { SpecHash.hex(of: unit.identity) }
+
+    @Test func unitKeysFollowEveryInputAndNothingElse() throws {
+        _ = ReproductionFixture.ready
+        var data = DataSection()
+        data.checkpoint = ReproductionFixture.checkpoint
+        data.dataset = ReproductionFixture.dataset
+        data.split = "classes:2"
+        data.users = 4
+        let train = TrainSection()
+        let base = key(try UserRuns.exits(data, train, seed: 1, user: 0))
+        #expect(key(try UserRuns.exits(data, train, seed: 1, user: 0)) == base)
+        #expect(key(try UserRuns.exits(data, train, seed: 2, user: 0)) != base)
+        #expect(key(try UserRuns.exits(data, train, seed: 1, user: 1)) != base)
+        #expect(key(try UserRuns.wholeNetwork(data, train, seed: 1, user: 0)) != base)
+        var changed = data
+        changed.samples += 10
+        #expect(key(try UserRuns.exits(changed, train, seed: 1, user: 0)) != base)
+        changed = data
+        changed.labelled = 0.5
+        #expect(key(try UserRuns.exits(changed, train, seed: 1, user: 0)) != base)
+        var other = train
+        other.epochs += 1
+        #expect(key(try UserRuns.exits(data, other, seed: 1, user: 0)) != base)
+        other = train
+        other.baselineLR *= 2
+        #expect(key(try UserRuns.exits(data, other, seed: 1, user: 0)) == base, "the baseline's rate is not the exits' input")
+        #expect(key(try UserRuns.wholeNetwork(data, other, seed: 1, user: 0)) != key(try UserRuns.wholeNetwork(data, train, seed: 1, user: 0)))
+
+        // With every sample labelled, self-supervision has nothing to act on: one unit.
+        var sup = train, supSelfsup = train
+        sup.losses = .supDistill
+        supSelfsup.losses = .all
+        #expect(key(try UserRuns.exits(data, sup, seed: 1, user: 0)) == key(try UserRuns.exits(data, supSelfsup, seed: 1, user: 0)))
+        var partly = data
+        partly.labelled = 0.5
+        #expect(key(try UserRuns.exits(partly, sup, seed: 1, user: 0)) != key(try UserRuns.exits(partly, supSelfsup, seed: 1, user: 0)))
+
+        // The inputs count by content: a copy of the checkpoint elsewhere is the same unit,
+        // a changed byte is another.
+        let copy = ReproductionFixture.root + "/copy-\(UUID().uuidString.prefix(6)).safetensors"
+        try FileManager.default.copyItem(atPath: data.checkpoint, toPath: copy)
+        var moved = data
+        moved.checkpoint = copy
+        #expect(key(try UserRuns.exits(moved, train, seed: 1, user: 0)) == base)
+        var bytes = try #require(FileManager.default.contents(atPath: copy))
+        bytes[bytes.count - 1] ^= 0x01
+        try bytes.write(to: URL(fileURLWithPath: copy))
+        Thread.sleep(forTimeInterval: 0.01)
+        #expect(key(try UserRuns.exits(moved, train, seed: 1, user: 0)) != base)
+    }
+
+    @Test func experimentsThatNeedTheSameUsersComputeThemOnce() throws {
+        let store = UnitStore(root: ReproductionFixture.folder("shared-store"))
+        let cost = try ReproductionFixture.run(ReproductionFixture.spec("training-cost"), into: ReproductionFixture.folder("tc"),
+                                               store: store)
+        #expect(cost.ran == 4 && cost.reused == 0, "2 users x (exits, whole network)")
+        let curve = try ReproductionFixture.run(ReproductionFixture.spec("latency-accuracy", extra: "latency: false"),
+                                                into: ReproductionFixture.folder("la"), store: store)
+        #expect(curve.ran == 0 && curve.reused == 4, "latency-accuracy needs exactly training-cost's units")
+        let gvp = try ReproductionFixture.run(ReproductionFixture.spec("global-vs-personal"), into: ReproductionFixture.folder("gvp"),
+                                              store: store)
+        #expect(gvp.ran == 0 && gvp.reused == 2)
+        // Label availability at 100% labels: sup+selfsup is sup's unit, sup+selfsup+distill is sup+distill's.
+        let labels = try ReproductionFixture.run(
+            ReproductionFixture.spec("label-availability", extra: "sweep:\n  train.losses: [sup, sup+selfsup, sup+distill, sup+selfsup+distill]"),
+            into: ReproductionFixture.folder("lab"), store: store)
+        #expect(labels.ran == 2 && labels.reused == 2, "8 listings: sup (2 new users), sup+distill (the shared 2)")
+    }
+
+    @Test func aOnePointSpecOfSixUsersOverThreeShardsMergesToTheUnshardedBytes() throws {
+        let yaml = ReproductionFixture.spec("global-vs-personal")
+        let overrides = ["data.users=6", "data.samples=24", "data.test=12", "train.epochs=2"]
+        let whole = ReproductionFixture.folder("whole")
+        _ = try ReproductionFixture.run(yaml, into: whole, overrides: overrides, jobs: 2)
+        var shards: [String] = []
+        for i in 0..<3 {
+            let folder = ReproductionFixture.folder("shard\(i)")
+            let summary = try ReproductionFixture.run(yaml, into: folder, overrides: overrides, shard: try Shard(index: i, count: 3))
+            #expect(summary.ran == 2 && !summary.tablesWritten)
+            shards.append(folder)
+        }
+        let merged = ReproductionFixture.folder("merged")
+        let registry = ExperimentRegistry.persephone
+        let summary = try mergeRunFolders(shards, into: merged, replan: { try registry.plan(frozen: $0, folder: $1) },
+                                          store: UnitStore(root: merged + "-store"), events: { _ in })
+        #expect(summary.succeeded && summary.missing.isEmpty)
+        for table in ["exits", "users", "summary"] {
+            let a = FileManager.default.contents(atPath: whole + "/\(table).csv.zst")
+            #expect(a != nil && a == FileManager.default.contents(atPath: merged + "/\(table).csv.zst"), "\(table)")
+        }
+    }
+}
+
+/// One definition per knob: the spec sections' defaults are the library's.
+@Suite struct OneDefinitionTests {
+    @Test func specDefaultsAreTheLibrarysDefaults() {
+        let train = TrainSection(), engine = PersonalisationConfig()
+        #expect(train.epochs == engine.epochs && train.batch == engine.batchSize)
+        #expect(Float(train.lr) == engine.learningRate && train.lr == 0.01, "a decimal, not Float 0.01 widened")
+        #expect(Float(train.baselineLR) == PersonalisationConfig.wholeNetworkLearningRate)
+        #expect(train.losses.rawValue == engine.lossMix)
+        #expect(LossSet.allCases.map(\.rawValue) == PersonalisationConfig.lossMixes, "one spelling of loss mixes")
+        for mix in LossSet.allCases {
+            var c = PersonalisationConfig()
+            #expect(throws: Never.self) { try c.setLossMix(mix.rawValue) }
+            #expect(c.lossMix == mix.rawValue)
+        }
+        let data = DataSection(), split = UserSplitSpec()
+        #expect(data.users == split.users && data.samples == split.samplesPerUser && data.test == split.testSamplesPerUser)
+        #expect(data.labelled == split.labelledFraction && data.split == "classes:\(split.classesPerUser)")
+        let orchestrator = OrchestratorSection()
+        #expect(orchestrator.basis == BasisRule.default.spelling && BasisRule(spelling: orchestrator.basis) == .default)
+        #expect(orchestrator.tolerance == SelectionRule().tolerance)
+    }
+}
+
+/// Inputs are checked before any work starts, once, with the user-facing key.
+@Suite struct InputCheckTests {
+    func check(_ overrides: [String]) throws -> RunError? {
+        let plan = try ExperimentRegistry.persephone.plan(SpecDocument.parse(yaml: ReproductionFixture.spec("global-vs-personal"),
+                                                                           path: "c.yaml"),
+                                                        overrides: overrides.map(Override.init(parsing:)))
+        do { try plan.checkInputs() } catch let error as RunError { return error }
+        return nil
+    }
+
+    @Test func missingOrUnfitInputsAreOneClearError() throws {
+        #expect(try check([]) == nil, "the fixture fits")
+        let missing = try check(["data.checkpoint=" + ReproductionFixture.root + "/absent.safetensors"])
+        #expect(missing?.message.hasPrefix("data.checkpoint: ") == true && missing?.message.contains("does not exist") == true)
+        let noTree = try check(["data.dataset=" + ReproductionFixture.root + "/no-tree"])
+        #expect(noTree?.message.hasPrefix("data.dataset: ") == true)
+        let tooMany = try check(["data.test=121"])
+        #expect(tooMany?.message.hasPrefix("data.test: 121 test samples") == true, "\(String(describing: tooMany))")
+        let tooBig = try check(["data.users=7", "data.samples=40"])
+        #expect(tooBig?.message.hasPrefix("data.samples: 7 users x 40 samples need 280 train images") == true)
     }
 }

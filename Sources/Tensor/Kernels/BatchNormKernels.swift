@@ -16,7 +16,10 @@ public struct BatchNormStatistics: Sendable {
 }
 
 /// y = (x - mean) * invStd * gamma + beta with batch statistics; returns y and the statistics.
-public func batchNormForwardTraining(_ input: Tensor, gamma: [Float], beta: [Float], eps: Float)
+/// With `activationCap` c, y = min(max(that, 0), c) in the same pass: batch norm followed by
+/// ReLU (c = .infinity) or ReLU6 (c = 6), the same bits as the two kernels one after the other.
+public func batchNormForwardTraining(_ input: Tensor, gamma: [Float], beta: [Float], eps: Float,
+                                     activationCap: Float? = nil)
     -> (output: Tensor, statistics: BatchNormStatistics) {
     precondition(input.rank == 4, "batch norm needs NCHW, got \(input.shape)")
     let n = input.shape[0], c = input.shape[1], hw = input.shape[2] * input.shape[3]
@@ -45,7 +48,11 @@ public func batchNormForwardTraining(_ input: Tensor, gamma: [Float], beta: [Flo
                         let a = gamma[ch] * inv, b = beta[ch] - mu * a
                         for i in 0..<n {
                             let base = (i * c + ch) * hw
-                            for j in base..<(base + hw) { y[j] = x[j] * a + b }
+                            if let cap = activationCap {
+                                for j in base..<(base + hw) { y[j] = min(max(x[j] * a + b, 0), cap) }
+                            } else {
+                                for j in base..<(base + hw) { y[j] = x[j] * a + b }
+                            }
                         }
                     }
                 }
@@ -58,24 +65,43 @@ public func batchNormForwardTraining(_ input: Tensor, gamma: [Float], beta: [Flo
 /// Backward of training-mode batch norm. With xhat = (x - mean) * invStd:
 /// dGamma = sum dy * xhat, dBeta = sum dy,
 /// dx = gamma * invStd * (dy - dBeta / M - xhat * dGamma / M).
+/// With `activation` (the output y and cap c of a fused `activationCap` forward), dOutput is
+/// the gradient at the activation's output and dy is taken as dOutput where 0 < y < c, else
+/// 0: the same bits as `clampedReLUBackward` followed by this kernel, without the pass.
 public func batchNormBackwardTraining(dOutput: Tensor, input: Tensor, statistics: BatchNormStatistics,
-                                      gamma: [Float]) -> (dInput: Tensor, dGamma: [Float], dBeta: [Float]) {
+                                      gamma: [Float], activation: (output: Tensor, cap: Float)? = nil)
+    -> (dInput: Tensor, dGamma: [Float], dBeta: [Float]) {
     precondition(dOutput.shape == input.shape && input.rank == 4, "dOutput \(dOutput.shape) vs input \(input.shape)")
+    if let activation {
+        precondition(activation.output.shape == input.shape, "activation output \(activation.output.shape) vs input \(input.shape)")
+    }
     let n = input.shape[0], c = input.shape[1], hw = input.shape[2] * input.shape[3]
     precondition(gamma.count == c && statistics.mean.count == c)
     let m = Float(n * hw)
     var dGamma = [Float](repeating: 0, count: c)
     var dBeta = [Float](repeating: 0, count: c)
+    let cap = activation?.cap ?? .infinity
+    let activationOutput = activation?.output ?? Tensor(zeros: [0])
     let dInput = Tensor.filled(shape: input.shape) { dx in
-        input.withUnsafeBufferPointer { x in dOutput.withUnsafeBufferPointer { dy in
+        input.withUnsafeBufferPointer { x in dOutput.withUnsafeBufferPointer { dOut in
+        activationOutput.withUnsafeBufferPointer { yb in
         dGamma.withUnsafeMutableBufferPointer { pdg in dBeta.withUnsafeMutableBufferPointer { pdb in
             Parallel.forEachChunk(count: c) { _, range in
+                // Fused activation: one plane of the masked gradient at a time, in scratch.
+                withScratch(activation == nil ? 0 : hw) { masked in
                 for ch in range {
                     let mu = statistics.mean[ch], inv = statistics.invStd[ch]
+                    // dy of plane `base`: dOutput itself, or its masked copy.
+                    @inline(__always) func plane(_ base: Int) -> UnsafePointer<Float> {
+                        guard activation != nil else { return dOut.baseAddress! + base }
+                        maskActivationGradient(dOut.baseAddress! + base, output: yb.baseAddress! + base, cap: cap,
+                                               count: hw, into: masked)
+                        return UnsafePointer(masked)
+                    }
                     var sumDy: Double = 0, sumDyXc: Double = 0
                     for i in 0..<n {
                         let base = (i * c + ch) * hw
-                        let (s, sx) = runGradientSums(dy.baseAddress! + base, x.baseAddress! + base, hw, mean: mu)
+                        let (s, sx) = runGradientSums(plane(base), x.baseAddress! + base, hw, mean: mu)
                         sumDy += Double(s); sumDyXc += Double(sx)
                     }
                     let dg = Float(sumDyXc) * inv, db = Float(sumDy)
@@ -83,16 +109,30 @@ public func batchNormBackwardTraining(dOutput: Tensor, input: Tensor, statistics
                     let a = gamma[ch] * inv, meanDy = db / m, meanDyXhat = dg / m
                     for i in 0..<n {
                         let base = (i * c + ch) * hw
-                        for j in base..<(base + hw) {
-                            let xhat = (x[j] - mu) * inv
-                            dx[j] = a * (dy[j] - meanDy - xhat * meanDyXhat)
+                        let dy = plane(base), xp = x.baseAddress! + base, out = dx.baseAddress! + base
+                        for j in 0..<hw {
+                            let xhat = (xp[j] - mu) * inv
+                            out[j] = a * (dy[j] - meanDy - xhat * meanDyXhat)
                         }
                     }
                 }
+                }
             }
-        }}}}
+        }}}}}
     }
     return (dInput, dGamma, dBeta)
+}
+
+/// out[j] = dy[j] where 0 < y[j] < cap, else 0 (the activation's backward, as in
+/// `clampedReLUBackward`).
+@inline(__always)
+func maskActivationGradient(_ dy: UnsafePointer<Float>, output y: UnsafePointer<Float>, cap: Float, count: Int,
+                            into out: UnsafeMutablePointer<Float>) {
+    if cap == .infinity {
+        for j in 0..<count { let g = dy[j]; out[j] = y[j] > 0 ? g : 0 }
+    } else {
+        for j in 0..<count { let g = dy[j], v = y[j]; out[j] = (v > 0) == (v < cap) ? g : 0 }
+    }
 }
 
 /// Naive reference for `batchNormForwardTraining`, in Double.

@@ -4,25 +4,40 @@
 // changes the bits.
 
 /// y[n, c, :, :] = x[n, c, :, :] * scale[c] + shift[c] (batch norm in evaluation mode, and
-/// its input gradient with shift 0).
-public func channelAffine(_ input: Tensor, scale: [Float], shift: [Float]?) -> Tensor {
+/// its input gradient with shift 0). With `activationCap` c, y = min(max(that, 0), c): batch
+/// norm followed by ReLU or ReLU6 in one pass (same bits as the two kernels). With
+/// `mask` (an activation's output y and cap c), x is first zeroed where not 0 < y < c: the
+/// activation's backward fused into the input gradient of a running-statistics batch norm.
+public func channelAffine(_ input: Tensor, scale: [Float], shift: [Float]?, activationCap: Float? = nil,
+                          mask: (output: Tensor, cap: Float)? = nil) -> Tensor {
     precondition(input.rank >= 2, "channelAffine needs (N, C, ...), got \(input.shape)")
     let n = input.shape[0], c = input.shape[1], hw = input.count / max(1, n * c)
     precondition(scale.count == c && (shift?.count ?? c) == c, "\(c) channels, scale \(scale.count)")
+    precondition(mask == nil || mask!.output.shape == input.shape, "mask \(mask!.output.shape) vs input \(input.shape)")
     let shift = shift ?? [Float](repeating: 0, count: c)
+    let maskOutput = mask?.output ?? Tensor(zeros: [0]), maskCap = mask?.cap ?? .infinity
     return Tensor.filled(shape: input.shape) { y in
-        input.withUnsafeBufferPointer { x in
+        input.withUnsafeBufferPointer { x in maskOutput.withUnsafeBufferPointer { m in
             let planes = n * c
             let run = { (range: Range<Int>) in
                 for plane in range {
                     let a = scale[plane % c], b = shift[plane % c], base = plane * hw
-                    for j in base..<(base + hw) { y[j] = x[j] * a + b }
+                    if mask != nil {
+                        // Zero where the activation was off, then the affine map, as two kernels would.
+                        maskActivationGradient(x.baseAddress! + base, output: m.baseAddress! + base, cap: maskCap,
+                                               count: hw, into: y.baseAddress! + base)
+                        for j in base..<(base + hw) { y[j] = y[j] * a + b }
+                    } else if let cap = activationCap {
+                        for j in base..<(base + hw) { y[j] = min(max(x[j] * a + b, 0), cap) }
+                    } else {
+                        for j in base..<(base + hw) { y[j] = x[j] * a + b }
+                    }
                 }
             }
             if input.count < parallelElementThreshold { run(0..<planes) } else {
                 Parallel.forEachChunk(count: planes) { _, range in run(range) }
             }
-        }
+        }}
     }
 }
 

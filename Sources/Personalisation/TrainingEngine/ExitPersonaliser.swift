@@ -11,6 +11,8 @@ public struct PersonalisationResult {
     /// Mean training loss per epoch over the personalised heads (sample-weighted over the
     /// steps taken; 0 for an epoch without steps).
     public var epochLosses: [Double]
+    /// True when a non-finite loss stopped training (the report's notes say where).
+    public var diverged: Bool
 }
 
 /// The on-device stage of the training engine (PersEPhonEE's overview figure): the
@@ -54,43 +56,31 @@ public struct ExitPersonaliser {
         let (hardLabels, hardWeights) = PersonalisationLoss.hardTargets(labels: data.labels, isLabelled: data.isLabelled,
                                                                         teacherLogits: cache.finalLogits, configuration: c)
         let optimizer = makeOptimizer(c, parameters: heads.flatMap { $0.head.parameters })
-        let batches = Batches.ranges(count: data.count, batchSize: c.batchSize, training: true)
-        let schedule = LearningRateSchedule.cosine(base: c.learningRate, steps: max(1, c.epochs * batches.count))
+        let loop = EpochLoop(count: data.count, batchSize: c.batchSize, epochs: c.epochs, seed: c.seed,
+                             schedule: EpochLoop.cosine(base: c.learningRate, epochs: c.epochs))
         let featureIndex = heads.map { head in cache.points.firstIndex(of: head.point)! }
-        var steps = 0, trainedSamples = 0, skipped = 0
-        var epochLosses: [Double] = []
-        for epoch in 0..<c.epochs {
-            var generator = SeededGenerator(seed: c.seed).derived(UInt64(epoch + 1))
-            let order = Batches.shuffledOrder(count: data.count, generator: &generator)
-            var lossSum = 0.0, seen = 0
-            for (b, range) in batches.enumerated() {
-                let indices = order[range]
-                let weights = indices.map { hardWeights[$0] }
-                guard PersonalisationLoss.hasSignal(hardWeights: weights[...], configuration: c) else {
-                    skipped += 1
-                    continue
-                }
-                optimizer.learningRate = schedule.learningRate(at: epoch * batches.count + b)
-                let labels = indices.map { hardLabels[$0] }
-                let teacher = cache.finalLogits.map { gatherRows($0, indices) }
-                let features = cache.features(for: indices)
-                var batchLoss = 0.0
-                for (h, exit) in heads.enumerated() {
-                    let logits = exit.head.forward(features[featureIndex[h]], mode: .training(inputGradient: false))
-                    let loss = PersonalisationLoss.loss(logits: logits, hardLabels: labels, hardWeights: weights,
-                                                        teacherLogits: teacher, configuration: c)
-                    _ = exit.head.backward(loss.dLogits)
-                    batchLoss += Double(loss.loss)
-                }
+        let outcome = try loop.run { step, _ in
+            let indices = step.indices
+            let weights = indices.map { hardWeights[$0] }
+            guard PersonalisationLoss.hasSignal(hardWeights: weights[...], configuration: c) else { return .skipped }
+            optimizer.learningRate = step.learningRate
+            let labels = indices.map { hardLabels[$0] }
+            let teacher = cache.finalLogits.map { gatherRows($0, indices) }
+            let features = cache.features(for: indices)
+            var batchLoss = 0.0
+            for (h, exit) in heads.enumerated() {
+                let logits = exit.head.forward(features[featureIndex[h]], mode: .training(inputGradient: false))
+                let loss = PersonalisationLoss.loss(logits: logits, hardLabels: labels, hardWeights: weights,
+                                                    teacherLogits: teacher, configuration: c)
+                _ = exit.head.backward(loss.dLogits)
+                batchLoss += Double(loss.loss)
+            }
+            return .loss(batchLoss / Double(heads.count)) {
                 optimizer.step()
                 for exit in heads { exit.head.zeroGradients() }
-                steps += 1
-                trainedSamples += indices.count
-                lossSum += batchLoss / Double(heads.count) * Double(indices.count)
-                seen += indices.count
             }
-            epochLosses.append(seen == 0 ? 0 : lossSum / Double(seen))
         }
+        let steps = outcome.steps, trainedSamples = outcome.trainedSamples, skipped = outcome.skipped
         let headFLOPs = heads.reduce(0) {
             $0 + $1.head.trainingStepFLOPs(for: [1] + $1.point.featureShape, inputGradient: false)
         }
@@ -99,6 +89,7 @@ public struct ExitPersonaliser {
             notes.append("feature cache over budget (\(cache.estimatedBytes) > \(c.memoryBudgetBytes) bytes): backbone recomputed per batch for \(cache.recomputedSamples) sample-steps")
         }
         if skipped > 0 { notes.append("\(skipped) batch(es) with no labelled, pseudo-labelled or distilled sample skipped") }
+        if let diverged = outcome.diverged { notes.append(diverged) }
         if !c.needsTeacher { notes.append("backbone run only through the deepest exit point (no loss needs the final classifier)") }
         let memory = probe.finish()
         let report = CostReport(method: "exits", samples: data.count, epochs: c.epochs, steps: steps,
@@ -107,7 +98,8 @@ public struct ExitPersonaliser {
                                 wallSeconds: Date().timeIntervalSince(start), peakMemoryDeltaBytes: memory.bytes,
                                 peakMemoryMethod: memory.method, featureCacheBytes: cache.heldBytes,
                                 featureStorage: cache.storage.rawValue, notes: notes)
-        return PersonalisationResult(model: model, report: report, epochLosses: epochLosses)
+        return PersonalisationResult(model: model, report: report, epochLosses: outcome.epochLosses,
+                                     diverged: outcome.diverged != nil)
     }
 
     /// The heads named by `exits` (all when nil), in network order.

@@ -63,39 +63,25 @@ public struct WholeNetworkFineTuner {
                                                                         teacherLogits: teacher, configuration: c)
         if c.batchNorm == .eval { for bn in batchNorms(in: network) { bn.setFrozen(true) } }
         let optimizer = makeOptimizer(c, parameters: network.parameters)
-        let batches = Batches.ranges(count: data.count, batchSize: c.batchSize, training: true)
-        let schedule = LearningRateSchedule.cosine(base: c.learningRate, steps: max(1, c.epochs * batches.count))
-        var steps = 0, trainedSamples = 0, skipped = 0
-        var epochLosses: [Double] = []
-        var diverged: String?
-        training: for epoch in 0..<c.epochs {
-            var generator = SeededGenerator(seed: c.seed).derived(UInt64(epoch + 1))
-            let order = Batches.shuffledOrder(count: data.count, generator: &generator)
-            var lossSum = 0.0, seen = 0
-            for (b, range) in batches.enumerated() {
-                let indices = order[range]
-                let weights = indices.map { hardWeights[$0] }
-                guard weights.contains(where: { $0 > 0 }) else { skipped += 1; continue }
-                optimizer.learningRate = schedule.learningRate(at: epoch * batches.count + b)
-                let x = Batches.make(from: data.images, indices: indices, normalization: base.normalization)
-                let logits = network.forward(x, mode: .training(inputGradient: false))
-                let loss = Loss.softmaxCrossEntropy(logits: logits, labels: indices.map { hardLabels[$0] }, weights: weights)
-                guard loss.loss.isFinite else {
-                    // Say so instead of returning a network of NaNs that looks trained.
-                    diverged = "training diverged (non-finite loss) at epoch \(epoch + 1), batch \(b + 1); "
-                        + "stopped there: lower learningRate"
-                    break training
-                }
+        let loop = EpochLoop(count: data.count, batchSize: c.batchSize, epochs: c.epochs, seed: c.seed,
+                             schedule: EpochLoop.cosine(base: c.learningRate, epochs: c.epochs))
+        let outcome = try loop.run { step, _ in
+            let indices = step.indices
+            let weights = indices.map { hardWeights[$0] }
+            guard weights.contains(where: { $0 > 0 }) else { return .skipped }
+            optimizer.learningRate = step.learningRate
+            let x = Batches.make(from: data.images, indices: indices, normalization: base.normalization)
+            let logits = network.forward(x, mode: .training(inputGradient: false))
+            let loss = Loss.softmaxCrossEntropy(logits: logits, labels: indices.map { hardLabels[$0] }, weights: weights)
+            // A non-finite loss stops the loop before this update (no network of NaNs that looks trained).
+            return .loss(Double(loss.loss)) {
                 _ = network.backward(loss.dLogits)
                 optimizer.step()
                 network.zeroGradients()
-                steps += 1
-                trainedSamples += indices.count
-                lossSum += Double(loss.loss) * Double(indices.count)
-                seen += indices.count
             }
-            epochLosses.append(seen == 0 ? 0 : lossSum / Double(seen))
         }
+        let steps = outcome.steps, trainedSamples = outcome.trainedSamples, skipped = outcome.skipped
+        let diverged = outcome.diverged
         // Counted while BN is still as trained (frozen BN: no dWeight), then unfrozen so the
         // copy behaves like any model.
         let stepFLOPs = network.trainingStepFLOPs(for: inputShape, inputGradient: false)
@@ -112,7 +98,7 @@ public struct WholeNetworkFineTuner {
                                 peakMemoryMethod: memory.method, featureCacheBytes: 0, featureStorage: "none", notes: notes)
         let model = MultiExitModel(backbone: backbone, normalization: base.normalization, dataset: base.dataset,
                                    pretraining: base.pretraining)
-        return FineTuningResult(model: model, report: report, epochLosses: epochLosses, diverged: diverged != nil)
+        return FineTuningResult(model: model, report: report, epochLosses: outcome.epochLosses, diverged: diverged != nil)
     }
 }
 

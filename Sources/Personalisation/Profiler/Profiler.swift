@@ -47,6 +47,23 @@ public enum BasisRule: Equatable, Hashable, Sendable, Codable {
     /// at p = 0.8, n = 20) swamps the few-point gaps between exits the orchestrator selects
     /// on, while agreement is measured on the whole share (100 samples for the defaults).
     public static let `default` = BasisRule.labelsWhenAtLeast(20)
+
+    /// `labels:K` or `mixed`: how the spec key `orchestrator.basis` and
+    /// `persephone personalise --profile-basis` spell a rule.
+    public var spelling: String {
+        switch self {
+        case let .labelsWhenAtLeast(k): return "labels:\(k)"
+        case .mixed: return "mixed"
+        }
+    }
+
+    /// Reads `spelling`; nil for anything else.
+    public init?(spelling text: String) {
+        if text == "mixed" { self = .mixed; return }
+        let parts = text.split(separator: ":")
+        guard parts.count == 2, parts[0] == "labels", let k = Int(parts[1]), k >= 0 else { return nil }
+        self = .labelsWhenAtLeast(k)
+    }
 }
 
 /// Batch-1 wall time of one classifier on this CPU, in seconds.
@@ -140,6 +157,10 @@ public struct UserProfile: Equatable, Sendable {
 
     /// Exits, then final.
     public var classifiers: [ClassifierProfile] { exits + [final] }
+
+    mutating func setLatency(_ latency: LatencyMeasurement, classifier k: Int) {
+        if k < exits.count { exits[k].latency = latency } else { final.latency = latency }
+    }
 }
 
 /// The profiler (PersEPhonEE's overview figure): per user and classifier, accuracy on the
@@ -169,14 +190,29 @@ public enum Profiler {
                 confidences[k] += top.confidences
             }
         }
-        let (basis, targets) = basisAndTargets(labels: validation.labels, finalPredictions: predictions[c - 1], rule: options.basis)
+        var profile = try self.profile(predictions: predictions, confidences: confidences, labels: validation.labels,
+                                       costs: ClassifierCosts(network), rule: options.basis)
+        if let latency = options.latency {
+            for k in 0..<c { profile.setLatency(measureLatency(network, classifier: k, samples: validation, options: latency), classifier: k) }
+        }
+        return profile
+    }
+
+    /// The profile from stored outputs (`predictions[c][i]`, `confidences[c][i]` of
+    /// classifier c, exits then final, on sample i) and the share's labels (nil where
+    /// unlabelled): what `profile(_:validation:options:)` computes after its forward pass,
+    /// without latency.
+    public static func profile(predictions: [[Int]], confidences: [[Float]], labels: [Int?], costs: ClassifierCosts,
+                               rule: BasisRule) throws -> UserProfile {
+        try check(ProfilerOptions(basis: rule, latency: nil))
+        let c = costs.headCount + 1
+        precondition(predictions.count == c, "outputs of \(predictions.count) classifiers for \(c)")
+        let (basis, targets) = basisAndTargets(labels: labels, finalPredictions: predictions[c - 1], rule: rule)
         let scores = ValidationScores(predictions: predictions, confidences: confidences, targets: targets)
+        let flops = costs.classifierFLOPs
         let profiles = (0..<c).map { k -> ClassifierProfile in
-            let isFinal = k == c - 1
-            return ClassifierProfile(name: network.classifierNames[k], exit: isFinal ? nil : k,
-                                     correct: scores.correct(classifier: k), scored: scores.scoredCount,
-                                     flops: isFinal ? network.fullNetworkFLOPs : network.cumulativeFLOPs(ofExit: k),
-                                     latency: options.latency.map { measureLatency(network, classifier: k, samples: validation, options: $0) })
+            ClassifierProfile(name: costs.names[k], exit: k == c - 1 ? nil : k, correct: scores.correct(classifier: k),
+                              scored: scores.scoredCount, flops: flops[k], latency: nil)
         }
         return UserProfile(basis: basis, exits: Array(profiles.dropLast()), final: profiles[c - 1], scores: scores)
     }

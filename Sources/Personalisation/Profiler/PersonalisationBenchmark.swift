@@ -2,9 +2,8 @@ import Foundation
 import Tensor
 import Training
 
-/// Both ways of personalising one user, timed on the same data and epochs (issue 5's
-/// benchmark: exit personalisation should take at most 1/3 of the wall time of
-/// whole-network fine-tuning, goal 1/5). Accuracies are on `test`.
+/// Both ways of personalising one user, timed on the same data and epochs (the
+/// paper's training-cost comparison for one user). Accuracies are on `test`.
 public struct PersonalisationBenchmarkResult: Codable, Sendable {
     public var exits: CostReport
     public var fineTuning: CostReport

@@ -61,7 +61,7 @@ public struct Schedule: Equatable, Hashable, Sendable, Codable {
     }
 
     /// Runs the rounds. `personalise` gets each round's pool and returns the heads to use from
-    /// then on (e.g. helper A's engine personalising a `PersonalisedModel` and returning its
+    /// then on (e.g. `ExitPersonaliser` personalising a `PersonalisedModel` and returning its
     /// `heads`); it is called once per round, in order.
     public func run(user: SimulatedUser, validation: InferenceSamples, backbone: Backbone,
                     normalization: InputNormalization, profiler: ProfilerOptions = ProfilerOptions(),

@@ -138,3 +138,35 @@ public struct PersonalisationConfig: Codable, Equatable, Sendable {
         }
     }
 }
+
+extension PersonalisationConfig {
+    /// The loss mixes, spelled as everywhere in the harness (spec key `train.losses`,
+    /// `persephone personalise --losses`): the terms joined by `+` in this order.
+    public static let lossMixes = ["sup", "selfsup", "distill", "sup+selfsup", "sup+distill", "selfsup+distill",
+                                   "sup+selfsup+distill"]
+
+    /// The peak learning rate of whole-network fine-tuning (the paper's baseline), same
+    /// schedule and optimiser as the heads: at the heads' 0.01 it diverged within 4 epochs
+    /// on the pretrained ResNet-20 (docs/personalisation.md).
+    public static let wholeNetworkLearningRate: Float = 0.001
+
+    /// The terms switched on, as a loss-mix name (`sup+selfsup+distill` by default).
+    public var lossMix: String {
+        get {
+            [supervised ? "sup" : nil, selfSupervision ? "selfsup" : nil, distillation ? "distill" : nil]
+                .compactMap { $0 }.joined(separator: "+")
+        }
+    }
+
+    /// Switches the terms named by `mix` on and the others off.
+    public mutating func setLossMix(_ mix: String) throws {
+        guard Self.lossMixes.contains(mix) else {
+            throw TrainingError(subject: "loss mix", message: "`\(mix)` is not a loss mix",
+                                hint: "choose one of: \(Self.lossMixes.joined(separator: ", "))")
+        }
+        let terms = Set(mix.split(separator: "+").map(String.init))
+        supervised = terms.contains("sup")
+        selfSupervision = terms.contains("selfsup")
+        distillation = terms.contains("distill")
+    }
+}

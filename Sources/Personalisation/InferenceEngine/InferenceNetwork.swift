@@ -5,7 +5,7 @@ import Training
 
 /// A backbone with a set of attached exit heads and the input normalisation, as the profiler
 /// and the inference engine see it. It works for a `MultiExitModel` (its `exits`) and for a
-/// per-user copy of the heads (helper A's `PersonalisedModel.heads`): the backbone is shared,
+/// per-user copy of the heads (`PersonalisedModel.heads`): the backbone is shared,
 /// never copied.
 ///
 /// Layout: `heads` in network order of their points, at most one per point; classifier

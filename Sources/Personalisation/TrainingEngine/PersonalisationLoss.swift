@@ -1,7 +1,7 @@
 import NN
 import Tensor
 
-/// The on-device loss mix of one exit head on one batch (issue 5 item 2; paper section
+/// The on-device loss mix of one exit head on one batch (paper section
 /// "Training engine"). Per sample i of a batch of B, with head logits z_i and the final
 /// classifier's logits t_i (the teacher, a constant):
 ///

@@ -55,8 +55,13 @@ public struct ThresholdSearchResult: Equatable, Sendable {
 public enum ThresholdSearch {
     public static func search(scores: ValidationScores, network: InferenceNetwork, selected: [Bool],
                               target: AccuracyTarget = .default) throws -> ThresholdSearchResult {
+        try search(scores: scores, costs: ClassifierCosts(network), selected: selected, target: target)
+    }
+
+    public static func search(scores: ValidationScores, costs: ClassifierCosts, selected: [Bool],
+                              target: AccuracyTarget = .default) throws -> ThresholdSearchResult {
         try target.check()
-        let h = network.heads.count
+        let h = costs.headCount
         guard selected.count == h, scores.classifierCount == h + 1 else {
             throw OrchestratorError(subject: "selected", message: "\(selected.count) flags and \(scores.classifierCount) classifiers' scores for \(h) exits",
                                     hint: "pass the selection and the profile made for these heads")
@@ -97,7 +102,7 @@ public enum ThresholdSearch {
             for i in order[chosen.start...] { correctBefore += isCorrect(e, i) }
             reaching = Array(order[..<chosen.start]).sorted()
         }
-        let outcome = ExitPolicy.earlyExit(thresholds: thresholds).outcome(on: scores, network: network)
+        let outcome = ExitPolicy.earlyExit(thresholds: thresholds).outcome(on: scores, costs: costs)
         return ThresholdSearchResult(thresholds: thresholds, outcome: outcome, required: required,
                                      met: Double(outcome.correct) >= neededCorrect)
     }

@@ -60,7 +60,13 @@ public enum Orchestrator {
 
     public static func plan(profile: UserProfile, network: InferenceNetwork,
                             options: OrchestratorOptions = OrchestratorOptions()) throws -> OrchestratorPlan {
-        let h = network.heads.count
+        try plan(profile: profile, costs: ClassifierCosts(network), options: options)
+    }
+
+    /// The plan from the profile and the classifiers' costs alone (no network run).
+    public static func plan(profile: UserProfile, costs: ClassifierCosts,
+                            options: OrchestratorOptions = OrchestratorOptions()) throws -> OrchestratorPlan {
+        let h = costs.headCount
         guard profile.exits.count == h else {
             throw OrchestratorError(subject: "profile", message: "\(profile.exits.count) exit profiles for \(h) heads",
                                     hint: "profile the same heads the plan is made for")
@@ -70,7 +76,7 @@ public enum Orchestrator {
         let policy: ExitPolicy
         switch options.thresholds {
         case let .search(target):
-            let result = try ThresholdSearch.search(scores: profile.scores, network: network, selected: selected, target: target)
+            let result = try ThresholdSearch.search(scores: profile.scores, costs: costs, selected: selected, target: target)
             policy = .earlyExit(thresholds: result.thresholds)
             required = result.required; met = result.met
         case let .explicit(values):
@@ -85,7 +91,7 @@ public enum Orchestrator {
             policy = .fixedExit(e)
         }
         try policy.check(headCount: h)
-        return OrchestratorPlan(selected: selected, policy: policy, validation: policy.outcome(on: profile.scores, network: network),
+        return OrchestratorPlan(selected: selected, policy: policy, validation: policy.outcome(on: profile.scores, costs: costs),
                                 finalAccuracy: profile.final.accuracy, required: required, targetMet: met)
     }
 }

@@ -65,12 +65,43 @@ public enum ExitPolicy: Equatable, Hashable, Sendable, Codable {
 
     /// Forward FLOPs of a sample leaving at classifier `taken` (`headCount` for final): the
     /// backbone up to that point (all of it for final) plus every head run on the way.
-    public func flops(taken: Int, network: InferenceNetwork) -> Int {
-        let h = network.heads.count
-        let backbone = taken == h ? network.fullNetworkFLOPs : network.backboneFLOPs(throughChild: network.heads[taken].point.childIndex)
-        let heads = (0..<min(taken + 1, h)).filter(runsHead).reduce(0) { $0 + network.headFLOPs[$1] }
+    public func flops(taken: Int, network: InferenceNetwork) -> Int { flops(taken: taken, costs: ClassifierCosts(network)) }
+
+    public func flops(taken: Int, costs: ClassifierCosts) -> Int {
+        let h = costs.headFLOPs.count
+        let backbone = taken == h ? costs.fullNetworkFLOPs : costs.backboneFLOPs[taken]
+        let heads = (0..<min(taken + 1, h)).filter(runsHead).reduce(0) { $0 + costs.headFLOPs[$1] }
         return backbone + heads
     }
+}
+
+/// What a policy's cost depends on, per sample: the backbone's forward FLOPs through each
+/// head's point, each head's own, and the whole backbone's (the model view the orchestrator
+/// and stored unit records share; no weights).
+public struct ClassifierCosts: Equatable, Sendable, Codable {
+    /// Exit names in network order, then `final`.
+    public var names: [String]
+    public var backboneFLOPs: [Int]
+    public var headFLOPs: [Int]
+    public var fullNetworkFLOPs: Int
+
+    public init(names: [String], backboneFLOPs: [Int], headFLOPs: [Int], fullNetworkFLOPs: Int) {
+        precondition(backboneFLOPs.count == headFLOPs.count && names.count == headFLOPs.count + 1)
+        self.names = names; self.backboneFLOPs = backboneFLOPs; self.headFLOPs = headFLOPs
+        self.fullNetworkFLOPs = fullNetworkFLOPs
+    }
+
+    public init(_ network: InferenceNetwork) {
+        self.init(names: network.classifierNames,
+                  backboneFLOPs: network.heads.map { network.backboneFLOPs(throughChild: $0.point.childIndex) },
+                  headFLOPs: network.headFLOPs, fullNetworkFLOPs: network.fullNetworkFLOPs)
+    }
+
+    public var headCount: Int { headFLOPs.count }
+
+    /// Cumulative forward FLOPs of each exit alone (its backbone prefix plus itself), then
+    /// of the final classifier.
+    public var classifierFLOPs: [Int] { zip(backboneFLOPs, headFLOPs).map(+) + [fullNetworkFLOPs] }
 }
 
 /// How a policy does on a user's validation share, from the profiler's stored outputs.
@@ -94,14 +125,18 @@ public struct PolicyOutcome: Equatable, Sendable {
 extension ExitPolicy {
     /// Replays the policy on the profiler's stored validation outputs (no network run).
     public func outcome(on scores: ValidationScores, network: InferenceNetwork) -> PolicyOutcome {
+        outcome(on: scores, costs: ClassifierCosts(network))
+    }
+
+    public func outcome(on scores: ValidationScores, costs: ClassifierCosts) -> PolicyOutcome {
         let h = scores.classifierCount - 1
-        precondition(h == network.heads.count, "scores of \(h) exits for a network of \(network.heads.count)")
+        precondition(h == costs.headCount, "scores of \(h) exits for a network of \(costs.headCount)")
         var taken: [Int] = [], correct = 0, flopsTotal = 0
         for i in 0..<scores.sampleCount {
             let t = classifierTaken(confidences: { scores.confidences[$0][i] }, headCount: h)
             taken.append(t)
             if let target = scores.targets[i], scores.predictions[t][i] == target { correct += 1 }
-            flopsTotal += flops(taken: t, network: network)
+            flopsTotal += flops(taken: t, costs: costs)
         }
         return PolicyOutcome(taken: taken, correct: correct, scored: scores.scoredCount,
                              meanFLOPs: scores.sampleCount == 0 ? 0 : Double(flopsTotal) / Double(scores.sampleCount))

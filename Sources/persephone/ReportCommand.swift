@@ -1,0 +1,60 @@
+import ArgumentParser
+import Experiments
+import Foundation
+import Report
+
+/// `persephone report`: the verdict per claim and the figures, from the result tables
+/// (docs/experiments.md, "Report and figures").
+struct ReportCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "report",
+        abstract: "Decide each claim of the paper from the result tables; write the report and its figures.",
+        discussion: """
+            Reads <results>/<experiment>[-<scale>]/ for the five experiments and writes <results>/REPORT[-<scale>].md \
+            and <results>/figures/<experiment>[-<scale>][.<axis>-<value>].{png,gp} (gnuplot). A missing experiment \
+            is reported as such; the command fails only when every one is missing or a table is malformed.
+            """)
+
+    @Option(help: "The results folder holding the experiments' run folders.")
+    var results = "results"
+
+    @Option(help: "Read the run folders of this scale, <results>/<experiment>-<scale>/ (e.g. full); default: <results>/<experiment>/.")
+    var scale: String?
+
+    var suffix: String { scale.map { "-\($0)" } ?? "" }
+
+    @Option(help: "The report to write (default: <results>/REPORT<suffix>.md).")
+    var out: String?
+
+    @Option(help: "Folder for the figures (default: <results>/figures).")
+    var figures: String?
+
+    @Option(help: "Also read the folders of this scale and list the claim cells only they decide (e.g. full).")
+    var otherScale: String?
+
+    @Flag(help: "Write the report only, no figures (no gnuplot needed).")
+    var noFigures = false
+
+    func run() throws {
+        try reportingErrors {
+            var report = try Report(results: results, suffix: suffix)
+            if let other = otherScale {
+                do {
+                    report.noteCells(onlyIn: try Report(results: results, suffix: "-\(other)"), scale: other)
+                } catch {
+                    FileHandle.standardError.write(Data("report: no comparison with the \(other) scale: \(error)\n".utf8))
+                }
+            }
+            let output = out ?? "\(results)/REPORT\(suffix).md"
+            let folder = noFigures ? nil : (figures ?? "\(results)/figures")
+            for (_, why) in report.missing.sorted(by: { $0.key < $1.key }) {
+                FileHandle.standardError.write(Data("report: \(why)\n".utf8))
+            }
+            let stems = try report.write(output: output, figures: folder)
+            for v in report.verdicts {
+                print("\(v.claim)  \(v.group.label)  \(v.verdict.rawValue)  (\(v.ours))")
+            }
+            print("report: wrote \(output)" + (folder.map { " and \(stems.count) figures in \($0)/" } ?? ""))
+        }
+    }
+}
