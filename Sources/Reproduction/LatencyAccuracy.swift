@@ -59,7 +59,7 @@ enum LatencyAccuracy {
         units: { point in
             let c = point.config
             return try UserRuns.units(c.data, seeds: c.seeds) { seed, user in
-                try [UserRuns.exits(c.data, c.train, seed: seed, user: user)]
+                try [UserRuns.exits(c.data, c.train, seed: seed, user: user, timed: c.latency)]
                     + (c.baseline ? [UserRuns.wholeNetwork(c.data, c.train, seed: seed, user: user)] : [])
             }
         },

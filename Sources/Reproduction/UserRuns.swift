@@ -28,9 +28,15 @@ enum UserRuns {
     /// `exits`: the global model scored on the user's test set, the exits personalised on
     /// the user's training samples, and the personalised exits' outputs on the user's
     /// validation and test samples. Timings: `personalise`, `latency.<global|personalised>.<classifier>`.
-    static func exits(_ data: DataSection, _ train: TrainSection, seed: Int, user: Int) throws -> WorkUnit {
-        let identity = UserRunIdentity(method: "exits", data: try DataIdentity(data), seed: seed, user: user,
+    ///
+    /// `timed` units also measure batch-1 latency (each classifier, the full network, and the
+    /// personalised early-exit policy at every threshold of `policyThresholds`): seconds of
+    /// wall clock per unit that only latency-accuracy reads, so they are their own units
+    /// (`extra.timed`), and the untimed ones the other experiments share cost no timing.
+    static func exits(_ data: DataSection, _ train: TrainSection, seed: Int, user: Int, timed: Bool = false) throws -> WorkUnit {
+        var identity = UserRunIdentity(method: "exits", data: try DataIdentity(data), seed: seed, user: user,
                                        train: TrainIdentity(train, labelled: data.labelled, baseline: false))
+        if timed { identity.extra = ["timed": "batch-1 latency of every classifier and policy"] }
         return WorkUnit.typed(identity: identity, label: "seed \(seed), user \(user): exits") {
             (progress: PointProgress) throws -> (record: ExitsRecord, timings: [PointResult.Timing]) in
             let work = try Workload.load(data)
@@ -49,12 +55,12 @@ enum UserRuns {
             progress.report("scoring the exits")
             // Measured batch-1 latency of early-exit policies on the user's test samples (C3 of the
             // report): the full network, and one uniform threshold at a time over `policyThresholds`.
-            try measurePolicies(global: global, personalised: mine, test: test, into: &timings)
+            if timed { try measurePolicies(global: global, personalised: mine, test: test, into: &timings) }
             let record = ExitsRecord(
                 classes: u.classes, trainSamples: u.train.count, labelledSamples: u.trainLabelled.filter { $0 }.count,
                 costs: ClassifierCosts(global),
-                global: try ClassifierOutputs(global, on: test, latency: "latency.global", timings: &timings),
-                personalised: try ClassifierOutputs(mine, on: test, latency: "latency.personalised", timings: &timings),
+                global: try ClassifierOutputs(global, on: test, latency: timed ? "latency.global" : nil, timings: &timings),
+                personalised: try ClassifierOutputs(mine, on: test, latency: timed ? "latency.personalised" : nil, timings: &timings),
                 validation: try ClassifierOutputs(mine, on: validation, latency: nil, timings: &timings),
                 cost: personalised.report.deterministic,
                 trainedParameters: p.heads.reduce(0) { $0 + trainableCount($1.head.parameters) })
