@@ -1,3 +1,4 @@
+import Codecs
 import Datasets
 import Experiments
 import Foundation
@@ -44,7 +45,13 @@ enum UserRuns {
             progress.report("personalising the exits")
             var timings: [PointResult.Timing] = []
             let trainData = PersonalisationData(split: work.train, indices: u.train, isLabelled: u.trainLabelled)
-            let personalised = try ExitPersonaliser(configuration: train.personalisation(seed: seed, user: user))
+            // Units of the same user's samples (other loss mixes, labelled fractions) reuse the
+            // backbone's features: same checkpoint, dataset and sample indices, same bytes.
+            let fingerprints = InputFingerprints.shared.of(data)
+            let samples = FNV1a.hex(FNV1a.hash(u.train.map(String.init).joined(separator: ",").utf8))
+            let key = "\(fingerprints.checkpoint)|\(fingerprints.dataset)|train:\(samples)"
+            let personalised = try ExitPersonaliser(configuration: train.personalisation(seed: seed, user: user),
+                                                    shelf: (featureShelf, key))
                 .personalise(work.model, on: trainData)
             timings.append(.init(phase: "personalise", seconds: personalised.report.wallSeconds))
             let p = personalised.model
@@ -93,6 +100,9 @@ enum UserRuns {
         }
     }
 }
+
+/// The feature caches the `exits` units of one process share (FeatureCacheShelf).
+let featureShelf = FeatureCacheShelf()
 
 extension UserRuns {
     /// The uniform thresholds whose personalised early-exit policy an `exits` unit times at

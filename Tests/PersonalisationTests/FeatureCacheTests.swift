@@ -48,3 +48,29 @@ extension PersonalisationEngineTests {
         #expect(partial.backboneFLOPs == base.backbone.forwardFLOPs(through: points[0]) * 21)
     }
 }
+
+@Suite struct FeatureCacheShelfTests {
+    /// A kept cache gives exactly what a fresh one gives: heads, losses and cost report.
+    @Test func aKeptCacheTrainsTheSameHeadsAsAFreshOne() throws {
+        let data = EngineFixture.data(classPattern: [0, 1, 2], count: 48, labelled: { $0 % 2 == 0 }, seed: 21)
+        let shelf = FeatureCacheShelf()
+        var sup = EngineFixture.quick(epochs: 2)
+        try sup.setLossMix("sup+distill")
+        var other = sup
+        other.seed = 9
+        let fresh = try ExitPersonaliser(configuration: other).personalise(EngineFixture.base, on: data)
+        _ = try ExitPersonaliser(configuration: sup, shelf: (shelf, "user-a")).personalise(EngineFixture.base, on: data)
+        let kept = try ExitPersonaliser(configuration: other, shelf: (shelf, "user-a")).personalise(EngineFixture.base, on: data)
+        #expect(kept.epochLosses == fresh.epochLosses)
+        #expect(kept.report.totalFLOPs == fresh.report.totalFLOPs && kept.report.featureCacheBytes == fresh.report.featureCacheBytes)
+        for (a, b) in zip(kept.model.heads, fresh.model.heads) {
+            #expect(a.head.parameters.map(\.value.scalars) == b.head.parameters.map(\.value.scalars))
+        }
+        // Another teacher setting is another cache (the logits are kept only when a loss needs them).
+        var noTeacher = sup
+        try noTeacher.setLossMix("sup")
+        let alone = try ExitPersonaliser(configuration: noTeacher).personalise(EngineFixture.base, on: data)
+        let shelved = try ExitPersonaliser(configuration: noTeacher, shelf: (shelf, "user-a")).personalise(EngineFixture.base, on: data)
+        #expect(shelved.epochLosses == alone.epochLosses && shelved.report.totalFLOPs == alone.report.totalFLOPs)
+    }
+}

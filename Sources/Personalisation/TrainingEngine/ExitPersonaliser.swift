@@ -26,10 +26,14 @@ public struct PersonalisationResult {
 /// from `seed`'s stream 0, epoch e's shuffle from stream e + 1.
 public struct ExitPersonaliser {
     public let configuration: PersonalisationConfig
+    /// Where to keep and find feature caches, with the name of the samples and backbone
+    /// (nil: a new cache per personalisation).
+    public let shelf: (shelf: FeatureCacheShelf, key: String)?
 
-    public init(configuration: PersonalisationConfig) throws {
+    public init(configuration: PersonalisationConfig, shelf: (shelf: FeatureCacheShelf, key: String)? = nil) throws {
         try configuration.validate()
         self.configuration = configuration
+        self.shelf = shelf
     }
 
     /// Copies `base`'s heads (offline-trained, or fresh when `fromScratch`) into a new
@@ -50,9 +54,16 @@ public struct ExitPersonaliser {
             throw TrainingError(subject: "user data", message: problem, hint: "personalise with samples of the dataset the model was trained on")
         }
         let heads = try selectedHeads(of: model)
-        let cache = FeatureCache(backbone: model.backbone, normalization: model.normalization, images: data.images,
-                                 points: heads.map(\.point), keepFinalLogits: c.needsTeacher,
-                                 memoryBudgetBytes: c.memoryBudgetBytes, batchSize: c.extractionBatchSize)
+        let make = {
+            FeatureCache(backbone: model.backbone, normalization: model.normalization, images: data.images,
+                         points: heads.map(\.point), keepFinalLogits: c.needsTeacher,
+                         memoryBudgetBytes: c.memoryBudgetBytes, batchSize: c.extractionBatchSize)
+        }
+        // A kept cache must be of these points and this teacher setting, budget and batch.
+        let cache = shelf.map { entry in
+            entry.shelf.cache(entry.key + "|points:\(heads.map(\.point.name))|teacher:\(c.needsTeacher)"
+                              + "|budget:\(c.memoryBudgetBytes)|batch:\(c.extractionBatchSize)", make: make)
+        } ?? make()
         let (hardLabels, hardWeights) = PersonalisationLoss.hardTargets(labels: data.labels, isLabelled: data.isLabelled,
                                                                         teacherLogits: cache.finalLogits, configuration: c)
         let optimizer = makeOptimizer(c, parameters: heads.flatMap { $0.head.parameters })

@@ -1,3 +1,4 @@
+import Foundation
 import Models
 import NN
 import Tensor
@@ -128,5 +129,42 @@ public final class FeatureCache {
     public func features(at point: ExitPoint, for indices: ArraySlice<Int>) -> Tensor {
         guard let p = points.firstIndex(of: point) else { preconditionFailure("\(point.name) is not cached") }
         return features(for: indices)[p]
+    }
+}
+
+/// Feature caches kept between personalisations of the same samples on the same frozen
+/// backbone (one user's exits under several loss mixes or labelled fractions): the
+/// backbone pass is what they share, and it is deterministic, so a kept cache gives the
+/// same features, logits and FLOP count as a new one. Only in-memory caches are kept, at
+/// most `capacityBytes` of them (oldest dropped first); a caller names the samples and
+/// the backbone in `key`. Thread-safe: a second request for a key being built waits.
+public final class FeatureCacheShelf: @unchecked Sendable {
+    public let capacityBytes: Int
+    private let lock = NSCondition()
+    private var kept: [(key: String, cache: FeatureCache)] = []
+    private var building: Set<String> = []
+
+    /// 1 GiB: about twenty users' caches of ResNet-20 at four exits and 500 samples.
+    public init(capacityBytes: Int = 1 << 30) { self.capacityBytes = capacityBytes }
+
+    public func cache(_ key: String, make: () -> FeatureCache) -> FeatureCache {
+        lock.lock()
+        while building.contains(key) { lock.wait() }
+        if let hit = kept.first(where: { $0.key == key }) {
+            lock.unlock()
+            return hit.cache
+        }
+        building.insert(key)
+        lock.unlock()
+        let cache = make()
+        lock.lock()
+        building.remove(key)
+        if cache.storage == .cached && cache.heldBytes <= capacityBytes {
+            kept.append((key, cache))
+            while kept.reduce(0, { $0 + $1.cache.heldBytes }) > capacityBytes { kept.removeFirst() }
+        }
+        lock.broadcast()
+        lock.unlock()
+        return cache
     }
 }
