@@ -68,22 +68,17 @@ public struct FigureWriter {
         let scriptTemp = script + ".tmp", pngTemp = png + ".tmp"
         defer { try? fm.removeItem(atPath: scriptTemp); try? fm.removeItem(atPath: pngTemp) }
         try Data(figure.script.utf8).write(to: URL(fileURLWithPath: scriptTemp))
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = [gnuplot, "-e", "set output \(quoted(pngTemp))", scriptTemp]
-        let errors = Pipe()
-        process.standardError = errors
-        process.standardOutput = FileHandle.nullDevice
-        do { try process.run() } catch {
+        let result: ProgramOutput
+        do {
+            result = try runProgram("/usr/bin/env", [gnuplot, "-e", "set output \(quoted(pngTemp))", scriptTemp])
+        } catch {
             throw RunError("cannot start \(gnuplot): \(error)", hint: "`make deps` installs gnuplot-nox")
         }
-        let message = String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        process.waitUntilExit()
-        guard process.terminationStatus == 0, fm.fileExists(atPath: pngTemp) else {
-            if process.terminationStatus == 127 {
+        guard result.status == 0, fm.fileExists(atPath: pngTemp) else {
+            if result.status == 127 {
                 throw RunError("\(gnuplot) is not installed", hint: "`make deps` installs gnuplot-nox")
             }
-            throw RunError("\(script): gnuplot failed (status \(process.terminationStatus)): \(message.trimmingCharacters(in: .whitespacesAndNewlines))",
+            throw RunError("\(script): gnuplot failed (status \(result.status)): \(result.errors.trimmingCharacters(in: .whitespacesAndNewlines))",
                            hint: "a bug in the report's figure code; the tables are fine")
         }
         try replace(png, with: pngTemp)
