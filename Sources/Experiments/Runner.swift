@@ -100,20 +100,8 @@ public struct Runner: Sendable {
         if options.provenance.code == nil {
             events(.warning("the code fingerprint is unknown: units computed now are not reused by other builds"))
         }
-        var pointKeys: [Int: [String]] = [:]
-        var pointErrors: [Int: String] = [:]
-        var ordered: [(key: String, unit: WorkUnit)] = []
-        var seen: Set<String> = []
-        for point in frozen.points {
-            do {
-                let units = try plan.units(point.index)
-                let keys = units.map { UnitCoding.key(identity: $0.identity, code: code) }
-                for (key, unit) in zip(keys, units) where seen.insert(key).inserted { ordered.append((key, unit)) }
-                pointKeys[point.index] = keys
-            } catch {
-                pointErrors[point.index] = "\(error)"
-            }
-        }
+        let listing = plan.listUnits { UnitCoding.key(identity: $0.identity, code: code) }
+        let (ordered, pointKeys, pointErrors) = (listing.units, listing.pointKeys, listing.pointErrors.mapValues { "\($0)" })
         let sharded = options.shard.count > 1
         let mine = ordered.indices.filter { options.shard.contains($0) }.map { ordered[$0] }
 
@@ -346,88 +334,9 @@ public struct Runner: Sendable {
     }
 }
 
-/// The shared queue and tallies of a run's unit workers.
-private final class UnitQueue: @unchecked Sendable {
-    private let lock = NSLock()
-    private let todo: [(key: String, unit: WorkUnit)]
-    private var nextIndex = 0
-    private var done = 0
-    private var okSeconds = 0.0
-    private var okCount = 0
-    let workers: Int
-    private(set) var outputs: [String: UnitOutput] = [:]
-    private(set) var errors: [String: String] = [:]
-
-    init(todo: [(key: String, unit: WorkUnit)], workers: Int) {
-        self.todo = todo
-        self.workers = workers
-    }
-
-    func next() -> (key: String, unit: WorkUnit)? {
-        lock.lock()
-        defer { lock.unlock() }
-        guard nextIndex < todo.count else { return nil }
-        nextIndex += 1
-        return todo[nextIndex - 1]
-    }
-
-    func finish(_ key: String, label: String, output: UnitOutput, seconds: Double, events: (RunEvent) -> Void) {
-        lock.lock()
-        defer { lock.unlock() }
-        done += 1
-        outputs[key] = output
-        okSeconds += seconds
-        okCount += 1
-        let left = todo.count - done
-        let eta = okSeconds / Double(okCount) * Double(left) / Double(max(1, min(left, workers)))
-        events(.unitFinished(unit: label, seconds: seconds, done: done, toRun: todo.count, eta: eta))
-    }
-
-    func fail(_ key: String, label: String, error: String, events: (RunEvent) -> Void) {
-        lock.lock()
-        defer { lock.unlock() }
-        done += 1
-        errors[key] = error
-        events(.unitFailed(unit: label, error: error, done: done, toRun: todo.count))
-    }
-}
-
 extension RunOptions {
     /// `results/<name>` for a whole run, `results/<name>.shard-<i>-of-<n>` for a shard.
     public static func defaultFolder(name: String, shard: Shard) -> String {
         shard.count == 1 ? "results/\(name)" : "results/\(name).shard-\(shard.index)-of-\(shard.count)"
     }
-}
-
-extension RunPlan {
-    /// Every distinct unit of the plan in run order (the first listing of each), and each
-    /// point's unit count. A shard `i/n` takes the units at positions p with p mod n == i.
-    public func distinctUnits() throws -> (units: [WorkUnit], perPoint: [Int]) {
-        var seen: Set<String> = []
-        var units: [WorkUnit] = []
-        var perPoint: [Int] = []
-        for point in spec.points {
-            let listed = try self.units(point.index)
-            perPoint.append(listed.count)
-            for unit in listed where seen.insert(unit.identity.compactJSON).inserted { units.append(unit) }
-        }
-        return (units, perPoint)
-    }
-}
-
-/// What `--dry-run` prints: the resolved spec's identity, one line per point (`index  id
-/// units`), then the distinct units and the shard's share of them.
-public func dryRunListing(_ plan: RunPlan, shard: Shard, folder: String) throws -> String {
-    let spec = plan.spec
-    let (units, perPoint) = try plan.distinctUnits()
-    var text = "experiment \(spec.experiment), name \(spec.name), spec hash \(spec.hash)\n"
-    text += "\(spec.points.count) points, \(units.count) distinct units"
-    if shard.count > 1 { text += ", shard \(shard) computes \(units.indices.filter(shard.contains).count) of them" }
-    text += " -> \(folder)\n"
-    let width = String(spec.points.count - 1).count
-    for point in spec.points {
-        text += String(repeating: " ", count: width - String(point.index).count)
-            + "\(point.index)  \(point.id)  (\(perPoint[point.index]) units)\n"
-    }
-    return text
 }

@@ -1,0 +1,107 @@
+import Foundation
+
+// The units of a plan as the runner schedules them: their listing, the workers' queue,
+// and what `--dry-run` prints of them.
+
+/// Every point's units, keyed: the run order of a plan's units (each distinct key at its
+/// first listing, points in index order) and, per point, its units' keys in the order its
+/// rows read them, or the error listing them threw.
+struct UnitListing {
+    var units: [(key: String, unit: WorkUnit)] = []
+    var pointKeys: [Int: [String]] = [:]
+    var pointErrors: [Int: any Error] = [:]
+}
+
+extension RunPlan {
+    /// Lists every point's units with `key` naming each (the runner's key includes the code
+    /// fingerprint; within one build, the identity alone tells units apart).
+    func listUnits(key: (WorkUnit) -> String) -> UnitListing {
+        var listing = UnitListing()
+        var seen: Set<String> = []
+        for point in spec.points {
+            do {
+                let units = try self.units(point.index)
+                let keys = units.map(key)
+                for (key, unit) in zip(keys, units) where seen.insert(key).inserted { listing.units.append((key, unit)) }
+                listing.pointKeys[point.index] = keys
+            } catch {
+                listing.pointErrors[point.index] = error
+            }
+        }
+        return listing
+    }
+
+    /// Every distinct unit of the plan in run order, and each point's unit count. A shard
+    /// `i/n` takes the units at positions p with p mod n == i. Throws the first point's
+    /// error listing its units.
+    public func distinctUnits() throws -> (units: [WorkUnit], perPoint: [Int]) {
+        let listing = listUnits { $0.identity.compactJSON }
+        if let failed = spec.points.first(where: { listing.pointErrors[$0.index] != nil }) {
+            throw listing.pointErrors[failed.index]!
+        }
+        return (listing.units.map(\.unit), spec.points.map { listing.pointKeys[$0.index]!.count })
+    }
+}
+
+/// What `--dry-run` prints: the resolved spec's identity, one line per point (`index  id
+/// units`), then the distinct units and the shard's share of them.
+public func dryRunListing(_ plan: RunPlan, shard: Shard, folder: String) throws -> String {
+    let spec = plan.spec
+    let (units, perPoint) = try plan.distinctUnits()
+    var text = "experiment \(spec.experiment), name \(spec.name), spec hash \(spec.hash)\n"
+    text += "\(spec.points.count) points, \(units.count) distinct units"
+    if shard.count > 1 { text += ", shard \(shard) computes \(units.indices.filter(shard.contains).count) of them" }
+    text += " -> \(folder)\n"
+    let width = String(spec.points.count - 1).count
+    for point in spec.points {
+        text += String(repeating: " ", count: width - String(point.index).count)
+            + "\(point.index)  \(point.id)  (\(perPoint[point.index]) units)\n"
+    }
+    return text
+}
+
+/// The shared queue and tallies of a run's unit workers.
+final class UnitQueue: @unchecked Sendable {
+    private let lock = NSLock()
+    private let todo: [(key: String, unit: WorkUnit)]
+    private var nextIndex = 0
+    private var done = 0
+    private var okSeconds = 0.0
+    private var okCount = 0
+    let workers: Int
+    private(set) var outputs: [String: UnitOutput] = [:]
+    private(set) var errors: [String: String] = [:]
+
+    init(todo: [(key: String, unit: WorkUnit)], workers: Int) {
+        self.todo = todo
+        self.workers = workers
+    }
+
+    func next() -> (key: String, unit: WorkUnit)? {
+        lock.lock()
+        defer { lock.unlock() }
+        guard nextIndex < todo.count else { return nil }
+        nextIndex += 1
+        return todo[nextIndex - 1]
+    }
+
+    func finish(_ key: String, label: String, output: UnitOutput, seconds: Double, events: (RunEvent) -> Void) {
+        lock.lock()
+        defer { lock.unlock() }
+        done += 1
+        outputs[key] = output
+        okSeconds += seconds
+        okCount += 1
+        let left = todo.count - done
+        let eta = okSeconds / Double(okCount) * Double(left) / Double(max(1, min(left, workers)))
+        events(.unitFinished(unit: label, seconds: seconds, done: done, toRun: todo.count, eta: eta))
+    }
+
+    func fail(_ key: String, label: String, error: String, events: (RunEvent) -> Void) {
+        lock.lock()
+        defer { lock.unlock() }
+        done += 1
+        errors[key] = error
+        events(.unitFailed(unit: label, error: error, done: done, toRun: todo.count))
+    }
+}
