@@ -78,7 +78,8 @@ extension DataSection {
     /// checkpoint's classes and image shape, and enough images for the users (disjoint
     /// training samples, `test` test samples each). Checked once per distinct data section.
     func checkInputs() throws {
-        try InputCheckCache.shared.check(self) {
+        let fingerprints = InputFingerprints.of(self)
+        try passedInputChecks.value("\(checkpoint)|\(dataset)|\(split)|\(users)|\(samples)|\(test)|\(fingerprints)") {
             guard FileManager.default.fileExists(atPath: checkpoint) else {
                 throw RunError("data.checkpoint: \(checkpoint) does not exist",
                                hint: "make it (`make pretrain`, or `persephone exits train`), or point data.checkpoint at a model with exits")
@@ -286,7 +287,10 @@ struct Workload {
             throw TrainingError(subject: data.checkpoint, message: "has no exits",
                                 hint: "attach and train exits first: persephone exits train --checkpoint \(data.checkpoint) ...")
         }
-        let (train, test) = try SplitCache.shared.splits(of: data.dataset)
+        let (train, test) = try decodedSplits.value(data.dataset) {
+            let tree = try DatasetTree(root: data.dataset)
+            return (try tree.load(split: "train").split, try tree.load(split: "test").split)
+        }
         guard train.classNames.count == model.backbone.classes,
               Array(train.images.shape.dropFirst()) == model.backbone.inputShape else {
             throw TrainingError(subject: data.dataset,
@@ -298,7 +302,8 @@ struct Workload {
 
     /// The simulated users of `data` drawn with `seed` (drawn once per process and kept).
     func users(_ data: DataSection, seed: Int) throws -> [SimulatedUser] {
-        try UserCache.shared.users(data, seed: seed) {
+        let key = "\(data.dataset)|\(data.split)|\(data.users)|\(data.samples)|\(data.test)|\(data.labelled)|\(seed)"
+        return try drawnUsers.value(key) {
             try UserSplit(spec: data.userSplitSpec(), seed: UInt64(seed), train: train, test: test).users
         }
     }
@@ -332,57 +337,29 @@ extension DataSection {
     }
 }
 
-/// Drawn users by (data section, seed), so the units of one split share one draw.
-final class UserCache: @unchecked Sendable {
-    static let shared = UserCache()
+/// Values computed once per process by key: the memos a sweep's points and units share
+/// (decoded splits, drawn users, passed input checks, input fingerprints). The lock is held
+/// while a value is computed, so two threads never compute one twice; a failure is not kept.
+final class ProcessMemo<Value>: @unchecked Sendable {
     private let lock = NSLock()
-    private var drawn: [String: [SimulatedUser]] = [:]
+    private var values: [String: Value] = [:]
 
-    func users(_ data: DataSection, seed: Int, draw: () throws -> [SimulatedUser]) throws -> [SimulatedUser] {
-        let key = "\(data.dataset)|\(data.split)|\(data.users)|\(data.samples)|\(data.test)|\(data.labelled)|\(seed)"
+    func value(_ key: String, compute: () throws -> Value) rethrows -> Value {
         lock.lock()
         defer { lock.unlock() }
-        if let hit = drawn[key] { return hit }
-        let users = try draw()
-        drawn[key] = users
-        return users
+        if let hit = values[key] { return hit }
+        let value = try compute()
+        values[key] = value
+        return value
     }
 }
 
-/// Input checks already passed, by data section and file state: a sweep of many points
-/// over one data section checks its files once.
-final class InputCheckCache: @unchecked Sendable {
-    static let shared = InputCheckCache()
-    private let lock = NSLock()
-    private var passed: Set<String> = []
+/// Drawn users by (data section, seed), so the units of one split share one draw.
+let drawnUsers = ProcessMemo<[SimulatedUser]>()
 
-    func check(_ data: DataSection, _ body: () throws -> Void) throws {
-        let fingerprints = InputFingerprints.shared.of(data)
-        let key = "\(data.checkpoint)|\(data.dataset)|\(data.split)|\(data.users)|\(data.samples)|\(data.test)|\(fingerprints)"
-        lock.lock()
-        let done = passed.contains(key)
-        lock.unlock()
-        if done { return }
-        try body()
-        lock.lock()
-        passed.insert(key)
-        lock.unlock()
-    }
-}
+/// Input checks already passed, by data section and file fingerprints: a sweep of many
+/// points over one data section checks its files once.
+let passedInputChecks = ProcessMemo<Void>()
 
 /// Decoded dataset splits by tree path, loaded once per process (a sweep's points share them).
-final class SplitCache: @unchecked Sendable {
-    static let shared = SplitCache()
-    private let lock = NSLock()
-    private var loaded: [String: (DatasetSplit, DatasetSplit)] = [:]
-
-    func splits(of root: String) throws -> (train: DatasetSplit, test: DatasetSplit) {
-        lock.lock()
-        defer { lock.unlock() }
-        if let hit = loaded[root] { return hit }
-        let tree = try DatasetTree(root: root)
-        let pair = (try tree.load(split: "train").split, try tree.load(split: "test").split)
-        loaded[root] = pair
-        return pair
-    }
-}
+let decodedSplits = ProcessMemo<(train: DatasetSplit, test: DatasetSplit)>()

@@ -47,7 +47,7 @@ enum UserRuns {
             let trainData = PersonalisationData(split: work.train, indices: u.train, isLabelled: u.trainLabelled)
             // Units of the same user's samples (other loss mixes, labelled fractions) reuse the
             // backbone's features: same checkpoint, dataset and sample indices, same bytes.
-            let fingerprints = InputFingerprints.shared.of(data)
+            let fingerprints = InputFingerprints.of(data)
             let samples = FNV1a.hex(FNV1a.hash(u.train.map(String.init).joined(separator: ",").utf8))
             let key = "\(fingerprints.checkpoint)|\(fingerprints.dataset)|train:\(samples)"
             let personalised = try ExitPersonaliser(configuration: train.personalisation(seed: seed, user: user),
@@ -156,7 +156,7 @@ struct DataIdentity: Encodable {
     var labelled: Double
 
     init(_ data: DataSection) throws {
-        let fingerprints = InputFingerprints.shared.of(data)
+        let fingerprints = InputFingerprints.of(data)
         checkpoint = fingerprints.checkpoint
         dataset = fingerprints.dataset
         split = data.split
@@ -189,26 +189,12 @@ struct TrainIdentity: Encodable {
 
 /// Input fingerprints by path, computed once per process and file state (size and
 /// modification time), so listing thousands of units hashes each checkpoint once.
-final class InputFingerprints: @unchecked Sendable {
-    static let shared = InputFingerprints()
-    private let lock = NSLock()
-    private var cache: [String: (stamp: String, fingerprints: [String: String])] = [:]
+enum InputFingerprints {
+    private static let memo = ProcessMemo<[String: String]>()
 
-    func of(_ data: DataSection) -> (checkpoint: String, dataset: String) {
-        let key = data.checkpoint + "\u{0}" + data.dataset
+    static func of(_ data: DataSection) -> (checkpoint: String, dataset: String) {
         let stamp = [data.checkpoint, data.dataset + "/dataset.json"].map(Self.stamp).joined(separator: ",")
-        lock.lock()
-        let cached = cache[key]
-        lock.unlock()
-        let fingerprints: [String: String]
-        if let cached, cached.stamp == stamp {
-            fingerprints = cached.fingerprints
-        } else {
-            fingerprints = data.inputFingerprints()
-            lock.lock()
-            cache[key] = (stamp, fingerprints)
-            lock.unlock()
-        }
+        let fingerprints = memo.value(data.checkpoint + "\u{0}" + data.dataset + "\u{0}" + stamp) { data.inputFingerprints() }
         return (fingerprints[data.checkpoint] ?? "missing", fingerprints[data.dataset] ?? "missing")
     }
 
