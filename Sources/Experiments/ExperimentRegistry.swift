@@ -90,4 +90,13 @@ public struct ExperimentRegistry: Sendable {
         }
         return plan
     }
+
+    /// Resolves a spec file as the command line gives it: the file, then each overlay file
+    /// (`Override.overlay`) in order, then the `key=value` overrides, with `--sweep` axes.
+    public func plan(specFile: String, overlays: [String], overrides: [String], sweeps: [String]) throws -> RunPlan {
+        let document = try SpecDocument.load(path: specFile)
+        let layered = try overlays.flatMap { try Override.overlay(path: $0, experiment: document.experiment) }
+            + overrides.map(Override.init(parsing:))
+        return try plan(document, overrides: layered, sweeps: sweeps.map(SweepAxis.init(parsing:)))
+    }
 }

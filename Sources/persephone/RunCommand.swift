@@ -21,7 +21,7 @@ struct RunCommand: ParsableCommand {
     @Argument(help: "Overrides, `key.sub=value`.")
     var overrides: [String] = []
 
-    @Option(name: .customLong("overlay"), help: "An overlay file of keys laid over the spec before the overrides, such as a scale: experiments/scales/paper.yaml (repeatable, in order).")
+    @Option(name: .customLong("overlay"), help: "An overlay file of keys laid over the spec before the overrides, such as a scale: experiments/scales/full.yaml (repeatable, in order).")
     var overlays: [String] = []
 
     @Option(name: .customLong("sweep"), help: "A sweep axis, `key=a,b,c` (repeatable; replaces the spec's axis of that key).")
@@ -75,11 +75,7 @@ struct RunCommand: ParsableCommand {
         guard let spec else { throw ValidationError("name a spec file, or pass --list") }
         guard jobs >= 1 else { throw ValidationError("--jobs must be at least 1") }
         try reportingErrors {
-            let document = try SpecDocument.load(path: spec)
-            let layered = try overlays.flatMap { try Override.overlay(path: $0, experiment: document.experiment) }
-                + overrides.map(Override.init(parsing:))
-            let plan = try registry.plan(document, overrides: layered,
-                                         sweeps: sweeps.map(SweepAxis.init(parsing:)))
+            let plan = try registry.plan(specFile: spec, overlays: overlays, overrides: overrides, sweeps: sweeps)
             let chosen = try shard.map(Shard.init(parsing:))
                 ?? Shard.fromSlurm(environment: ProcessInfo.processInfo.environment) ?? .all
             let folder = out ?? RunOptions.defaultFolder(name: plan.spec.name, shard: chosen)

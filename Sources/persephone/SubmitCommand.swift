@@ -52,10 +52,7 @@ struct SubmitCommand: ParsableCommand {
     func run() throws {
         try reportingErrors {
             let registry = ExperimentRegistry.persephone
-            let document = try SpecDocument.load(path: spec)
-            let layered = try overlays.flatMap { try Override.overlay(path: $0, experiment: document.experiment) }
-                + overrides.map(Override.init(parsing:))
-            let plan = try registry.plan(document, overrides: layered, sweeps: sweeps.map(SweepAxis.init(parsing:)))
+            let plan = try registry.plan(specFile: spec, overlays: overlays, overrides: overrides, sweeps: sweeps)
             let here = FileManager.default.currentDirectoryPath
             let folder = absolute(out ?? RunOptions.defaultFolder(name: plan.spec.name, shard: .all), in: here)
             let submission = try SlurmSubmission(
