@@ -30,6 +30,8 @@ public struct Report {
         public var checkpoint: String
         public var users: String
         public var seeds: String
+        /// `train.feature_cache_mb` of the run's spec, where it has one.
+        public var featureCacheMB: Int? = nil
     }
 
     /// Reads every experiment's tables. A missing table makes its experiment `missing`
@@ -139,6 +141,7 @@ public struct Report {
         return Provenance(commit: String((provenance["git_commit"] as? String ?? "unknown").prefix(7)),
                           dirty: provenance["git_dirty"] as? Bool ?? false,
                           checkpoint: dataSection["checkpoint"] as? String ?? "?",
-                          users: dataSection["users"].map { "\($0)" } ?? "?", seeds: seeds)
+                          users: dataSection["users"].map { "\($0)" } ?? "?", seeds: seeds,
+                          featureCacheMB: ((config["train"] as? [String: Any])?["feature_cache_mb"] as? NSNumber)?.intValue)
     }
 }

@@ -92,7 +92,7 @@ enum DataGrowth {
             let u = try work.user(c.data, seed: seed, index: user)
             let rule = try c.orchestrator.rule()
             let (profiler, orchestrator) = c.orchestrator.options(rule: rule)
-            let config = c.train.personalisation(seed: seed, user: user)
+            let config = c.train.personalisation(labelled: c.data.labelled, seed: seed, user: user)
             let validation = try InferenceSamples(validationOf: u, in: work.train)
             let test = try InferenceSamples(testOf: u, in: work.test)
             var headsByRound: [[AttachedExit]] = []

@@ -95,7 +95,7 @@ struct RunCommand: ParsableCommand {
             if existing == .replaceChanged || existing == .skipCurrent, !missing.isEmpty {
                 // Results must not be moved aside for a run that cannot compute their replacement.
                 throw RunError("missing input: \(missing.joined(separator: ", ")); \(folder) is left as it is",
-                               hint: "make the checkpoint (`make pretrain`, SCALE=quick or full) or import the dataset, then rerun")
+                               hint: "make the checkpoint (`make pretrain`, or restore the committed checkpoints with `git checkout checkpoints`) or import the dataset, then rerun")
             }
             let provenance = Provenance.collect(datasetChecksum: datasetChecksum(inputs), libraries: libraryVersions(),
                                                 inputs: inputs)
