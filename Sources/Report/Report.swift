@@ -23,6 +23,9 @@ public struct Report {
     /// Claim cells (claim, sweep point) that another scale's folders decide and these do
     /// not, with that scale's name: set by `noteCells(onlyIn:)`, listed in the report.
     public var onlyElsewhere: (scale: String, cells: [(claim: String, group: Group)])?
+    /// The scale's cells whose units are not all computed (`missingCells`), listed with the
+    /// time they need; nil when not looked up.
+    public var toCompute: [MissingCell]?
 
     public struct Provenance: Sendable, Equatable {
         public var commit: String
@@ -110,7 +113,7 @@ public struct Report {
             String(s.map { $0.isLetter || $0.isNumber || "._-".contains($0) ? $0 : "-" })
         }
         return experiment + suffix + zip(group.axes, group.values).map { axis, value in
-            let name = value.contains("/") ? ((value as NSString).lastPathComponent as NSString).deletingPathExtension : value
+            let name = Group.shortValue(value)
             return ".\(clean(String(axis.split(separator: ".").last ?? Substring(axis))))-\(clean(name))"
         }.joined()
     }

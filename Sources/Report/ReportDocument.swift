@@ -52,6 +52,19 @@ extension Report {
             }
             out.append("")
         }
+        if let cells = toCompute, !cells.isEmpty {
+            let known = cells.compactMap(\.secondsLeft)
+            let total = known.reduce(0, +)
+            out.append("Cells not computed yet (their units are not all in the unit store), and the time each needs by the measured times of the units of its kind (one unit at a time; two cores halve it)"
+                + (known.isEmpty ? ":" : ", \(durationText(total)) in all\(known.count < cells.count ? " for those with an estimate" : ""):"))
+            out.append("")
+            out.append("| experiment | cell | units computed | time it needs |")
+            out.append("|---|---|---|---|")
+            for c in cells {
+                out.append("| \(c.experiment)\(suffix) | \(c.point) | \(c.stored) of \(c.units) | \(c.secondsLeft.map(durationText) ?? "no unit of its kind measured yet") |")
+            }
+            out.append("")
+        }
         out += accuracySection(figuresLink)
         out += labelSection(figuresLink)
         out += trainingCostSection(figuresLink)

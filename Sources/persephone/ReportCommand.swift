@@ -35,6 +35,12 @@ struct ReportCommand: ParsableCommand {
     @Flag(help: "Write the report only, no figures (no gnuplot needed).")
     var noFigures = false
 
+    @Option(help: "The spec files, for the cells not computed yet: each experiment's <specs>/<experiment>.yaml with experiments/scales/<scale>.yaml laid over it is planned and its units looked up in <results>/unit-store.")
+    var specs = "experiments"
+
+    @Flag(help: "Do not list the cells not computed yet (no planning, no unit-store lookup).")
+    var noMissingCells = false
+
     func run() throws {
         try reportingErrors {
             var report = try Report(results: results, suffix: suffix)
@@ -44,6 +50,12 @@ struct ReportCommand: ParsableCommand {
                 } catch {
                     FileHandle.standardError.write(Data("report: no comparison with the \(other) scale: \(error)\n".utf8))
                 }
+            }
+            if !noMissingCells {
+                let overlay = scale.map { "\(specs)/scales/\($0).yaml" }
+                let (cells, problems) = report.missingCells(specs: specs, overlay: overlay, store: UnitStore(root: "\(results)/unit-store"))
+                report.toCompute = cells
+                for p in problems { FileHandle.standardError.write(Data("report: cells not listed: \(p)\n".utf8)) }
             }
             let output = out ?? "\(results)/REPORT\(suffix).md"
             let folder = noFigures ? nil : (figures ?? "\(results)/figures")

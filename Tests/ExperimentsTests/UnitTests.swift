@@ -297,3 +297,28 @@ struct SpecNameTests {
         #expect(throws: Never.self) { try SpecDocument.parse(yaml: "experiment: cohort\nname: \(String(repeating: "n", count: 100))\n", path: "n.yaml") }
     }
 }
+
+@Suite("Store coverage")
+struct CoverageTests {
+    @Test func coverageCountsStoredUnitsAndPricesTheRestAtTheirMeasuredTimes() throws {
+        let dir = try TemporaryDirectory()
+        defer { dir.cleanup() }
+        let store = UnitStore(root: dir.path + "/unit-store")
+        let code = try #require(fixedProvenance().code)
+        let small = try cohortPlan(overrides: ["users=2"])
+        #expect(try small.coverage(store: store, code: code).map(\.stored) == [0])
+        #expect(try small.coverage(store: store, code: code).first?.secondsLeft == nil, "nothing measured: no estimate")
+        _ = try Runner(plan: small, options: testOptions(dir.path + "/small", store: store)).run()
+
+        // The 6-user plan holds the 2 users run: 2 stored, 4 priced at the mean of the stored 2.
+        let large = try cohortPlan(overrides: ["users=6"])
+        let c = try #require(try large.coverage(store: store, code: code).first)
+        #expect(c.units == 6 && c.stored == 2)
+        let measured = try unitFiles(store.root).map { try #require(UnitStore.readHeader($0)).seconds }
+        let left = try #require(c.secondsLeft)
+        #expect(abs(left - 4 * measured.reduce(0, +) / 2) < 1e-9)
+        // Other code: nothing stored.
+        #expect(try large.coverage(store: store, code: code + "x").first?.stored == 0)
+        #expect(UnitCoverage.kind("seed 1, user 0: whole network") == "whole network")
+    }
+}

@@ -225,6 +225,8 @@ func close(_ a: Double, _ b: Double, _ tolerance: Double = 1e-4) -> Bool { abs(a
         #expect(close(best[0].accuracy.mean, 75))
         #expect(close(section.entry("0.0", "sup+selfsup")!.gain[1].mean, 25))
         #expect(section.cells.map(\.unchanged) == [true, false, false, false])
+        // The stated choice (`train.losses: auto`) beside the best: sup+selfsup without labels, sup with all.
+        #expect(section.statedChoice.map(\.chosen) == ["sup+selfsup", "sup"] && section.statedChoice.allSatisfy(\.agrees))
     }
 }
 
@@ -251,6 +253,16 @@ func close(_ a: Double, _ b: Double, _ tolerance: Double = 1e-4) -> Bool { abs(a
         #expect(verdicts.map(\.claim) == ["C1", "C2", "C3", "C4"])
         #expect(verdicts.allSatisfy { $0.verdict == .undecided })
         #expect(verdicts[1].ours.contains("make training-cost"))
+
+        // Cells not computed yet are listed with the time they need, or why there is no estimate.
+        var listed = report
+        listed.toCompute = [MissingCell(experiment: "training-cost", point: "default", units: 10, stored: 3, secondsLeft: 130),
+                            MissingCell(experiment: "latency-accuracy", point: "data.labelled=0.1", units: 4, stored: 0, secondsLeft: nil)]
+        let text = listed.markdown(figuresLink: nil)
+        #expect(text.contains("| training-cost | default | 3 of 10 | 2 min |"))
+        #expect(text.contains("| latency-accuracy | data.labelled=0.1 | 0 of 4 | no unit of its kind measured yet |"))
+        #expect(text.contains("2 min in all for those with an estimate"))
+        #expect(!report.markdown(figuresLink: nil).contains("Cells not computed yet"))
     }
 
     @Test func aCellThatIsNotANumberNamesTheTableLine() throws {
