@@ -104,14 +104,11 @@ public final class MultiExitModel {
     /// Forward FLOPs for one sample of the backbone through `exit`'s point plus its head:
     /// the cost of classifying a sample at that exit when it is run alone.
     public func cumulativeFLOPs(of exit: AttachedExit) -> Int {
-        backbone.forwardFLOPs(through: exit.point) + exit.headFLOPs
+        backboneFLOPs(throughChild: exit.point.childIndex) + exit.headFLOPs
     }
 
-    /// The same cost from the per-child table, for exit `e` (the profiler's and the
-    /// fixed-exit policy's cost).
-    public func cumulativeFLOPs(ofExit e: Int) -> Int {
-        backboneFLOPs(throughChild: exits[e].point.childIndex) + exits[e].headFLOPs
-    }
+    /// The same for exit `e`.
+    public func cumulativeFLOPs(ofExit e: Int) -> Int { cumulativeFLOPs(of: exits[e]) }
 
     /// Inference through the backbone child by child, running each head on the features at
     /// its point.
