@@ -44,8 +44,7 @@ public enum PersonalisationSpeedBenchmark {
             model.attachExit(at: point, kind: .conv(blocks: 1, width: point.featureShape[0]), generator: &rng)
         }
         let images = Tensor(shape: [samples, 1, 28, 28], scalars: (0..<(samples * 784)).map { _ in rng.nextUniform() })
-        let data = PersonalisationData(images: images, labels: (0..<samples).map { _ in rng.nextInt(below: 10) },
-                                       isLabelled: [Bool](repeating: true, count: samples))
+        let data = UserSamples(images: images, labels: (0..<samples).map { _ in rng.nextInt(below: 10) })
         let configuration = PersonalisationConfig()
         let personaliser = try ExitPersonaliser(configuration: configuration)
         var times: [Double] = [], flops = 0

@@ -75,8 +75,8 @@ public enum UserPipeline {
     /// (images in [0, 1]; the model's own normalisation is applied inside).
     public static func run(model: MultiExitModel, user: SimulatedUser, train: DatasetSplit, test: DatasetSplit,
                            options: UserPipelineOptions) throws -> UserPipelineResult {
-        let trainData = PersonalisationData(split: train, indices: user.train, isLabelled: user.trainLabelled)
-        let testData = PersonalisationData(split: test, indices: user.test)
+        let trainData = try UserSamples(trainOf: user, in: train)
+        let testData = try UserSamples(testOf: user, in: test)
 
         let global = PersonalisationBenchmark.accuracies(of: model.forward, on: testData,
                                                          normalization: model.normalization)
@@ -86,12 +86,10 @@ public enum UserPipeline {
         let p = personalised.model
         let after = PersonalisationBenchmark.accuracies(of: p.forward, on: testData, normalization: p.normalization)
 
-        let network = try InferenceNetwork(backbone: p.backbone, heads: p.heads, normalization: p.normalization)
-        let validation = try InferenceSamples(validationOf: user, in: train)
-        let profile = try Profiler.profile(network, validation: validation, options: options.profiler)
-        let plan = try Orchestrator.plan(profile: profile, network: network, options: options.orchestrator)
-        let testSamples = try InferenceSamples(testOf: user, in: test)
-        let comparison = try InferenceEngine.compareWithFullNetwork(network, policy: plan.policy, samples: testSamples,
+        let validation = try UserSamples(validationOf: user, in: train)
+        let profile = try Profiler.profile(p, validation: validation, options: options.profiler)
+        let plan = try Orchestrator.plan(profile: profile, network: p, options: options.orchestrator)
+        let comparison = try InferenceEngine.compareWithFullNetwork(p, policy: plan.policy, samples: testData,
                                                                     mode: options.inference,
                                                                     accuracyTolerance: options.accuracyTolerance)
 
@@ -108,8 +106,8 @@ public enum UserPipeline {
         return UserPipelineResult(
             user: user.index, classes: user.classes, trainSamples: user.train.count,
             labelledSamples: user.trainLabelled.filter { $0 }.count, validationSamples: user.validation.count,
-            testSamples: user.test.count, exitNames: p.heads.map(\.point.name),
-            classifierFLOPs: p.heads.map { p.cumulativeFLOPs(of: $0) } + [p.backbone.forwardFLOPs],
+            testSamples: user.test.count, exitNames: p.exits.map(\.point.name),
+            classifierFLOPs: p.exits.map { p.cumulativeFLOPs(of: $0) } + [p.backbone.forwardFLOPs],
             globalAccuracy: global.exits + [global.final], personalisedAccuracy: after.exits + [after.final],
             profileBasis: profile.basis, profiledAccuracy: profile.classifiers.map(\.accuracy),
             profiledLatency: profile.classifiers.map { $0.latency?.median },

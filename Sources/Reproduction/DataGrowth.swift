@@ -1,5 +1,6 @@
 import Datasets
 import Experiments
+import Models
 import Personalisation
 import Training
 
@@ -93,26 +94,23 @@ enum DataGrowth {
             let rule = try c.orchestrator.rule()
             let (profiler, orchestrator) = c.orchestrator.options(rule: rule)
             let config = c.train.personalisation(labelled: c.data.labelled, seed: seed, user: user)
-            let validation = try InferenceSamples(validationOf: u, in: work.train)
-            let test = try InferenceSamples(testOf: u, in: work.test)
-            var headsByRound: [[AttachedExit]] = []
+            let validation = try UserSamples(validationOf: u, in: work.train)
+            let test = try UserSamples(testOf: u, in: work.test)
+            var modelsByRound: [MultiExitModel] = []
             var timings: [PointResult.Timing] = []
             let schedule = Schedule(step: c.step, rounds: c.rounds)
-            let records = try schedule.run(user: u, validation: validation, backbone: work.model.backbone,
-                                           normalization: work.model.normalization, profiler: profiler,
+            let records = try schedule.run(user: u, validation: validation, profiler: profiler,
                                            orchestrator: orchestrator) { round in
                 progress.report("round \(round.round)")
-                let data = PersonalisationData(split: work.train, pool: round.pool)
+                let data = try UserSamples(split: work.train, pool: round.pool)
                 let personalised = try ExitPersonaliser(configuration: config).personalise(work.model, on: data)
                 timings.append(.init(phase: "personalise.round\(round.round)", seconds: personalised.report.wallSeconds))
-                headsByRound.append(personalised.model.heads)
-                return personalised.model.heads
+                modelsByRound.append(personalised.model)
+                return personalised.model
             }
             var rounds: [GrowthRoundRecord] = []
-            for (record, heads) in zip(records, headsByRound) {
+            for (record, network) in zip(records, modelsByRound) {
                 // The round's policy replayed on the test set's outputs, scored against the labels.
-                let network = try InferenceNetwork(backbone: work.model.backbone, heads: heads,
-                                                   normalization: work.model.normalization)
                 var unused: [PointResult.Timing] = []
                 let outputs = try ClassifierOutputs(network, on: test, latency: nil, timings: &unused)
                 let outcome = record.plan.policy.outcome(on: outputs.scores, network: network)

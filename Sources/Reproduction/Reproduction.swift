@@ -3,6 +3,7 @@ import Codecs
 import Datasets
 import Experiments
 import Foundation
+import Models
 import Personalisation
 import Training
 

@@ -2,6 +2,7 @@ import Codecs
 import Datasets
 import Experiments
 import Foundation
+import Models
 import NN
 import Personalisation
 import Training
@@ -44,7 +45,7 @@ enum UserRuns {
             let u = try work.user(data, seed: seed, index: user)
             progress.report("personalising the exits")
             var timings: [PointResult.Timing] = []
-            let trainData = PersonalisationData(split: work.train, indices: u.train, isLabelled: u.trainLabelled)
+            let trainData = try UserSamples(trainOf: u, in: work.train)
             // Units of the same user's samples (other loss mixes, labelled fractions) reuse the
             // backbone's features: same checkpoint, dataset and sample indices, same bytes.
             let fingerprints = InputFingerprints.of(data)
@@ -55,10 +56,9 @@ enum UserRuns {
                 .personalise(work.model, on: trainData)
             timings.append(.init(phase: "personalise", seconds: personalised.report.wallSeconds))
             let p = personalised.model
-            let global = try InferenceNetwork(work.model)
-            let mine = try InferenceNetwork(backbone: p.backbone, heads: p.heads, normalization: p.normalization)
-            let test = try InferenceSamples(testOf: u, in: work.test)
-            let validation = try InferenceSamples(validationOf: u, in: work.train)
+            let (global, mine) = (work.model, p)
+            let test = try UserSamples(testOf: u, in: work.test)
+            let validation = try UserSamples(validationOf: u, in: work.train)
             progress.report("scoring the exits")
             // Measured batch-1 latency of early-exit policies on the user's test samples (C3 of the
             // report): the full network, and one uniform threshold at a time over `policyThresholds`.
@@ -70,7 +70,7 @@ enum UserRuns {
                 personalised: try ClassifierOutputs(mine, on: test, latency: timed ? "latency.personalised" : nil, timings: &timings),
                 validation: try ClassifierOutputs(mine, on: validation, latency: nil, timings: &timings),
                 cost: personalised.report.deterministic,
-                trainedParameters: p.heads.reduce(0) { $0 + trainableCount($1.head.parameters) })
+                trainedParameters: p.exits.reduce(0) { $0 + trainableCount($1.head.parameters) })
             return (record, timings)
         }
     }
@@ -85,12 +85,12 @@ enum UserRuns {
             let work = try Workload.load(data)
             let u = try work.user(data, seed: seed, index: user)
             progress.report("fine-tuning the whole network")
-            let trainData = PersonalisationData(split: work.train, indices: u.train, isLabelled: u.trainLabelled)
+            let trainData = try UserSamples(trainOf: u, in: work.train)
             let tuned = try WholeNetworkFineTuner(configuration: train.baseline(train.personalisation(labelled: data.labelled, seed: seed, user: user)))
                 .fineTune(work.model, on: trainData)
             var timings = [PointResult.Timing(phase: "whole-network", seconds: tuned.report.wallSeconds)]
-            let network = try InferenceNetwork(tuned.model)
-            let test = try InferenceSamples(testOf: u, in: work.test)
+            let network = tuned.model
+            let test = try UserSamples(testOf: u, in: work.test)
             let outputs = try ClassifierOutputs(network, on: test, latency: nil, timings: &timings)
             let record = WholeNetworkRecord(final: outputs.finalOnly, fullNetworkFLOPs: network.fullNetworkFLOPs,
                                             cost: tuned.report.deterministic,
@@ -112,13 +112,13 @@ extension UserRuns {
 
     /// `latency.policy.global-full` (the full network) and
     /// `latency.policy.personalised-exits.t=<t>`: mean batch-1 seconds per test sample.
-    static func measurePolicies(global: InferenceNetwork, personalised: InferenceNetwork, test: InferenceSamples,
+    static func measurePolicies(global: MultiExitModel, personalised: MultiExitModel, test: UserSamples,
                                 into timings: inout [PointResult.Timing]) throws {
         if let full = try InferenceEngine(network: global, policy: .fullNetwork).run(test, mode: .default).summary.meanLatency {
             timings.append(.init(phase: "latency.policy.global-full", seconds: full))
         }
         for t in policyThresholds {
-            let policy = ExitPolicy.earlyExit(thresholds: personalised.heads.map { _ in Float(t) })
+            let policy = ExitPolicy.earlyExit(thresholds: personalised.exits.map { _ in Float(t) })
             if let seconds = try InferenceEngine(network: personalised, policy: policy).run(test, mode: .default).summary.meanLatency {
                 timings.append(.init(phase: "latency.policy.personalised-exits.t=\(Cell.double(t).text)", seconds: seconds))
             }
@@ -222,7 +222,7 @@ struct ClassifierOutputs: Codable, Equatable {
 
     /// Runs `network` over `samples`; with `latency`, also times each classifier at batch 1
     /// into `timings` as `<latency>.<classifier>` (median seconds; never a table column).
-    init(_ network: InferenceNetwork, on samples: InferenceSamples, latency: String?,
+    init(_ network: MultiExitModel, on samples: UserSamples, latency: String?,
          timings: inout [PointResult.Timing]) throws {
         let options = ProfilerOptions(basis: .labelsWhenAtLeast(1), latency: latency == nil ? nil : LatencyOptions())
         let profile = try Profiler.profile(network, validation: samples, options: options)

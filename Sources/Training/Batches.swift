@@ -1,3 +1,4 @@
+import Models
 import Tensor
 
 /// Training-time augmentation: random crop with zero padding, then horizontal flip

@@ -1,5 +1,6 @@
 import Datasets
 import Foundation
+import Models
 import NN
 import Tensor
 

@@ -68,8 +68,7 @@ public enum ModelCheckpoint {
             "class_names": json(model.dataset.classNames),
             "exits": json(model.exits.map(ExitDescriptor.init)),
         ]
-        if let p = model.pretraining { m["pretraining"] = json(p) }
-        if let e = model.exitTraining { m["exit_training"] = json(e) }
+        m.merge(model.trainingRecords) { kept, _ in kept }
         return m
     }
 
@@ -126,9 +125,13 @@ public enum ModelCheckpoint {
         let model = MultiExitModel(
             backbone: backbone, normalization: InputNormalization(mean: mean, std: std),
             dataset: DatasetIdentity(name: try value("dataset"), checksum: try value("dataset_checksum"),
-                                     classNames: classNames),
-            pretraining: metadata["pretraining"] == nil ? nil : try decoded(PretrainingRecord.self, "pretraining"),
-            exitTraining: metadata["exit_training"] == nil ? nil : try decoded(ExitTrainingRecord.self, "exit_training"))
+                                     classNames: classNames))
+        if metadata[PretrainingRecord.key] != nil {
+            model.pretraining = try decoded(PretrainingRecord.self, PretrainingRecord.key)
+        }
+        if metadata[ExitTrainingRecord.key] != nil {
+            model.exitTraining = try decoded(ExitTrainingRecord.self, ExitTrainingRecord.key)
+        }
         var generator = SeededGenerator(seed: 0)
         for descriptor in try decoded([ExitDescriptor].self, "exits") {
             guard let point = backbone.exitPoint(named: descriptor.point) else {

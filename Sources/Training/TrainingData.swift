@@ -1,5 +1,6 @@
 import Datasets
 import Foundation
+import Models
 
 /// A dataset tree's training and test splits in memory, with its identity.
 public struct TrainingData: Sendable {

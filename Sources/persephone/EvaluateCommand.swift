@@ -1,6 +1,7 @@
 import ArgumentParser
 import Datasets
 import Foundation
+import Models
 import Training
 
 /// `persephone evaluate`: accuracy and cost of every classifier of a checkpoint.

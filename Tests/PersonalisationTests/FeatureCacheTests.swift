@@ -63,7 +63,7 @@ extension PersonalisationEngineTests {
         let kept = try ExitPersonaliser(configuration: other, shelf: (shelf, "user-a")).personalise(EngineFixture.base, on: data)
         #expect(kept.epochLosses == fresh.epochLosses)
         #expect(kept.report.totalFLOPs == fresh.report.totalFLOPs && kept.report.featureCacheBytes == fresh.report.featureCacheBytes)
-        for (a, b) in zip(kept.model.heads, fresh.model.heads) {
+        for (a, b) in zip(kept.model.exits, fresh.model.exits) {
             #expect(a.head.parameters.map(\.value.scalars) == b.head.parameters.map(\.value.scalars))
         }
         // Another teacher setting is another cache (the logits are kept only when a loss needs them).

@@ -9,7 +9,7 @@ import Training
 struct InferenceEngineTests {
     /// A probed ResNet-8 with a conv head at every block, a probe after each head's last
     /// child, and 12 labelled samples.
-    private func setUp() throws -> (model: MultiExitModel, probes: [ForwardProbe], headProbes: [ForwardProbe], samples: InferenceSamples) {
+    private func setUp() throws -> (model: MultiExitModel, probes: [ForwardProbe], headProbes: [ForwardProbe], samples: UserSamples) {
         let (backbone, probes) = ExitNetFixture.probedBackbone()
         let model = ExitNetFixture.model(backbone: backbone)
         let headProbes = model.exits.map { exit -> ForwardProbe in
@@ -38,8 +38,7 @@ struct InferenceEngineTests {
     func zeroThresholdsLeaveAtFirstEnabledExit() throws {
         let (model, probes, headProbes, samples) = try setUp()
         // Exit 0 disabled, so the first enabled exit is exit 1 (block2).
-        let engine = try InferenceEngine(backbone: model.backbone, heads: model.exits, normalization: model.normalization,
-                                         policy: .earlyExit(thresholds: [nil, 0, 0]))
+        let engine = try InferenceEngine(network: model, policy: .earlyExit(thresholds: [nil, 0, 0]))
         let report = try engine.run(samples, mode: .batchOne(warmUp: 0))
         #expect(report.records.allSatisfy { $0.exit == 1 && $0.classifier == "block2" })
         #expect(report.summary.exitHistogram == [0, 12, 0, 0])
@@ -59,7 +58,7 @@ struct InferenceEngineTests {
     @Test("thresholds above 1: every sample reaches the final classifier at full cost plus every head")
     func highThresholdsReachFinal() throws {
         let (model, probes, headProbes, samples) = try setUp()
-        let engine = try InferenceEngine(network: InferenceNetwork(model), policy: .earlyExit(thresholds: [1.5, 1.5, 1.5]))
+        let engine = try InferenceEngine(network: model, policy: .earlyExit(thresholds: [1.5, 1.5, 1.5]))
         let report = try engine.run(samples, mode: .batched(size: 5))
         #expect(report.records.allSatisfy { $0.exit == nil && $0.classifier == "final" && $0.latency == nil })
         let expected = expectedFLOPs(model, exit: nil, enabled: [true, true, true])
@@ -80,7 +79,7 @@ struct InferenceEngineTests {
         // Median confidence at exits 0 and 2 as thresholds; exit 1 disabled.
         let t0 = tops[0].confidences.sorted()[6], t2 = tops[2].confidences.sorted()[6]
         let policy = ExitPolicy.earlyExit(thresholds: [t0, nil, t2])
-        let engine = try InferenceEngine(network: InferenceNetwork(model), policy: policy)
+        let engine = try InferenceEngine(network: model, policy: policy)
         let single = try engine.run(samples, mode: .batchOne(warmUp: 1))
         for probe in probes + headProbes { probe.reset() }
         let batched = try engine.run(samples, mode: .batched(size: 5))
@@ -94,7 +93,7 @@ struct InferenceEngineTests {
             #expect(r.predicted == tops[exit ?? 3].classes[i])
             #expect(r.correct == (r.predicted == samples.labels[i]))
             #expect(r.flops == expectedFLOPs(model, exit: exit, enabled: [true, false, true]))
-            #expect(r.flops == policy.flops(taken: exit ?? 3, network: try InferenceNetwork(model)))
+            #expect(r.flops == policy.flops(taken: exit ?? 3, network: model))
         }
         let leftAt0 = expectedExits.filter { $0 == 0 }.count, leftAt2 = expectedExits.filter { $0 == 2 }.count
         #expect(leftAt0 >= 6 && leftAt0 < 12)
@@ -119,7 +118,7 @@ struct InferenceEngineTests {
     @Test("fixed exit: every sample leaves at that exit; no other head and no later child runs")
     func fixedExitTruncates() throws {
         let (model, probes, headProbes, samples) = try setUp()
-        let engine = try InferenceEngine(network: InferenceNetwork(model), policy: .fixedExit(1))
+        let engine = try InferenceEngine(network: model, policy: .fixedExit(1))
         let report = try engine.run(samples, mode: .batched(size: 7))
         #expect(report.records.allSatisfy { $0.exit == 1 && $0.flops == model.cumulativeFLOPs(of: model.exits[1]) })
         #expect(headProbes.map(\.rows) == [0, 12, 0])
@@ -132,8 +131,7 @@ struct InferenceEngineTests {
     @Test("full-network comparison: a policy that exits early spends fewer FLOPs; speed-ups are the measured ratios")
     func speedUpFromMeasuredNumbers() throws {
         let (model, _, _, samples) = try setUp()
-        let network = try InferenceNetwork(model)
-        let (run, full, speedUp) = try InferenceEngine.compareWithFullNetwork(network, policy: .fixedExit(0), samples: samples,
+        let (run, full, speedUp) = try InferenceEngine.compareWithFullNetwork(model, policy: .fixedExit(0), samples: samples,
                                                                                mode: .batchOne(warmUp: 1))
         #expect(full.records.allSatisfy { $0.exit == nil && $0.flops == model.backbone.forwardFLOPs })
         #expect(speedUp.flopsReduction == full.summary.meanFLOPs / run.summary.meanFLOPs)
@@ -145,25 +143,14 @@ struct InferenceEngineTests {
     @Test("bad arguments are refused with a hint")
     func refusesBadArguments() throws {
         let model = ExitNetFixture.model()
-        let network = try InferenceNetwork(model)
-        #expect(throws: OrchestratorError.self) { try InferenceEngine(network: network, policy: .earlyExit(thresholds: [0.5])) }
-        #expect(throws: OrchestratorError.self) { try InferenceEngine(network: network, policy: .earlyExit(thresholds: [0.5, -1, nil])) }
-        #expect(throws: OrchestratorError.self) { try InferenceEngine(network: network, policy: .fixedExit(3)) }
-        #expect(throws: OrchestratorError.self) {
-            try InferenceNetwork(backbone: model.backbone, heads: Array(model.exits.reversed()), normalization: model.normalization)
-        }
-        #expect(throws: OrchestratorError.self) {
-            try InferenceNetwork(backbone: model.backbone, heads: model.exits, normalization: InputNormalization(mean: [0, 0, 0], std: [1, 1, 1]))
-        }
-        let other = ExitNetFixture.probedBackbone().backbone
-        #expect(throws: OrchestratorError.self) {
-            try InferenceNetwork(backbone: other, heads: model.exits, normalization: model.normalization)
-        }
+        #expect(throws: OrchestratorError.self) { try InferenceEngine(network: model, policy: .earlyExit(thresholds: [0.5])) }
+        #expect(throws: OrchestratorError.self) { try InferenceEngine(network: model, policy: .earlyExit(thresholds: [0.5, -1, nil])) }
+        #expect(throws: OrchestratorError.self) { try InferenceEngine(network: model, policy: .fixedExit(3)) }
         let images = Tensor(zeros: [2, 1, 12, 12])
-        #expect(throws: OrchestratorError.self) { try InferenceSamples(images: images, indices: [0, 2], labels: [nil, nil]) }
-        #expect(throws: OrchestratorError.self) { try InferenceSamples(images: images, indices: [0], labels: []) }
+        #expect(throws: OrchestratorError.self) { try UserSamples(images: images, indices: [0, 2], labels: [nil, nil]) }
+        #expect(throws: OrchestratorError.self) { try UserSamples(images: images, indices: [0], labels: []) }
         let samples = try ExitNetFixture.samples(count: 2)
-        let engine = try InferenceEngine(network: network, policy: .fullNetwork)
+        let engine = try InferenceEngine(network: model, policy: .fullNetwork)
         #expect(throws: OrchestratorError.self) { try engine.run(samples, mode: .batched(size: 0)) }
     }
 }

@@ -18,30 +18,31 @@ enum ExitNetFixture {
 
     static let normalization = InputNormalization(mean: [0.5], std: [0.25])
 
-    /// A model with an exit head of `kind` at each of ResNet-8's three blocks.
-    static func model(backbone: Backbone? = nil, kind: ExitHeadKind = .conv(blocks: 1, width: 4), seed: UInt64 = 1) -> MultiExitModel {
+    /// A model with an exit head of `kind` at each of ResNet-8's three blocks (at the first
+    /// `exits` of them: the same heads as the full model's, drawn in the same order).
+    static func model(backbone: Backbone? = nil, kind: ExitHeadKind = .conv(blocks: 1, width: 4), seed: UInt64 = 1,
+                      exits: Int = 3) -> MultiExitModel {
         var g = SeededGenerator(seed: seed)
         let backbone = backbone ?? ResNet.make(configuration, generator: &g)
         let model = MultiExitModel(backbone: backbone, normalization: normalization,
                                    dataset: DatasetIdentity(name: "synthetic", checksum: "none", classNames: ["a", "b", "c"]))
-        for point in backbone.exitPoints { model.attachExit(at: point, kind: kind, generator: &g) }
+        for point in backbone.exitPoints.prefix(exits) { model.attachExit(at: point, kind: kind, generator: &g) }
         return model
     }
 
     /// `count` random images in [0, 1] with random labels; sample i is labelled when
     /// `labelled(i)` (all by default).
-    static func samples(count: Int, seed: UInt64 = 7, labelled: (Int) -> Bool = { _ in true }) throws -> InferenceSamples {
+    static func samples(count: Int, seed: UInt64 = 7, labelled: (Int) -> Bool = { _ in true }) throws -> UserSamples {
         var g = SeededGenerator(seed: seed)
         let images = Tensor(shape: [count, 1, imageSize, imageSize],
                             scalars: (0..<(count * imageSize * imageSize)).map { _ in g.nextUniform() })
         let labels = (0..<count).map { _ in g.nextInt(below: classes) }
-        return try InferenceSamples(images: images, indices: Array(0..<count),
-                                    labels: labels.enumerated().map { labelled($0.offset) ? $0.element : nil })
+        return UserSamples(images: images, labels: labels.enumerated().map { labelled($0.offset) ? $0.element : nil })
     }
 
     /// Normalised batch of every sample, as the profiler and engine build it.
-    static func batch(_ samples: InferenceSamples) -> Tensor {
-        Batches.make(from: samples.images, indices: samples.indices[...], normalization: normalization)
+    static func batch(_ samples: UserSamples) -> Tensor {
+        Batches.make(from: samples.images, indices: Array(0..<samples.count)[...], normalization: normalization)
     }
 
     /// ResNet-8 rebuilt with a `ForwardProbe` after every child (same layers and weights, same exit

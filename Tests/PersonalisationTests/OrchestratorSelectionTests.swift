@@ -5,7 +5,7 @@ import Training
 
 @Suite("Classifier selection and plans")
 struct OrchestratorSelectionTests {
-    private let network = try! InferenceNetwork(ExitNetFixture.model())
+    private let network = ExitNetFixture.model()
 
     /// A profile with the given exit and final accuracies (out of 200, so 0.005 steps),
     /// and stored outputs from the threshold tests' shape (not used by selection).
@@ -50,37 +50,33 @@ struct OrchestratorSelectionTests {
     func plans() throws {
         let model = ExitNetFixture.model()
         let samples = try ExitNetFixture.samples(count: 24)
-        let profile = try Profiler.profile(backbone: model.backbone, heads: model.exits, normalization: model.normalization,
-                                           validation: samples, options: ProfilerOptions(latency: nil))
+        let profile = try Profiler.profile(model, validation: samples, options: ProfilerOptions(latency: nil))
         let all = SelectionRule.all
         // The fixture's third head sits on ResNet-8's last block and costs more than the
         // full network: never enabled.
         let early = profile.exits.map { $0.flops < profile.final.flops }
         #expect(early == [true, true, false])
-        let searched = try Orchestrator.plan(profile: profile, backbone: model.backbone, heads: model.exits,
-                                             normalization: model.normalization, options: OrchestratorOptions(selection: all))
+        let searched = try Orchestrator.plan(profile: profile, network: model, options: OrchestratorOptions(selection: all))
         #expect(searched.selected == early)
         #expect(searched.targetMet == true && searched.validation.accuracy >= profile.final.accuracy - 0.01 - 1e-9)
-        let explicit = try Orchestrator.plan(profile: profile, network: network(model),
+        let explicit = try Orchestrator.plan(profile: profile, network: model,
                                              options: OrchestratorOptions(selection: SelectionRule(tolerance: nil, target: 0),
                                                                           thresholds: .explicit([0.2, 0.5, 0.7])))
         #expect(explicit.policy == .earlyExit(thresholds: [0.2, 0.5, nil]) && explicit.required == nil)
         let impossible = SelectionRule(tolerance: nil, target: 1)
-        let none = try Orchestrator.plan(profile: profile, network: network(model),
+        let none = try Orchestrator.plan(profile: profile, network: model,
                                          options: OrchestratorOptions(selection: impossible, thresholds: .uniform(0.5)))
         let expectedSelected = profile.exits.map { $0.accuracy >= 1 - 1e-9 && $0.flops < profile.final.flops }
         #expect(none.selected == expectedSelected)
         #expect(none.thresholds == expectedSelected.map { $0 ? 0.5 : nil })
-        let fixed = try Orchestrator.plan(profile: profile, network: network(model), options: OrchestratorOptions(thresholds: .fixedExit(2)))
+        let fixed = try Orchestrator.plan(profile: profile, network: model, options: OrchestratorOptions(thresholds: .fixedExit(2)))
         #expect(fixed.policy == .fixedExit(2) && fixed.thresholds == [nil, nil, 0])
         #expect(fixed.validation.meanFLOPs == Double(model.cumulativeFLOPs(of: model.exits[2])))
         #expect(throws: OrchestratorError.self) {
-            try Orchestrator.plan(profile: profile, network: network(model), options: OrchestratorOptions(thresholds: .explicit([0.5])))
+            try Orchestrator.plan(profile: profile, network: model, options: OrchestratorOptions(thresholds: .explicit([0.5])))
         }
         #expect(throws: OrchestratorError.self) {
-            try Orchestrator.plan(profile: profile, network: network(model), options: OrchestratorOptions(thresholds: .fixedExit(5)))
+            try Orchestrator.plan(profile: profile, network: model, options: OrchestratorOptions(thresholds: .fixedExit(5)))
         }
     }
-
-    private func network(_ model: MultiExitModel) throws -> InferenceNetwork { try InferenceNetwork(model) }
 }

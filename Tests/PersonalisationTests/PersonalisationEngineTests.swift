@@ -6,35 +6,10 @@ import Tensor
 import Testing
 import Training
 
-/// The on-device engine: PersonalisedModel, the loss mix, the personaliser, its cost
+/// The on-device engine: the loss mix, the personaliser, its cost
 /// report. Serialized: the tests share `EngineFixture.base`, whose layers keep per-pass state.
 @Suite(.serialized) struct PersonalisationEngineTests {
     let base = EngineFixture.base
-
-    @Test func personalisedModelCopiesHeadsWithoutSharingThem() throws {
-        var g = SeededGenerator(seed: 1)
-        let user = PersonalisedModel(copying: base, generator: &g)
-        #expect(user.heads.map(\.point) == base.exits.map(\.point))
-        #expect(user.heads.map(\.kind) == base.exits.map(\.kind))
-        #expect(user.backbone === base.backbone)
-        for (mine, theirs) in zip(user.heads, base.exits) {
-            #expect(mine.head !== theirs.head)
-            #expect(EngineFixture.state(mine.head) == EngineFixture.state(theirs.head))
-        }
-        let x = Batches.make(from: EngineFixture.data(classPattern: [0, 1], count: 5, seed: 2).images,
-                             indices: [0, 1, 2, 3, 4], normalization: base.normalization)
-        let (a, b) = (user.forward(x), base.forward(x))
-        #expect(a.exitLogits == b.exitLogits && a.finalLogits == b.finalLogits)
-        // Writing the user's head leaves the base alone.
-        let before = EngineFixture.state(base.exits[0].head)
-        user.heads[0].head.parameters[0].value.scalars[0] += 1
-        #expect(EngineFixture.state(base.exits[0].head) == before)
-
-        var g2 = SeededGenerator(seed: 1)
-        let scratch = PersonalisedModel(copying: base, fromScratch: true, generator: &g2)
-        #expect(EngineFixture.state(scratch.heads[0].head) != EngineFixture.state(base.exits[0].head))
-        #expect(scratch.multiExitModel.exits.map(\.point) == base.exits.map(\.point))
-    }
 
     @Test func pseudoLabelsAreTheFinalArgmaxAndTheThresholdMasks() throws {
         let data = EngineFixture.data(classPattern: [0, 1, 2, 3], count: 24, labelled: { _ in false }, seed: 3)
@@ -42,7 +17,7 @@ import Training
         let teacher = base.forward(x).finalLogits
         let argmax = (0..<24).map { i in (0..<4).max { teacher[i, $0] < teacher[i, $1] }! }
         var c = PersonalisationConfig()
-        let all = PersonalisationLoss.hardTargets(labels: data.labels, isLabelled: data.isLabelled, teacherLogits: teacher,
+        let all = PersonalisationLoss.hardTargets(labels: data.labels, teacherLogits: teacher,
                                                   configuration: c)
         #expect(all.labels == argmax)
         #expect(all.weights == [Float](repeating: 1, count: 24))
@@ -50,17 +25,15 @@ import Training
         let p = Loss.softmax(teacher)
         let confidence = (0..<24).map { p[$0, argmax[$0]] }
         c.confidenceThreshold = confidence.sorted()[12]
-        let masked = PersonalisationLoss.hardTargets(labels: data.labels, isLabelled: data.isLabelled, teacherLogits: teacher,
+        let masked = PersonalisationLoss.hardTargets(labels: data.labels, teacherLogits: teacher,
                                                      configuration: c)
         #expect(masked.weights == confidence.map { $0 >= c.confidenceThreshold ? 1 : 0 })
         #expect(masked.weights.filter { $0 == 0 }.count == 12)
         // Labelled samples keep their own label whatever the teacher says.
         var labelled = data
-        labelled.isLabelled[0] = true
         labelled.labels[0] = (argmax[0] + 1) % 4
-        let mixed = PersonalisationLoss.hardTargets(labels: labelled.labels, isLabelled: labelled.isLabelled,
-                                                    teacherLogits: teacher, configuration: c)
-        #expect(mixed.labels[0] == labelled.labels[0] && mixed.weights[0] == 1)
+        let mixed = PersonalisationLoss.hardTargets(labels: labelled.labels, teacherLogits: teacher, configuration: c)
+        #expect(mixed.labels[0] == labelled.labels[0]! && mixed.weights[0] == 1)
     }
 
     @Test func theLossGradientMatchesFiniteDifferences() throws {
@@ -102,8 +75,8 @@ import Training
         // Wiring: the gradient the engine puts into a head's fc.bias equals a finite
         // difference of the loss through the whole head (training-mode BN included).
         var g = SeededGenerator(seed: 6)
-        let user = PersonalisedModel(copying: base, fromScratch: true, generator: &g)
-        let exit = user.heads[1]
+        let user = MultiExitModel(copyingExitsOf: base, fromScratch: true, generator: &g)
+        let exit = user.exits[1]
         let features = Tensor(shape: [8] + exit.point.featureShape,
                               scalars: (0..<(8 * Tensor.count(of: exit.point.featureShape))).map { _ in g.nextNormal() })
         let teacher = Tensor(shape: [8, 4], scalars: (0..<32).map { _ in 2 * g.nextNormal() })
@@ -135,7 +108,7 @@ import Training
         c.weightDecay = 5e-4  // must not shrink heads when no step is taken
         c.selfSupervision = false; c.distillation = false
         let result = try ExitPersonaliser(configuration: c).personalise(base, on: data)
-        for (mine, theirs) in zip(result.model.heads, base.exits) {
+        for (mine, theirs) in zip(result.model.exits, base.exits) {
             #expect(EngineFixture.state(mine.head) == EngineFixture.state(theirs.head))
         }
         #expect(result.report.steps == 0 && result.report.trainingStepFLOPs == 0)
@@ -145,7 +118,7 @@ import Training
         c.selfSupervision = true; c.confidenceThreshold = 1
         let masked = try ExitPersonaliser(configuration: c).personalise(base, on: data)
         #expect(masked.epochLosses.allSatisfy { $0.isFinite })
-        for (mine, theirs) in zip(masked.model.heads, base.exits) {
+        for (mine, theirs) in zip(masked.model.exits, base.exits) {
             #expect(EngineFixture.state(mine.head) == EngineFixture.state(theirs.head))
         }
         // A batch whose samples are all masked gives loss 0 and a zero gradient.
@@ -160,7 +133,7 @@ import Training
         let x = Batches.make(from: images.images, indices: Array(0..<48)[...], normalization: base.normalization)
         let teacher = base.forward(x).finalLogits
         let teacherArgmax = (0..<48).map { i in (0..<4).max { teacher[i, $0] < teacher[i, $1] }! }
-        func predictions(_ model: PersonalisedModel, exit: Int) -> [Int] {
+        func predictions(_ model: MultiExitModel, exit: Int) -> [Int] {
             let z = model.forward(x).exitLogits[exit]
             return (0..<48).map { i in (0..<4).max { z[i, $0] < z[i, $1] }! }
         }
@@ -176,10 +149,10 @@ import Training
 
         // Self-supervision only, nothing labelled: the heads come to agree with the final classifier.
         var unlabelled = images
-        unlabelled.isLabelled = [Bool](repeating: false, count: 48)
+        unlabelled.labels = [Int?](repeating: nil, count: 48)
         c.supervised = false; c.selfSupervision = true
         var g = SeededGenerator(seed: c.seed).derived(0)
-        let fresh = PersonalisedModel(copying: base, fromScratch: true, generator: &g)
+        let fresh = MultiExitModel(copyingExitsOf: base, fromScratch: true, generator: &g)
         let selfsup = try ExitPersonaliser(configuration: c).personalise(base, on: unlabelled)
         for e in 0..<2 {
             let before = zip(predictions(fresh, exit: e), teacherArgmax).filter { $0 == $1 }.count
@@ -194,7 +167,7 @@ import Training
         #expect(distilled.epochLosses.last! < distilled.epochLosses.first!)
         c.supervised = true
         let withLabels = try ExitPersonaliser(configuration: c).personalise(base, on: fake)
-        for (a, b) in zip(distilled.model.heads, withLabels.model.heads) {
+        for (a, b) in zip(distilled.model.exits, withLabels.model.exits) {
             #expect(EngineFixture.state(a.head) == EngineFixture.state(b.head))
         }
     }
@@ -230,7 +203,7 @@ import Training
         #expect(r.extractionFLOPs == rows.map(\.cost.forward).reduce(0, +) * 37)
         // Heads: per leaf, forward + dWeight, + dInput after the first trainable child.
         var headFLOPs = 0
-        for exit in result.model.heads {
+        for exit in result.model.exits {
             var shape = [1] + exit.point.featureShape
             for (i, child) in (exit.head.children).enumerated() {
                 let cost = child.layer.cost(for: shape)
@@ -245,7 +218,7 @@ import Training
         #expect(try JSONDecoder().decode(CostReport.self, from: json) == r)
         #expect(String(decoding: json, as: UTF8.self).contains("\"totalFLOPs\""))
         #expect(r.featureStorage == "cached")
-        let featureBytes = result.model.heads.map { 37 * Tensor.count(of: $0.point.featureShape) * 4 }.reduce(0, +)
+        let featureBytes = result.model.exits.map { 37 * Tensor.count(of: $0.point.featureShape) * 4 }.reduce(0, +)
         #expect(r.featureCacheBytes == featureBytes + 37 * 4 * 4)
         #expect(r.wallSeconds > 0)
         if let peak = r.peakMemoryDeltaBytes { #expect(peak >= 0) }
@@ -253,7 +226,7 @@ import Training
         // Without a loss needing the teacher, the backbone runs through the deepest point only.
         c.selfSupervision = false; c.distillation = false
         let supervisedOnly = try ExitPersonaliser(configuration: c).personalise(base, on: data)
-        let deepest = result.model.heads.map(\.point.childIndex).max()!
+        let deepest = result.model.exits.map(\.point.childIndex).max()!
         #expect(supervisedOnly.report.extractionFLOPs == rows[deepest].cumulativeForwardFLOPs * 37)
     }
 
@@ -267,12 +240,12 @@ import Training
         #expect(r.featureStorage == "recomputed" && r.featureCacheBytes == 40 * 4 * 4)
         #expect(r.notes.contains { $0.contains("over budget") })
         let rows = base.backbone.network.costTable(for: [1, 1, EngineFixture.size, EngineFixture.size])
-        let deepest = cached.model.heads.map(\.point.childIndex).max()!
+        let deepest = cached.model.exits.map(\.point.childIndex).max()!
         #expect(r.extractionFLOPs == rows.last!.cumulativeForwardFLOPs * 40
                 + rows[deepest].cumulativeForwardFLOPs * r.trainedSamples)
         #expect(r.trainingStepFLOPs == cached.report.trainingStepFLOPs)
         // Same training, up to the summation order of batched versus per-batch features.
-        for (a, b) in zip(cached.model.heads, recomputed.model.heads) {
+        for (a, b) in zip(cached.model.exits, recomputed.model.exits) {
             for (u, v) in zip(EngineFixture.state(a.head), EngineFixture.state(b.head)) {
                 #expect(zip(u.scalars, v.scalars).allSatisfy { abs($0 - $1) <= 1e-3 * max(1, abs($0)) })
             }
@@ -286,10 +259,10 @@ import Training
         let a = try ExitPersonaliser(configuration: c).personalise(base, on: data)
         let b = try ExitPersonaliser(configuration: c).personalise(base, on: data)
         #expect(a.epochLosses == b.epochLosses)
-        for (x, y) in zip(a.model.heads, b.model.heads) { #expect(EngineFixture.state(x.head) == EngineFixture.state(y.head)) }
+        for (x, y) in zip(a.model.exits, b.model.exits) { #expect(EngineFixture.state(x.head) == EngineFixture.state(y.head)) }
         c.seed = 2
         let other = try ExitPersonaliser(configuration: c).personalise(base, on: data)
-        #expect(EngineFixture.state(other.model.heads[0].head) != EngineFixture.state(a.model.heads[0].head))
+        #expect(EngineFixture.state(other.model.exits[0].head) != EngineFixture.state(a.model.exits[0].head))
     }
 
     @Test func badInputIsRefusedWithAnError() throws {
@@ -301,7 +274,7 @@ import Training
         var wrongLabel = data
         wrongLabel.labels[0] = 9
         #expect(throws: TrainingError.self) { try ExitPersonaliser(configuration: PersonalisationConfig()).personalise(base, on: wrongLabel) }
-        let wrongShape = PersonalisationData(images: Tensor(zeros: [2, 1, 8, 8]), labels: [0, 1], isLabelled: [true, true])
+        let wrongShape = UserSamples(images: Tensor(zeros: [2, 1, 8, 8]), labels: [0, 1])
         #expect(throws: TrainingError.self) { try ExitPersonaliser(configuration: PersonalisationConfig()).personalise(base, on: wrongShape) }
         c = PersonalisationConfig()
         c.distillationWeight = 2
@@ -315,13 +288,13 @@ import Training
         let personaliser = try ExitPersonaliser(configuration: c)
         let first = try personaliser.personalise(base, on: data)
         #expect(first.report.steps == 6 && first.epochLosses.allSatisfy { $0.isFinite })
-        let afterFirst = first.model.heads.map { EngineFixture.state($0.head) }
+        let afterFirst = first.model.exits.map { EngineFixture.state($0.head) }
         #expect(afterFirst != base.exits.map { EngineFixture.state($0.head) })
         // Only block2 this round: block1 keeps its first-round state.
         c.exits = ["block2"]
         let second = try ExitPersonaliser(configuration: c).train(first.model, on: data)
         #expect(second.model === first.model)
-        #expect(EngineFixture.state(second.model.heads[0].head) == afterFirst[0])
-        #expect(EngineFixture.state(second.model.heads[1].head) != afterFirst[1])
+        #expect(EngineFixture.state(second.model.exits[0].head) == afterFirst[0])
+        #expect(EngineFixture.state(second.model.exits[1].head) != afterFirst[1])
     }
 }

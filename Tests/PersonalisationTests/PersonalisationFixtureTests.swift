@@ -32,7 +32,7 @@ enum EngineFixture {
     }
 
     /// `count` images whose classes cycle through `classPattern` (repeat a class to skew).
-    static func data(classPattern: [Int], count: Int, labelled: (Int) -> Bool = { _ in true }, seed: UInt64) -> PersonalisationData {
+    static func data(classPattern: [Int], count: Int, labelled: (Int) -> Bool = { _ in true }, seed: UInt64) -> UserSamples {
         var g = SeededGenerator(seed: seed)
         var pixels: [Float] = [], labels: [Int] = []
         for i in 0..<count {
@@ -40,8 +40,8 @@ enum EngineFixture {
             pixels += image(class: k, generator: &g)
             labels.append(k)
         }
-        return PersonalisationData(images: Tensor(shape: [count, 1, size, size], scalars: pixels), labels: labels,
-                                   isLabelled: (0..<count).map(labelled))
+        return UserSamples(images: Tensor(shape: [count, 1, size, size], scalars: pixels),
+                           labels: labels.enumerated().map { labelled($0.offset) ? $0.element : nil })
     }
 
     /// The shared base model. Tests that use it run serialized (layers keep per-pass state).
@@ -66,7 +66,7 @@ enum EngineFixture {
             for range in Batches.ranges(count: train.count, batchSize: 16, training: true) {
                 let x = Batches.make(from: train.images, indices: order[range], normalization: model.normalization)
                 let logits = backbone.network.forward(x, mode: .training(inputGradient: false))
-                let loss = Loss.softmaxCrossEntropy(logits: logits, labels: order[range].map { train.labels[$0] })
+                let loss = Loss.softmaxCrossEntropy(logits: logits, labels: order[range].map { train.labels[$0]! })
                 _ = backbone.network.backward(loss.dLogits)
                 optimizer.step()
                 backbone.network.zeroGradients()

@@ -6,7 +6,7 @@ import Training
 
 @Suite("Early-exit thresholds")
 struct PolicyThresholdSearchTests {
-    private let network = try! InferenceNetwork(ExitNetFixture.model())
+    private let network = ExitNetFixture.model()
 
     /// Eight validation samples worked by hand (target class i % 3). The final classifier is
     /// right on samples 0-6 and wrong on 7 (7/8). Exit 0 is wrong on samples 3 and 6, with
@@ -106,7 +106,7 @@ struct PolicyThresholdSearchTests {
         #expect(outcome.taken == [0, 0, 0, 2, 2, 2, 2, 2])
         #expect(outcome.histogram(classifiers: 4) == [3, 0, 5, 0])
         let f0 = network.cumulativeFLOPs(ofExit: 0)
-        let f2 = network.cumulativeFLOPs(ofExit: 2) + network.headFLOPs[0]
+        let f2 = network.cumulativeFLOPs(ofExit: 2) + network.exits[0].headFLOPs
         #expect(outcome.meanFLOPs == Double(3 * f0 + 5 * f2) / 8)
         #expect(ExitPolicy.fixedExit(1).outcome(on: handScores, network: network).taken == [Int](repeating: 1, count: 8))
         // A head that does not run lets nobody out, whatever its confidence.
@@ -116,6 +116,6 @@ struct PolicyThresholdSearchTests {
         #expect(ExitPolicy.fullNetwork.outcome(on: handScores, network: network).meanFLOPs == Double(network.fullNetworkFLOPs))
         #expect(ExitPolicy.earlyExit(thresholds: [0, 0, 0]).outcome(on: handScores, network: network).taken.allSatisfy { $0 == 0 })
         #expect(ExitPolicy.earlyExit(thresholds: [2, 2, 2]).outcome(on: handScores, network: network).meanFLOPs
-                == Double(network.fullNetworkFLOPs + network.headFLOPs.reduce(0, +)))
+                == Double(network.fullNetworkFLOPs + network.exits.reduce(0) { $0 + $1.headFLOPs }))
     }
 }

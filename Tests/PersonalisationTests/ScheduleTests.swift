@@ -20,17 +20,16 @@ struct ScheduleTests {
     func roundsGrowAndRepersonalise() throws {
         let model = ExitNetFixture.model()
         let all = try ExitNetFixture.samples(count: 37)
-        let validation = try InferenceSamples(images: all.images, indices: Array(25..<37), labels: Array(all.labels[25..<37]))
+        let validation = try UserSamples(images: all.images, indices: Array(25..<37), labels: Array(all.labels[25..<37]))
         let user = user()
         var seen: [ScheduleRound] = []
         // A stand-in for the personalisation engine: round r keeps the heads of the first
         // 4 - r points, so each round's profile must come from that round's heads.
-        let records = try Schedule(step: 10).run(user: user, validation: validation, backbone: model.backbone,
-                                                 normalization: model.normalization,
+        let records = try Schedule(step: 10).run(user: user, validation: validation,
                                                  profiler: ProfilerOptions(basis: .labelsWhenAtLeast(5), latency: nil),
                                                  orchestrator: OrchestratorOptions(selection: .all)) { round in
             seen.append(round)
-            return Array(model.exits.prefix(4 - round.round))
+            return ExitNetFixture.model(exits: 4 - round.round)
         }
         #expect(seen.map(\.round) == [1, 2, 3])
         #expect(seen.map(\.pool.count) == [10, 20, 25])
@@ -56,23 +55,21 @@ struct ScheduleTests {
     func limitsAndErrors() throws {
         let model = ExitNetFixture.model()
         let all = try ExitNetFixture.samples(count: 37)
-        let validation = try InferenceSamples(images: all.images, indices: Array(25..<37), labels: Array(all.labels[25..<37]))
+        let validation = try UserSamples(images: all.images, indices: Array(25..<37), labels: Array(all.labels[25..<37]))
         #expect(try Schedule(step: 10, rounds: 2).pools(for: user()).map(\.count) == [10, 20])
         #expect(try Schedule(step: 100).pools(for: user()).map(\.count) == [25])
         var calls = 0
-        let records = try Schedule(step: 8, rounds: 2).run(user: user(), validation: validation, backbone: model.backbone,
-                                                           normalization: model.normalization,
+        let records = try Schedule(step: 8, rounds: 2).run(user: user(), validation: validation,
                                                            profiler: ProfilerOptions(latency: nil)) { _ in
             calls += 1
-            return model.exits
+            return model
         }
         #expect(calls == 2 && records.map(\.poolSize) == [8, 16])
         #expect(throws: OrchestratorError.self) { try Schedule(step: 0).pools(for: user()) }
         #expect(throws: OrchestratorError.self) { try Schedule(step: 5, rounds: 0).pools(for: user()) }
         struct Failed: Error {}
         #expect(throws: Failed.self) {
-            try Schedule(step: 10).run(user: user(), validation: validation, backbone: model.backbone,
-                                       normalization: model.normalization) { _ in throw Failed() }
+            try Schedule(step: 10).run(user: user(), validation: validation) { _ in throw Failed() }
         }
     }
 }

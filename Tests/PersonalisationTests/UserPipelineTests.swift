@@ -10,8 +10,8 @@ import Training
         let names = ["h", "v", "square", "frame"]
         let train = EngineFixture.data(classPattern: [0, 1, 2, 3], count: 160, seed: 31)
         let test = EngineFixture.data(classPattern: [0, 1, 2, 3], count: 80, seed: 32)
-        return (DatasetSplit(name: "train", images: train.images, labels: train.labels, classNames: names),
-                DatasetSplit(name: "test", images: test.images, labels: test.labels, classNames: names))
+        return (DatasetSplit(name: "train", images: train.images, labels: train.labels.map { $0! }, classNames: names),
+                DatasetSplit(name: "test", images: test.images, labels: test.labels.map { $0! }, classNames: names))
     }
 
     static func options(baseline: Bool) -> UserPipelineOptions {

@@ -20,26 +20,21 @@ public enum InferenceMode: Equatable, Hashable, Sendable, Codable {
 /// The inference engine (PersEPhonEE's overview figure): runs a (personalised) multi-exit
 /// network under an `ExitPolicy` and stops computing at the exit each sample takes. Backbone
 /// children after that exit's point are not run for the sample, and heads the policy does not
-/// enable are never run. Inputs are `InferenceSamples` in [0, 1]; the engine normalises them
+/// enable are never run. Inputs are `UserSamples` in [0, 1]; the engine normalises them
 /// with the network's normalisation before the clock starts.
 public final class InferenceEngine {
-    public let network: InferenceNetwork
+    public let network: MultiExitModel
     public let policy: ExitPolicy
 
-    public init(network: InferenceNetwork, policy: ExitPolicy) throws {
-        try policy.check(headCount: network.heads.count)
+    public init(network: MultiExitModel, policy: ExitPolicy) throws {
+        try policy.check(headCount: network.exits.count)
         self.network = network; self.policy = policy
-    }
-
-    public convenience init(backbone: Backbone, heads: [AttachedExit], normalization: InputNormalization,
-                            policy: ExitPolicy) throws {
-        try self.init(network: InferenceNetwork(backbone: backbone, heads: heads, normalization: normalization), policy: policy)
     }
 
     /// Runs every sample and reports each one's exit, prediction, correctness, FLOPs and
     /// (batch-1 mode) latency. `wallTime` in the summary is the time spent in the network,
     /// normalisation excluded.
-    public func run(_ samples: InferenceSamples, mode: InferenceMode = .default) throws -> InferenceReport {
+    public func run(_ samples: UserSamples, mode: InferenceMode = .default) throws -> InferenceReport {
         var records: [InferenceRecord] = []
         records.reserveCapacity(samples.count)
         let clock = ContinuousClock()
@@ -79,7 +74,7 @@ public final class InferenceEngine {
     /// Runs `policy` and the full network on the same samples in the same mode and compares
     /// them (speed-ups are full / policy; `equalAccuracy` says whether the policy's accuracy
     /// is within `accuracyTolerance` of the full network's).
-    public static func compareWithFullNetwork(_ network: InferenceNetwork, policy: ExitPolicy, samples: InferenceSamples,
+    public static func compareWithFullNetwork(_ network: MultiExitModel, policy: ExitPolicy, samples: UserSamples,
                                               mode: InferenceMode = .default, accuracyTolerance: Double = 0.01) throws
         -> (policy: InferenceReport, full: InferenceReport, speedUp: InferenceSpeedUp) {
         let full = try InferenceEngine(network: network, policy: .fullNetwork).run(samples, mode: mode)
@@ -100,7 +95,7 @@ public final class InferenceEngine {
     /// the threshold leave, the rest are gathered into a smaller batch, and the loop stops
     /// as soon as no row is left. Returns one decision per input row, in row order.
     func classify(_ input: Tensor) -> [Decision] {
-        let n = input.shape[0], h = network.heads.count
+        let n = input.shape[0], h = network.exits.count
         var x = input
         var active = Array(0..<n)   // input rows still in x, in x's row order
         var flops = [Int](repeating: 0, count: n)
@@ -109,14 +104,14 @@ public final class InferenceEngine {
         children: for (i, child) in network.backbone.network.children.enumerated() {
             x = child.layer.forward(x, mode: .inference)
             for r in active { flops[r] += network.childFLOPs[i] }
-            while nextHead < h && network.heads[nextHead].point.childIndex == i {
+            while nextHead < h && network.exits[nextHead].point.childIndex == i {
                 let e = nextHead
                 nextHead += 1
                 guard policy.runsHead(e) else { continue }
-                let top = topOne(network.heads[e].head.forward(x, mode: .inference))
+                let top = topOne(network.exits[e].head.forward(x, mode: .inference))
                 var stay: [Int] = []    // positions in x of the rows that go on
                 for (p, r) in active.enumerated() {
-                    flops[r] += network.headFLOPs[e]
+                    flops[r] += network.exits[e].headFLOPs
                     if policy.leaves(atHead: e, confidence: top.confidences[p]) {
                         decisions[r] = Decision(exit: e, predicted: top.classes[p], confidence: top.confidences[p], flops: flops[r])
                     } else {
@@ -139,8 +134,8 @@ public final class InferenceEngine {
         return decisions.map { $0! }
     }
 
-    private func record(_ d: Decision, sample i: Int, samples: InferenceSamples, latency: Double?) -> InferenceRecord {
-        InferenceRecord(sample: i, exit: d.exit, classifier: network.classifierNames[d.exit ?? network.heads.count],
+    private func record(_ d: Decision, sample i: Int, samples: UserSamples, latency: Double?) -> InferenceRecord {
+        InferenceRecord(sample: i, exit: d.exit, classifier: network.classifierNames[d.exit ?? network.exits.count],
                         predicted: d.predicted, confidence: d.confidence,
                         correct: samples.labels[i].map { $0 == d.predicted }, flops: d.flops, latency: latency)
     }

@@ -1,6 +1,6 @@
 /// What happened to one sample in the inference engine.
 public struct InferenceRecord: Equatable, Sendable {
-    /// Position in the `InferenceSamples` run.
+    /// Position in the `UserSamples` run.
     public var sample: Int
     /// Exit index taken, nil for the final classifier.
     public var exit: Int?

@@ -52,13 +52,7 @@ public struct OrchestratorPlan: Equatable, Sendable {
 /// The orchestrator (PersEPhonEE's overview figure): classifier selection and the early-exit
 /// policy of one user, from the user's profile. Scheduling is `Schedule`.
 public enum Orchestrator {
-    public static func plan(profile: UserProfile, backbone: Backbone, heads: [AttachedExit],
-                            normalization: InputNormalization, options: OrchestratorOptions = OrchestratorOptions()) throws -> OrchestratorPlan {
-        try plan(profile: profile, network: InferenceNetwork(backbone: backbone, heads: heads, normalization: normalization),
-                 options: options)
-    }
-
-    public static func plan(profile: UserProfile, network: InferenceNetwork,
+    public static func plan(profile: UserProfile, network: MultiExitModel,
                             options: OrchestratorOptions = OrchestratorOptions()) throws -> OrchestratorPlan {
         try plan(profile: profile, costs: ClassifierCosts(network), options: options)
     }

@@ -1,3 +1,5 @@
+import Models
+
 /// When a sample may leave the network.
 ///
 /// - `earlyExit(thresholds)`: one entry per head; nil means the exit is disabled (its head is
@@ -65,7 +67,7 @@ public enum ExitPolicy: Equatable, Hashable, Sendable, Codable {
 
     /// Forward FLOPs of a sample leaving at classifier `taken` (`headCount` for final): the
     /// backbone up to that point (all of it for final) plus every head run on the way.
-    public func flops(taken: Int, network: InferenceNetwork) -> Int { flops(taken: taken, costs: ClassifierCosts(network)) }
+    public func flops(taken: Int, network: MultiExitModel) -> Int { flops(taken: taken, costs: ClassifierCosts(network)) }
 
     public func flops(taken: Int, costs: ClassifierCosts) -> Int {
         let h = costs.headFLOPs.count
@@ -91,10 +93,10 @@ public struct ClassifierCosts: Equatable, Sendable, Codable {
         self.fullNetworkFLOPs = fullNetworkFLOPs
     }
 
-    public init(_ network: InferenceNetwork) {
+    public init(_ network: MultiExitModel) {
         self.init(names: network.classifierNames,
-                  backboneFLOPs: network.heads.map { network.backboneFLOPs(throughChild: $0.point.childIndex) },
-                  headFLOPs: network.headFLOPs, fullNetworkFLOPs: network.fullNetworkFLOPs)
+                  backboneFLOPs: network.exits.map { network.backboneFLOPs(throughChild: $0.point.childIndex) },
+                  headFLOPs: network.exits.map(\.headFLOPs), fullNetworkFLOPs: network.fullNetworkFLOPs)
     }
 
     public var headCount: Int { headFLOPs.count }
@@ -124,7 +126,7 @@ public struct PolicyOutcome: Equatable, Sendable {
 
 extension ExitPolicy {
     /// Replays the policy on the profiler's stored validation outputs (no network run).
-    public func outcome(on scores: ValidationScores, network: InferenceNetwork) -> PolicyOutcome {
+    public func outcome(on scores: ValidationScores, network: MultiExitModel) -> PolicyOutcome {
         outcome(on: scores, costs: ClassifierCosts(network))
     }
 

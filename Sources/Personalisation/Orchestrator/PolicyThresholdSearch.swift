@@ -1,3 +1,5 @@
+import Models
+
 /// The validation accuracy an early-exit policy must reach.
 ///
 /// - `withinFinal(tolerance)`: at least the final classifier's validation accuracy minus
@@ -53,7 +55,7 @@ public struct ThresholdSearchResult: Equatable, Sendable {
 /// step's check includes the decisions fixed before it, so the final policy meets the target
 /// whenever the all-final policy does. Cost: one sort per exit, O(n log n) for n samples.
 public enum ThresholdSearch {
-    public static func search(scores: ValidationScores, network: InferenceNetwork, selected: [Bool],
+    public static func search(scores: ValidationScores, network: MultiExitModel, selected: [Bool],
                               target: AccuracyTarget = .default) throws -> ThresholdSearchResult {
         try search(scores: scores, costs: ClassifierCosts(network), selected: selected, target: target)
     }

@@ -60,22 +60,20 @@ public struct Schedule: Equatable, Hashable, Sendable, Codable {
         return rounds.map { Array(all.prefix($0)) } ?? all
     }
 
-    /// Runs the rounds. `personalise` gets each round's pool and returns the heads to use from
-    /// then on (e.g. `ExitPersonaliser` personalising a `PersonalisedModel` and returning its
-    /// `heads`); it is called once per round, in order.
-    public func run(user: SimulatedUser, validation: InferenceSamples, backbone: Backbone,
-                    normalization: InputNormalization, profiler: ProfilerOptions = ProfilerOptions(),
+    /// Runs the rounds. `personalise` gets each round's pool and returns the model to use from
+    /// then on (e.g. `ExitPersonaliser`'s personalised model); it is called once per round,
+    /// in order.
+    public func run(user: SimulatedUser, validation: UserSamples, profiler: ProfilerOptions = ProfilerOptions(),
                     orchestrator: OrchestratorOptions = OrchestratorOptions(),
-                    personalise: (ScheduleRound) throws -> [AttachedExit]) throws -> [ScheduleRecord] {
+                    personalise: (ScheduleRound) throws -> MultiExitModel) throws -> [ScheduleRecord] {
         var records: [ScheduleRecord] = []
         for (r, pool) in try pools(for: user).enumerated() {
-            let heads = try personalise(ScheduleRound(round: r + 1, pool: pool))
-            let network = try InferenceNetwork(backbone: backbone, heads: heads, normalization: normalization)
+            let network = try personalise(ScheduleRound(round: r + 1, pool: pool))
             let profile = try Profiler.profile(network, validation: validation, options: profiler)
             let plan = try Orchestrator.plan(profile: profile, network: network, options: orchestrator)
             records.append(ScheduleRecord(
                 round: r + 1, poolSize: pool.count, labelledCount: pool.labelledIndices.count,
-                enabledExits: zip(network.heads, plan.selected).filter(\.1).map(\.0.point.name),
+                enabledExits: zip(network.exits, plan.selected).filter(\.1).map(\.0.point.name),
                 thresholds: plan.thresholds, validationAccuracy: plan.validation.accuracy,
                 finalValidationAccuracy: plan.finalAccuracy, meanFLOPs: plan.validation.meanFLOPs,
                 fullNetworkFLOPs: network.fullNetworkFLOPs, profile: profile, plan: plan))

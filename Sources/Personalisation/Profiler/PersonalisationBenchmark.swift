@@ -1,4 +1,5 @@
 import Foundation
+import Models
 import Tensor
 import Training
 
@@ -23,7 +24,7 @@ public enum PersonalisationBenchmark {
     /// Personalises `base`'s exit heads on `train`, then fine-tunes the whole network on
     /// the same samples with the same configuration, and scores both on `test` (every
     /// sample labelled). Run one benchmark at a time: the wall times are of this process.
-    public static func run(base: MultiExitModel, train: PersonalisationData, test: PersonalisationData,
+    public static func run(base: MultiExitModel, train: UserSamples, test: UserSamples,
                            configuration: PersonalisationConfig) throws -> PersonalisationBenchmarkResult {
         let exits = try ExitPersonaliser(configuration: configuration).personalise(base, on: train)
         let fineTuned = try WholeNetworkFineTuner(configuration: configuration).fineTune(base, on: train)
@@ -42,8 +43,9 @@ public enum PersonalisationBenchmark {
     }
 
     /// Top-1 accuracy of every exit and of the final classifier of `forward` (a
-    /// `MultiExitModel`'s or `PersonalisedModel`'s) on `data`, whose labels are all read.
-    public static func accuracies(of forward: (Tensor) -> MultiExitOutput, on data: PersonalisationData,
+    /// `MultiExitModel`'s) on `data` (an unlabelled sample counts as wrong; a user's test
+    /// samples are all labelled).
+    public static func accuracies(of forward: (Tensor) -> MultiExitOutput, on data: UserSamples,
                                   normalization: InputNormalization, batchSize: Int = 256) -> (exits: [Double], final: Double) {
         var correct: [Int] = []
         let order = Array(0..<data.count)

@@ -166,14 +166,9 @@ public struct UserProfile: Equatable, Sendable {
 /// The profiler (PersEPhonEE's overview figure): per user and classifier, accuracy on the
 /// user's validation share, batch-1 latency on this CPU, and forward FLOPs.
 public enum Profiler {
-    /// Profiles `heads` on `backbone` with the user's `validation` samples.
-    public static func profile(backbone: Backbone, heads: [AttachedExit], normalization: InputNormalization,
-                               validation: InferenceSamples, options: ProfilerOptions = ProfilerOptions()) throws -> UserProfile {
-        let network = try InferenceNetwork(backbone: backbone, heads: heads, normalization: normalization)
-        return try profile(network, validation: validation, options: options)
-    }
-
-    public static func profile(_ network: InferenceNetwork, validation: InferenceSamples,
+    /// Profiles every exit of `network` and its final classifier with the user's
+    /// `validation` samples.
+    public static func profile(_ network: MultiExitModel, validation: UserSamples,
                                options: ProfilerOptions = ProfilerOptions()) throws -> UserProfile {
         try check(options)
         guard validation.count > 0 else {
@@ -183,7 +178,7 @@ public enum Profiler {
         let c = network.classifierCount
         var predictions = [[Int]](repeating: [], count: c), confidences = [[Float]](repeating: [], count: c)
         for range in Batches.ranges(count: validation.count, batchSize: options.batchSize, training: false) {
-            let logits = network.allLogits(validation.batch(range, normalization: network.normalization))
+            let logits = network.forward(validation.batch(range, normalization: network.normalization)).classifierLogits
             for (k, l) in logits.enumerated() {
                 let top = topOne(l)
                 predictions[k] += top.classes
@@ -237,7 +232,7 @@ public enum Profiler {
     /// Batch-1 wall time of classifier `k` alone (backbone prefix through its point plus its
     /// head; the whole backbone for final), cycling through the samples. Normalisation is done
     /// before the clock starts: it is input preparation, not the model's work.
-    static func measureLatency(_ network: InferenceNetwork, classifier k: Int, samples: InferenceSamples,
+    static func measureLatency(_ network: MultiExitModel, classifier k: Int, samples: UserSamples,
                                options: LatencyOptions) -> LatencyMeasurement {
         let inputs = (0..<min(samples.count, options.repeats)).map { samples.batch($0..<($0 + 1), normalization: network.normalization) }
         let forward = network.classifierForward(k)

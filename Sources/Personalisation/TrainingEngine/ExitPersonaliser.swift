@@ -4,9 +4,10 @@ import NN
 import Tensor
 import Training
 
-/// The outcome of one personalisation: the user's model and what it cost.
+/// The outcome of one personalisation: the user's model (the user's own heads on the
+/// base's shared backbone) and what it cost.
 public struct PersonalisationResult {
-    public var model: PersonalisedModel
+    public var model: MultiExitModel
     public var report: CostReport
     /// Mean training loss per epoch over the personalised heads (sample-weighted over the
     /// steps taken; 0 for an epoch without steps).
@@ -37,20 +38,21 @@ public struct ExitPersonaliser {
     }
 
     /// Copies `base`'s heads (offline-trained, or fresh when `fromScratch`) into a new
-    /// `PersonalisedModel` and personalises them on `data`. `base` is never written.
-    public func personalise(_ base: MultiExitModel, on data: PersonalisationData) throws -> PersonalisationResult {
+    /// model on the same backbone (`MultiExitModel(copyingExitsOf:)`) and personalises
+    /// them on `data`. `base` is never written.
+    public func personalise(_ base: MultiExitModel, on data: UserSamples) throws -> PersonalisationResult {
         var generator = SeededGenerator(seed: configuration.seed).derived(0)
-        let model = PersonalisedModel(copying: base, fromScratch: configuration.fromScratch, generator: &generator)
+        let model = MultiExitModel(copyingExitsOf: base, fromScratch: configuration.fromScratch, generator: &generator)
         return try train(model, on: data)
     }
 
     /// Trains the heads of `model` (those named by `exits`, default all) further on
     /// `data`, e.g. in a later scheduling round.
-    public func train(_ model: PersonalisedModel, on data: PersonalisationData) throws -> PersonalisationResult {
+    public func train(_ model: MultiExitModel, on data: UserSamples) throws -> PersonalisationResult {
         let c = configuration
         let start = Date()
         let probe = PeakMemoryProbe.start()
-        if let problem = data.problem(for: model.base) {
+        if let problem = data.problem(for: model) {
             throw TrainingError(subject: "user data", message: problem, hint: "personalise with samples of the dataset the model was trained on")
         }
         let heads = try selectedHeads(of: model)
@@ -64,7 +66,7 @@ public struct ExitPersonaliser {
             entry.shelf.cache(entry.key + "|points:\(heads.map(\.point.name))|teacher:\(c.needsTeacher)"
                               + "|budget:\(c.memoryBudgetBytes)|batch:\(c.extractionBatchSize)", make: make)
         } ?? make()
-        let (hardLabels, hardWeights) = PersonalisationLoss.hardTargets(labels: data.labels, isLabelled: data.isLabelled,
+        let (hardLabels, hardWeights) = PersonalisationLoss.hardTargets(labels: data.labels,
                                                                         teacherLogits: cache.finalLogits, configuration: c)
         let optimizer = makeOptimizer(c, parameters: heads.flatMap { $0.head.parameters })
         let loop = EpochLoop(count: data.count, batchSize: c.batchSize, epochs: c.epochs, seed: c.seed,
@@ -114,19 +116,19 @@ public struct ExitPersonaliser {
     }
 
     /// The heads named by `exits` (all when nil), in network order.
-    func selectedHeads(of model: PersonalisedModel) throws -> [AttachedExit] {
-        if model.heads.isEmpty {
+    func selectedHeads(of model: MultiExitModel) throws -> [AttachedExit] {
+        if model.exits.isEmpty {
             throw TrainingError(subject: "model", message: "has no exit heads to personalise",
                                 hint: "train exits offline first (`persephone exits train`)")
         }
-        guard let names = configuration.exits else { return model.heads }
-        let known = model.heads.map(\.point.name)
+        guard let names = configuration.exits else { return model.exits }
+        let known = model.exits.map(\.point.name)
         if let bad = names.first(where: { !known.contains($0) }) {
             throw TrainingError(subject: "personalisation config", message: "exits names \"\(bad)\", the model's heads are at \(known.joined(separator: ", "))",
                                 hint: "list points that have a head")
         }
         if names.isEmpty { throw TrainingError(subject: "personalisation config", message: "exits is empty", hint: "name at least one head, or leave exits out for all") }
-        return model.heads.filter { names.contains($0.point.name) }
+        return model.exits.filter { names.contains($0.point.name) }
     }
 }
 

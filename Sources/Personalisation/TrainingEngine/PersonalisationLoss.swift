@@ -26,8 +26,9 @@ import Tensor
 /// run's objective one function.
 enum PersonalisationLoss {
     /// Every sample's hard target and weight (a_i above), from the teacher's logits (N, K)
-    /// when self-supervision needs them. Masked samples get label 0 and weight 0.
-    static func hardTargets(labels: [Int], isLabelled: [Bool], teacherLogits: Tensor?,
+    /// when self-supervision needs them; `labels[i]` nil where sample i is unlabelled.
+    /// Masked samples get label 0 and weight 0.
+    static func hardTargets(labels: [Int?], teacherLogits: Tensor?,
                             configuration c: PersonalisationConfig) -> (labels: [Int], weights: [Float]) {
         let n = labels.count
         var targets = [Int](repeating: 0, count: n)
@@ -40,8 +41,8 @@ enum PersonalisationLoss {
             confidence = (0..<n).map { p[$0 * k + pseudo[$0]] }
         }
         for i in 0..<n {
-            if isLabelled[i] {
-                if c.supervised { targets[i] = labels[i]; weights[i] = c.supervisedWeight }
+            if let label = labels[i] {
+                if c.supervised { targets[i] = label; weights[i] = c.supervisedWeight }
             } else if c.selfSupervision && !pseudo.isEmpty && confidence[i] >= c.confidenceThreshold {
                 targets[i] = pseudo[i]; weights[i] = c.selfSupervisionWeight
             }
@@ -72,5 +73,14 @@ enum PersonalisationLoss {
             for j in dLogits.scalars.indices { dLogits.scalars[j] += c.distillationWeight * soft.dLogits.scalars[j] }
         }
         return (total, dLogits)
+    }
+}
+
+/// Index of the largest entry in each row of a (rows, columns) buffer (first on ties).
+func rowArgmax(_ scores: [Float], rows: Int, columns: Int) -> [Int] {
+    (0..<rows).map { r in
+        var best = 0
+        for c in 1..<columns where scores[r * columns + c] > scores[r * columns + best] { best = c }
+        return best
     }
 }

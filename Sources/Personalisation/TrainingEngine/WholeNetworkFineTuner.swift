@@ -41,7 +41,7 @@ public struct WholeNetworkFineTuner {
         self.configuration = configuration
     }
 
-    public func fineTune(_ base: MultiExitModel, on data: PersonalisationData) throws -> FineTuningResult {
+    public func fineTune(_ base: MultiExitModel, on data: UserSamples) throws -> FineTuningResult {
         let c = configuration
         let start = Date()
         let probe = PeakMemoryProbe.start()
@@ -59,7 +59,7 @@ public struct WholeNetworkFineTuner {
                                   batchSize: c.extractionBatchSize)
             extractionFLOPs = base.backbone.forwardFLOPs * data.count
         }
-        let (hardLabels, hardWeights) = PersonalisationLoss.hardTargets(labels: data.labels, isLabelled: data.isLabelled,
+        let (hardLabels, hardWeights) = PersonalisationLoss.hardTargets(labels: data.labels,
                                                                         teacherLogits: teacher, configuration: c)
         if c.batchNorm == .eval { for bn in batchNorms(in: network) { bn.setFrozen(true) } }
         let optimizer = makeOptimizer(c, parameters: network.parameters)
@@ -96,8 +96,8 @@ public struct WholeNetworkFineTuner {
                                 trainingStepFLOPs: stepFLOPs * trainedSamples,
                                 wallSeconds: Date().timeIntervalSince(start), peakMemoryDeltaBytes: memory.bytes,
                                 peakMemoryMethod: memory.method, featureCacheBytes: 0, featureStorage: "none", notes: notes)
-        let model = MultiExitModel(backbone: backbone, normalization: base.normalization, dataset: base.dataset,
-                                   pretraining: base.pretraining)
+        let model = MultiExitModel(backbone: backbone, normalization: base.normalization, dataset: base.dataset)
+        model.pretraining = base.pretraining
         return FineTuningResult(model: model, report: report, epochLosses: outcome.epochLosses, diverged: diverged != nil)
     }
 }

@@ -1,18 +1,10 @@
-/// The dataset a model was trained on: its name and the checksum from its dataset.json
-/// (`fnv1a64:...` over the tree's PNG files, docs/datasets.md).
-public struct DatasetIdentity: Codable, Equatable, Sendable {
-    public var name: String
-    public var checksum: String
-    /// Class names in label order.
-    public var classNames: [String]
-
-    public init(name: String, checksum: String, classNames: [String]) {
-        self.name = name; self.checksum = checksum; self.classNames = classNames
-    }
-}
+import Foundation
+import Models
 
 /// How a backbone was pretrained (stored in the checkpoint's metadata as JSON).
 public struct PretrainingRecord: Codable, Equatable, Sendable {
+    /// Its key in `MultiExitModel.trainingRecords` and the checkpoint metadata.
+    public static let key = "pretraining"
     public var configuration: PretrainConfiguration
     /// Test accuracy after each epoch, in [0, 1].
     public var testAccuracies: [Double]
@@ -29,11 +21,31 @@ public struct PretrainingRecord: Codable, Equatable, Sendable {
 
 /// How the exit heads were trained (stored in the checkpoint's metadata as JSON).
 public struct ExitTrainingRecord: Codable, Equatable, Sendable {
+    /// Its key in `MultiExitModel.trainingRecords` and the checkpoint metadata.
+    public static let key = "exit_training"
     public var configuration: ExitTrainingConfiguration
     /// Test accuracy per exit point name after the last epoch.
     public var testAccuracies: [String: Double]
 
     public init(configuration: ExitTrainingConfiguration, testAccuracies: [String: Double]) {
         self.configuration = configuration; self.testAccuracies = testAccuracies
+    }
+}
+
+/// The model's training records, typed: the JSON in `trainingRecords` is written and read
+/// only here and by `ModelCheckpoint.load`, which checks it decodes.
+extension MultiExitModel {
+    public var pretraining: PretrainingRecord? {
+        get { record(PretrainingRecord.self, PretrainingRecord.key) }
+        set { trainingRecords[PretrainingRecord.key] = newValue.map(ModelCheckpoint.json) }
+    }
+
+    public var exitTraining: ExitTrainingRecord? {
+        get { record(ExitTrainingRecord.self, ExitTrainingRecord.key) }
+        set { trainingRecords[ExitTrainingRecord.key] = newValue.map(ModelCheckpoint.json) }
+    }
+
+    private func record<T: Decodable>(_ type: T.Type, _ key: String) -> T? {
+        trainingRecords[key].flatMap { try? JSONDecoder().decode(T.self, from: Data($0.utf8)) }
     }
 }
