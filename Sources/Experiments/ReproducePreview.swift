@@ -72,7 +72,7 @@ public struct ReproducePreview: Sendable, Equatable {
         guard let manifest = try? readJSON(Manifest.self, path: path) else { return (nil, "\(path) is unreadable") }
         guard let units = manifest.units else { return (nil, "\(path) predates unit counts") }
         guard units.computed > 0 else { return (nil, "\(path) computed no units (all were in its store)") }
-        guard let started = parseTimestamp(manifest.started), let ended = parseTimestamp(manifest.ended), ended > started else {
+        guard let started = parseTimestamp(manifest.started), let ended = parseTimestamp(manifest.ended), ended >= started else {
             return (nil, "\(path) has no usable started/ended times")
         }
         return (Reference(folder: folder, seconds: ended.timeIntervalSince(started), unitsComputed: units.computed,

@@ -110,7 +110,7 @@ public struct Reproducer: Sendable {
             return nil
         }
         try install(step)
-        notice("reproduce: \(step.name): " + (committed ? "\(differing.joined(separator: ", ")) differ from the committed ones"
+        notice("reproduce: \(step.name): " + (committed ? "tables differing from the committed ones: \(differing.joined(separator: ", "))"
                                                         : "\(step.folder) was missing") + "; installed the new \(step.folder)")
         return .init(name: step.name, folder: step.folder, tables: differing, wasMissing: !committed)
     }
