@@ -87,10 +87,11 @@ public struct Reproducer: Sendable {
             if let replacement = try settle(step) { replaced.append(replacement) }
         }
         notice("reproduce: every experiment done; " + progress.overall())
-        try report().forEach(notice)
+        // Every staging folder is settled (removed or installed): the staging root is empty.
         if ((try? FileManager.default.contentsOfDirectory(atPath: stagingRoot)) ?? ["?"]).isEmpty {
             try? FileManager.default.removeItem(atPath: stagingRoot)
         }
+        try report().forEach(notice)
         let summary = ReproduceSummary(seconds: Date().timeIntervalSince(started), computed: computed,
                                        reused: max(0, preview.distinctUnits - computed), replaced: replaced)
         notice(summary.line)
