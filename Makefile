@@ -35,43 +35,46 @@ bench: release ## engine benchmark (prints figures; see docs/benchmarks.md)
 import-fashion-mnist: release ## import the Debian package's Fashion-MNIST into datasets/fashion-mnist
 	$(BIN) datasets import fashion-mnist
 
-reproduce: release ## quick scale end to end: import, pretrain if needed, run all five experiments -> results/
+reproduce: release ## every claim decided: the five experiments at SCALE (paper, the default), compared with the committed tables, then the report
+	@case "$(SCALE)" in smoke|paper|full) ;; *) echo "make reproduce: SCALE must be smoke, paper or full, not '$(SCALE)'" >&2; exit 2;; esac
 	@[ -f datasets/fashion-mnist/dataset.json ] || $(BIN) datasets import fashion-mnist
-	@[ -f checkpoints/fashion-mnist/resnet20-quick.safetensors ] || $(MAKE) --no-print-directory pretrain SCALE=quick
-	@set -e; for e in $(EXPERIMENTS); do \
-	    echo "make reproduce: $$e"; \
-	    $(BIN) run experiments/$$e.yaml $(EXISTING) $(RUN_ARGS); \
-	done
-	@$(BIN) report $(REPORT_FLAGS_quick)
+	$(BIN) reproduce --scale $(SCALE) $(REPRODUCE_ARGS)
 
 clean:
 	rm -rf .build
 
-# Pretraining and offline exits for ResNet-20 on Fashion-MNIST (docs/training.md).
-# SCALE=quick (default): 1 + 1 epochs, a smoke run of a few minutes, written as resnet20-quick*;
-# SCALE=full: the accuracy run (20 + 10 epochs, about 1.5 h on 2 cores), written as resnet20*.
-SCALE ?= quick
-PRETRAIN_NAME_quick := resnet20-quick
+# Experiment scales (docs/experiments.md, "Scales"): SCALE=paper (the default) runs the spec
+# files as written into results/<experiment>/; SCALE=smoke and SCALE=full lay
+# experiments/scales/<scale>.yaml over them, into results/<experiment>-<scale>/.
+SCALE ?= paper
+SCALE_CHECK = case "$(SCALE)" in smoke|paper|full) ;; *) echo "make $@: SCALE must be smoke, paper or full, not '$(SCALE)'" >&2; exit 2;; esac
+
+# Pretraining and offline exits for ResNet-20 on Fashion-MNIST (docs/training.md); not on
+# the path of any experiment, which read the committed checkpoints.
+# PRETRAIN=full (default): the accuracy run (20 + 10 epochs, about 1.5 h on 2 cores), written as resnet20*;
+# PRETRAIN=smoke: 1 + 1 epochs, a few minutes, written as resnet20-smoke*.
+PRETRAIN ?= full
+PRETRAIN_NAME_smoke := resnet20-smoke
 PRETRAIN_NAME_full := resnet20
-PRETRAIN_FLAGS_quick := --epochs 1
+PRETRAIN_FLAGS_smoke := --epochs 1
 PRETRAIN_FLAGS_full := --epochs 20
-EXITS_FLAGS_quick := --epochs 1
+EXITS_FLAGS_smoke := --epochs 1
 EXITS_FLAGS_full := --epochs 10
-PRETRAIN_CKPT = checkpoints/fashion-mnist/$(PRETRAIN_NAME_$(SCALE))
+PRETRAIN_CKPT = checkpoints/fashion-mnist/$(PRETRAIN_NAME_$(PRETRAIN))
 
 .PHONY: pretrain
-pretrain: release ## ResNet-20 on Fashion-MNIST, then one exit per stage (SCALE=quick|full) -> checkpoints/fashion-mnist/
-	@case "$(SCALE)" in quick|full) ;; *) echo "make pretrain: SCALE must be quick or full, not '$(SCALE)'" >&2; exit 2;; esac
+pretrain: release ## ResNet-20 on Fashion-MNIST, then one exit per stage (PRETRAIN=full|smoke) -> checkpoints/fashion-mnist/
+	@case "$(PRETRAIN)" in smoke|full) ;; *) echo "make pretrain: PRETRAIN must be smoke or full, not '$(PRETRAIN)'" >&2; exit 2;; esac
 	@[ -f datasets/fashion-mnist/dataset.json ] || $(BIN) datasets import fashion-mnist
 	@mkdir -p checkpoints/fashion-mnist
 	@if [ -f $(PRETRAIN_CKPT)-backbone.safetensors ]; then \
 	    echo "make pretrain: $(PRETRAIN_CKPT)-backbone.safetensors exists; delete it to pretrain again"; \
 	else \
-	    $(BIN) pretrain --dataset datasets/fashion-mnist --arch resnet20 $(PRETRAIN_FLAGS_$(SCALE)) \
+	    $(BIN) pretrain --dataset datasets/fashion-mnist --arch resnet20 $(PRETRAIN_FLAGS_$(PRETRAIN)) \
 	        --out $(PRETRAIN_CKPT)-backbone.safetensors; \
 	fi
 	$(BIN) exits train --checkpoint $(PRETRAIN_CKPT)-backbone.safetensors --dataset datasets/fashion-mnist \
-	    $(EXITS_FLAGS_$(SCALE)) --out $(PRETRAIN_CKPT).safetensors
+	    $(EXITS_FLAGS_$(PRETRAIN)) --out $(PRETRAIN_CKPT).safetensors
 	$(BIN) evaluate --checkpoint $(PRETRAIN_CKPT).safetensors --dataset datasets/fashion-mnist
 
 # MobileNetV2-small (width 0.5) on Fashion-MNIST: the second backbone's accuracy run
@@ -92,8 +95,7 @@ pretrain-mobilenetv2: release ## MobileNetV2-small on Fashion-MNIST, 12 epochs, 
 	$(BIN) evaluate --checkpoint $(MNV2_EXITS) --dataset datasets/fashion-mnist
 
 # The paper's experiments (docs/experiments.md). `make <experiment>` runs one spec of
-# experiments/ into results/<experiment>/ (SCALE=quick, the spec file as written) or
-# results/<experiment>-full/ (SCALE=full: experiments/scales/full.yaml, on the full checkpoint).
+# experiments/ at SCALE into results/<experiment>/ (paper) or results/<experiment>-<scale>/.
 # SLURM=N submits it to Slurm instead, as N array tasks plus the merge (`persephone submit`;
 # SLURM_ARGS="--partition P --time T" passes more; EXISTING does not apply; docs/runner.md, "Slurm").
 # RUN_ARGS passes more to `persephone run` (e.g. RUN_ARGS="data.users=2"). EXISTING says what
@@ -102,27 +104,26 @@ pretrain-mobilenetv2: release ## MobileNetV2-small on Fashion-MNIST, 12 epochs, 
 # EXISTING=--force-new always starts afresh; EXISTING= (empty) refuses a changed folder.
 EXISTING := --replace-changed
 EXPERIMENTS := global-vs-personal label-availability training-cost data-growth latency-accuracy
-# SCALE=full lays experiments/scales/full.yaml over the spec (an overlay: docs/specs.md).
-RUN_FLAGS_quick :=
+RUN_FLAGS_paper :=
+RUN_FLAGS_smoke = --overlay experiments/scales/smoke.yaml --out results/$@-smoke
 RUN_FLAGS_full = --overlay experiments/scales/full.yaml --out results/$@-full
 
 .PHONY: $(EXPERIMENTS) experiments
 $(EXPERIMENTS): release
-	@case "$(SCALE)" in quick|full) ;; *) echo "make $@: SCALE must be quick or full, not '$(SCALE)'" >&2; exit 2;; esac
+	@$(SCALE_CHECK)
 	$(if $(SLURM),$(BIN) submit experiments/$@.yaml $(RUN_FLAGS_$(SCALE)) $(RUN_ARGS) --tasks $(SLURM) $(SLURM_ARGS),$(BIN) run experiments/$@.yaml $(RUN_FLAGS_$(SCALE)) $(EXISTING) $(RUN_ARGS))
 
-global-vs-personal: ## per-user accuracy: global model vs personalised exits and policy -> results/global-vs-personal/
-label-availability: ## accuracy per exit by labelled fraction x loss mix -> results/label-availability/
-training-cost: ## FLOPs and accounted memory: exits vs whole-network fine-tuning -> results/training-cost/
-data-growth: ## exits enabled, accuracy, FLOPs per round of arriving data -> results/data-growth/
-latency-accuracy: ## accuracy vs FLOPs over thresholds, latency in timings -> results/latency-accuracy/
-experiments: $(EXPERIMENTS) ## every experiment at SCALE (quick|full), without import or pretraining
+global-vs-personal: ## per-user accuracy: global model vs personalised exits and policy, per backbone and split type
+label-availability: ## accuracy per exit by labelled fraction x loss mix
+training-cost: ## FLOPs, wall time and accounted memory: exits vs whole-network fine-tuning, per backbone
+data-growth: ## exits enabled, accuracy, FLOPs per round of arriving data
+latency-accuracy: ## accuracy vs FLOPs and measured latency over thresholds, per backbone and labelled fraction
+experiments: $(EXPERIMENTS) ## every experiment at SCALE (smoke|paper|full), resuming unfinished folders, no comparison or report
 
 .PHONY: results
 results: release ## rerun only the experiments whose spec, code or inputs changed (or that are unfinished), then the report
-	@case "$(SCALE)" in quick|full) ;; *) echo "make results: SCALE must be quick or full, not '$(SCALE)'" >&2; exit 2;; esac
+	@$(SCALE_CHECK)
 	@[ -f datasets/fashion-mnist/dataset.json ] || $(BIN) datasets import fashion-mnist
-	@[ -f $(PRETRAIN_CKPT).safetensors ] || $(MAKE) --no-print-directory pretrain SCALE=$(SCALE)
 	@set -e; for e in $(EXPERIMENTS); do \
 	    echo "make results: $$e"; \
 	    $(MAKE) --no-print-directory $$e SCALE=$(SCALE) EXISTING=--if-changed RUN_ARGS="$(RUN_ARGS)"; \
@@ -130,9 +131,11 @@ results: release ## rerun only the experiments whose spec, code or inputs change
 	$(BIN) report $(REPORT_FLAGS_$(SCALE))
 
 .PHONY: report figures
-REPORT_FLAGS_quick := --other-scale full
+REPORT_FLAGS_paper := --other-scale full
+REPORT_FLAGS_smoke := --scale smoke
 REPORT_FLAGS_full := --scale full
-report: release ## results/REPORT.md (REPORT-full.md with SCALE=full) and results/figures/*.png from the tables
+report: release ## results/REPORT.md (REPORT-<scale>.md with SCALE=smoke|full) and results/figures/*.png from the tables
+	@$(SCALE_CHECK)
 	$(BIN) report $(REPORT_FLAGS_$(SCALE))
 
 figures: report ## redraw results/figures/ (written together with REPORT.md)

@@ -70,7 +70,7 @@ let package = Package(
                                                      "NN", "Tensor", "Codecs"], swiftSettings: release),
         .target(name: "Bench", dependencies: ["Personalisation", "Training", "Models", "NN", "Tensor"],
                 exclude: ["Reference"], swiftSettings: release),
-        .target(name: "Report", dependencies: ["Reproduction", "Experiments", "Codecs"]),
+        .target(name: "Report", dependencies: ["Reproduction", "Personalisation", "Experiments", "Codecs"]),
         .executableTarget(
             name: "persephone",
             dependencies: [

@@ -92,11 +92,11 @@ public struct ExperimentRegistry: Sendable {
     }
 
     /// Resolves a spec file as the command line gives it: the file, then each overlay file
-    /// (`Override.overlay`) in order, then the `key=value` overrides, with `--sweep` axes.
+    /// (`Overlay`: keys and sweep axes) in order, then the `key=value` overrides, with `--sweep` axes.
     public func plan(specFile: String, overlays: [String], overrides: [String], sweeps: [String]) throws -> RunPlan {
-        let document = try SpecDocument.load(path: specFile)
-        let layered = try overlays.flatMap { try Override.overlay(path: $0, experiment: document.experiment) }
-            + overrides.map(Override.init(parsing:))
+        var document = try SpecDocument.load(path: specFile)
+        let loaded = try overlays.map { try Overlay(path: $0, experiment: document.experiment) }
+        let layered = Overlay.layer(loaded, over: &document) + (try overrides.map(Override.init(parsing:)))
         return try plan(document, overrides: layered, sweeps: sweeps.map(SweepAxis.init(parsing:)))
     }
 }

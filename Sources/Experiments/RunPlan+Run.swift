@@ -18,7 +18,7 @@ extension RunPlan {
         let missing = provenance.inputs.filter { $0.value == "missing" }.keys.sorted()
         if existing != .resume && existing != .startAfresh, !missing.isEmpty {
             throw RunError("missing input: \(missing.joined(separator: ", ")); \(folder) is left as it is",
-                           hint: "make the checkpoint (`make pretrain`) or import the dataset (`make import-fashion-mnist`), then rerun")
+                           hint: "make the checkpoint (`make pretrain`, or restore the committed checkpoints with `git checkout checkpoints`) or import the dataset (`make import-fashion-mnist`), then rerun")
         }
         let options = RunOptions(folder: folder, jobs: jobs, shard: shard, existing: existing, provenance: provenance,
                                  store: store, events: events)

@@ -105,3 +105,58 @@ final class UnitQueue: @unchecked Sendable {
         events(.unitFailed(unit: label, error: error, done: done, toRun: todo.count))
     }
 }
+
+/// How much of a point is in a unit store: its units, those stored, and an estimate of the
+/// wall time the others take (`persephone run --dry-run --store`, the report's missing
+/// cells).
+public struct PointCoverage: Sendable {
+    public var point: PointPlan
+    public var units: Int
+    public var stored: Int
+    /// Seconds the point's units not in the store take to compute one at a time: each at
+    /// the mean measured time of the stored units of its kind (`UnitCoverage.kind`), in
+    /// this point first, else in the whole plan; nil when no unit of a kind it needs was
+    /// ever stored.
+    public var secondsLeft: Double?
+}
+
+/// What a plan's distinct units are, by kind: a unit's kind is its label after `: `
+/// (`seed 1, user 0: exits` is `exits`; a label without one is of the one unnamed kind),
+/// so timings of one kind stand in for another unit of it.
+public enum UnitCoverage {
+    static func kind(_ label: String) -> String {
+        label.range(of: ": ", options: .backwards).map { String(label[$0.upperBound...]) } ?? ""
+    }
+}
+
+extension RunPlan {
+    /// Every point's coverage by `store`, the keys made with the code fingerprint `code`
+    /// (the runner's). Throws the first point's error listing its units.
+    public func coverage(store: UnitStore, code: String) throws -> [PointCoverage] {
+        let listing = listUnits { UnitCoding.key(identity: $0.identity, code: code) }
+        if let failed = spec.points.first(where: { listing.pointErrors[$0.index] != nil }) {
+            throw listing.pointErrors[failed.index]!
+        }
+        let labels = Dictionary(listing.units.map { ($0.key, $0.unit.label) }, uniquingKeysWith: { a, _ in a })
+        var seconds: [String: Double] = [:]  // key -> measured seconds, stored units only
+        for (key, _) in listing.units {
+            if let header = UnitStore.readHeader(store.path(of: key)), header.key == key { seconds[key] = header.seconds }
+        }
+        func meanByKind(_ keys: [String]) -> [String: Double] {
+            var sums: [String: (Double, Int)] = [:]
+            for key in keys { if let s = seconds[key] { let k = UnitCoverage.kind(labels[key]!); sums[k] = ((sums[k]?.0 ?? 0) + s, (sums[k]?.1 ?? 0) + 1) } }
+            return sums.mapValues { $0.0 / Double($0.1) }
+        }
+        let overall = meanByKind(listing.units.map(\.key))
+        return spec.points.map { point in
+            let keys = listing.pointKeys[point.index]!
+            let local = meanByKind(keys)
+            var left: Double? = 0
+            for key in keys where seconds[key] == nil {
+                let kind = UnitCoverage.kind(labels[key]!)
+                if let s = local[kind] ?? overall[kind], let sum = left { left = sum + s } else { left = nil }
+            }
+            return PointCoverage(point: point, units: keys.count, stored: keys.filter { seconds[$0] != nil }.count, secondsLeft: left)
+        }
+    }
+}

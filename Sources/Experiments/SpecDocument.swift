@@ -117,13 +117,21 @@ public struct Override: Sendable {
     }
 }
 
-extension Override {
-    /// The overrides of an overlay file (`experiments/scales/<scale>.yaml`): a mapping of
-    /// keys, nested or dotted (`data: {users: 20}` or `data.users: 20`), laid over a spec
-    /// after its file and before the command line's overrides. A scale is an overlay.
-    /// The reserved key `for:` maps experiment kinds to keys only that kind has
-    /// (`for: {data-growth: {step: 100}}`); the others skip them.
-    public static func overlay(path: String, experiment: String) throws -> [Override] {
+/// An overlay file (`experiments/scales/<scale>.yaml`): a mapping of keys, nested or
+/// dotted (`data: {users: 20}` or `data.users: 20`), laid over a spec after its file and
+/// before the command line's overrides, and optionally a `sweep:` block of axes that
+/// replace the spec's axis of the same key or are appended (as `--sweep` does). A scale is
+/// an overlay. The reserved key `for:` maps experiment kinds to keys (and a `sweep:`) only
+/// that kind has (`for: {data-growth: {step: 100}}`); the others skip them.
+public struct Overlay: Sendable {
+    public var path: String
+    /// The keys, general ones first, then the kind's own (which win).
+    public var overrides: [Override]
+    /// The axes, general ones first, then the kind's own.
+    public var sweeps: [SweepAxis]
+
+    public init(path: String, experiment: String) throws {
+        self.path = path
         let text: String
         do {
             text = try String(contentsOfFile: path, encoding: .utf8)
@@ -137,12 +145,18 @@ extension Override {
                             hint: "write one `key: value` per line, such as `data.users: 20`")
         }
         var overrides: [Override] = []
+        var sweeps: [SweepAxis] = []
         func walk(_ entries: [SpecEntry], prefix: [String]) throws {
             for entry in entries {
                 let path = prefix + (try splitDottedKey(entry.key, origin: entry.keyOrigin))
+                if path == ["sweep"] {
+                    sweeps += try SweepAxis.parseBlock(entry.value)
+                    continue
+                }
                 if ["experiment", "name", "sweep"].contains(path[0]) {
                     throw SpecError(origin: entry.keyOrigin, key: entry.key, message: "an overlay cannot set `\(path[0])`",
-                                    hint: "overlays set configuration keys; edit the spec file for the rest")
+                                    hint: path[0] == "sweep" ? "write the axes in a `sweep:` block of their own" :
+                                        "overlays set configuration keys and sweep axes; edit the spec file for the rest")
                 }
                 if let nested = entry.value.entries, !nested.isEmpty {
                     try walk(nested, prefix: path)
@@ -167,9 +181,32 @@ extension Override {
                 try walk(keys, prefix: [])
             }
         }
-        return overrides
+        if let clash = sweeps.first(where: { axis in overrides.contains { $0.key == axis.key } }) {
+            throw SpecError(origin: clash.origin, key: clash.key, message: "the overlay both sets and sweeps this key",
+                            hint: "keep the key or its axis, not both")
+        }
+        self.overrides = overrides
+        self.sweeps = sweeps
     }
 
+    /// Lays `overlays` in order over `document`: each overlay's axes replace the document's
+    /// axis of the same key in place (or are appended) and drop earlier overlays' overrides
+    /// of that key; the overrides of all of them, in order, are returned to be applied
+    /// before the command line's (an override of a swept key fixes it: the axis goes).
+    public static func layer(_ overlays: [Overlay], over document: inout SpecDocument) -> [Override] {
+        var layered: [Override] = []
+        for overlay in overlays {
+            for axis in overlay.sweeps {
+                layered.removeAll { $0.key == axis.key }
+                if let i = document.sweep.firstIndex(where: { $0.key == axis.key }) { document.sweep[i] = axis } else { document.sweep.append(axis) }
+            }
+            layered += overlay.overrides
+        }
+        return layered
+    }
+}
+
+extension Override {
     init(key: String, path: [String], value: SpecNode, text: String, keyOrigin: SpecOrigin) {
         self.key = key; self.path = path; self.value = value; self.text = text; self.keyOrigin = keyOrigin
     }

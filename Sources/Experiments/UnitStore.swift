@@ -54,6 +54,22 @@ public struct UnitStore: Sendable {
         return StoredUnit(header: header, output: UnitOutput(recordBytes: record, timings: header.timings))
     }
 
+    /// The header of the unit file at `path` alone (no record check), nil when absent or
+    /// unreadable: what a listing of the store's coverage needs.
+    static func readHeader(_ path: String) -> UnitFileHeader? {
+        guard let handle = FileHandle(forReadingAtPath: path) else { return nil }
+        defer { try? handle.close() }
+        var line = Data()
+        while let chunk = try? handle.read(upToCount: 4096), !chunk.isEmpty {
+            if let newline = chunk.firstIndex(of: UInt8(ascii: "\n")) {
+                line.append(chunk[chunk.startIndex..<newline])
+                return try? UnitCoding.decoder.decode(UnitFileHeader.self, from: line)
+            }
+            line.append(chunk)
+        }
+        return nil
+    }
+
     /// Writes the record of a computed unit into the store (temporary name, then rename).
     func write(_ unit: StoredUnit) throws {
         try UnitStore.writeFile(unit, path: path(of: unit.header.key))

@@ -130,33 +130,52 @@ extension BypassCell {
 }
 
 extension LatencyCell {
+    /// The personalised early-exit policy's measured batch-1 latency at each threshold with
+    /// its accuracy there (timings `latency.policy.personalised-exits.t=<t>`), and the full
+    /// network's (`latency.policy.global-full`) with the global model's accuracy.
+    var measuredCurve: (policy: [(threshold: String, accuracy: Estimate, ms: Estimate)], full: (accuracy: Estimate, ms: Estimate)?) {
+        let timed = Dictionary(classifierMilliseconds.map { ($0.name, $0.ms) }, uniquingKeysWith: { a, _ in a })
+        let policy = (curves.first { $0.method == "personalised-exits" }?.points ?? []).compactMap { p in
+            timed["policy.personalised-exits.t=\(p.threshold)"].map { (p.threshold, p.accuracy, $0) }
+        }
+        let full = timed["policy.global-full"].flatMap { ms in fullNetworks.first { $0.method == "global-full" }.map { ($0.point.accuracy, ms) } }
+        return (policy, full)
+    }
+
     /// Left: accuracy against FLOPs over the thresholds per method, with the full networks.
-    /// Right: measured batch-1 latency (ms) per classifier, global and personalised.
+    /// Right: accuracy against the measured batch-1 latency (ms) of the personalised policy
+    /// over the thresholds, with the full network; where the policy was not timed, the
+    /// measured latency per classifier instead.
     func figure(stem: String, title: String) -> Figure {
         var s = ScriptBuilder(title: title, size: (1200, 560))
+        func half(_ e: Estimate) -> String { cell(e.half.isNaN ? 0 : e.half) }
         for (i, c) in curves.enumerated() {
-            s.data("curve\(i)", c.points.map { p in
-                [cell(p.flopsPercent.mean), cell(p.accuracy.mean), cell(p.flopsPercent.half.isNaN ? 0 : p.flopsPercent.half),
-                 cell(p.accuracy.half.isNaN ? 0 : p.accuracy.half)]
-            })
+            s.data("curve\(i)", c.points.map { p in [cell(p.flopsPercent.mean), cell(p.accuracy.mean), half(p.flopsPercent), half(p.accuracy)] })
         }
         for (i, f) in fullNetworks.enumerated() {
-            s.data("full\(i)", [[cell(f.point.flopsPercent.mean), cell(f.point.accuracy.mean), "0", cell(f.point.accuracy.half.isNaN ? 0 : f.point.accuracy.half)]])
+            s.data("full\(i)", [[cell(f.point.flopsPercent.mean), cell(f.point.accuracy.mean), "0", half(f.point.accuracy)]])
         }
-        let timed = classifierMilliseconds
+        let measured = measuredCurve
+        let timed = classifierMilliseconds.filter { !$0.name.hasPrefix("policy.") }
         let kinds = ["global", "personalised"]
         var names: [String] = []
         for t in timed {
             let name = t.name.split(separator: ".", maxSplits: 1).last.map(String.init) ?? t.name
             if !names.contains(name) { names.append(name) }
         }
-        for (k, kind) in kinds.enumerated() {
-            s.data("ms\(k)", names.enumerated().compactMap { i, name in
-                guard let e = timed.first(where: { $0.name == "\(kind).\(name)" })?.ms else { return nil }
-                return [cell(Double(i) + (k == 0 ? -0.12 : 0.12)), cell(e.mean), cell(e.half.isNaN ? 0 : e.half)]
-            })
+        if measured.policy.isEmpty {
+            for (k, kind) in kinds.enumerated() {
+                s.data("ms\(k)", names.enumerated().compactMap { i, name in
+                    guard let e = timed.first(where: { $0.name == "\(kind).\(name)" })?.ms else { return nil }
+                    return [cell(Double(i) + (k == 0 ? -0.12 : 0.12)), cell(e.mean), half(e)]
+                })
+            }
+        } else {
+            s.data("policyms", measured.policy.map { [cell($0.ms.mean), cell($0.accuracy.mean), half($0.ms), half($0.accuracy)] })
+            if let full = measured.full { s.data("fullms", [[cell(full.ms.mean), cell(full.accuracy.mean), half(full.ms), half(full.accuracy)]]) }
         }
-        s.line("set multiplot layout 1,\(timed.isEmpty ? 1 : 2) title \(quoted(title))")
+        let panels = measured.policy.isEmpty && timed.isEmpty ? 1 : 2
+        s.line("set multiplot layout 1,\(panels) title \(quoted(title))")
         s.line("set grid")
         s.line("set key outside bottom center horizontal")
         s.line("set bmargin 7")
@@ -172,7 +191,14 @@ extension LatencyCell {
             "$full\(i) using 1:2:3:4 with xyerrorbars pointtype \(i == 0 ? 5 : 9) pointsize 1.8 linewidth 2 title \(quoted(f.method))"
         }
         s.line("plot " + series.joined(separator: ", \\\n     "))
-        if !timed.isEmpty {
+        if !measured.policy.isEmpty {
+            s.line("set title \"accuracy against measured batch-1 latency over confidence thresholds\"")
+            s.line("set xlabel \"mean batch-1 latency per test sample (ms, this CPU)\"")
+            s.line("set xrange [0:*]")
+            var timedSeries = ["$policyms using 1:2:3:4 with xyerrorlines linewidth 1.5 pointtype 7 title \"personalised-exits policy\""]
+            if measured.full != nil { timedSeries.append("$fullms using 1:2:3:4 with xyerrorbars pointtype 5 pointsize 1.8 linewidth 2 title \"global-full\"") }
+            s.line("plot " + timedSeries.joined(separator: ", \\\n     "))
+        } else if !timed.isEmpty {
             s.line("set title \"measured batch-1 latency per classifier (median of timed runs)\"")
             s.line("set xlabel \"classifier\"")
             s.line("set ylabel \"latency (ms)\"")
@@ -183,7 +209,8 @@ extension LatencyCell {
             s.line("     $ms1 using 1:2:3 with yerrorbars pointtype 7 pointsize 1.2 linewidth 2 title \"personalised\"")
         }
         s.line("unset multiplot")
-        return Figure(stem: stem, caption: "accuracy against FLOPs per method over thresholds, and measured batch-1 latency per classifier (\(group.label))", script: s.text)
+        let right = measured.policy.isEmpty ? "measured batch-1 latency per classifier" : "accuracy against the policy's measured batch-1 latency"
+        return Figure(stem: stem, caption: "accuracy against FLOPs per method over thresholds, and \(right) (\(group.label))", script: s.text)
     }
 }
 

@@ -1,4 +1,5 @@
 import Experiments
+import Personalisation
 
 /// Label availability, from label-availability's `exits` table (one row per labelled
 /// fraction x loss mix x seed x user x classifier): personalised accuracy per exit for each
@@ -38,6 +39,18 @@ public struct LabelAvailabilitySection: Sendable {
             guard var best = candidates.first else { return nil }
             for c in candidates.dropFirst() where c.accuracy.last!.mean > best.accuracy.last!.mean { best = c }
             return (l, best.losses, best.accuracy.last!)
+        }
+    }
+
+    /// Per labelled fraction, the mix `train.losses: auto` states for it
+    /// (`PersonalisationConfig.chosenLossMix`) beside the best measured at the deepest exit;
+    /// `agrees` when the chosen mix is the best or gives the same deepest-exit accuracy.
+    public var statedChoice: [(labelled: String, chosen: String, chosenAccuracy: Estimate?, best: String, bestAccuracy: Estimate, agrees: Bool)] {
+        bestAtDeepestExit.compactMap { best in
+            guard let fraction = Double(best.labelled) else { return nil }
+            let chosen = PersonalisationConfig.chosenLossMix(labelledFraction: fraction)
+            let accuracy = entry(best.labelled, chosen)?.accuracy.last
+            return (best.labelled, chosen, accuracy, best.losses, best.accuracy, accuracy?.mean == best.accuracy.mean)
         }
     }
 

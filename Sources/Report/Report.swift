@@ -23,6 +23,9 @@ public struct Report {
     /// Claim cells (claim, sweep point) that another scale's folders decide and these do
     /// not, with that scale's name: set by `noteCells(onlyIn:)`, listed in the report.
     public var onlyElsewhere: (scale: String, cells: [(claim: String, group: Group)])?
+    /// The scale's cells whose units are not all computed (`missingCells`), listed with the
+    /// time they need; nil when not looked up.
+    public var toCompute: [MissingCell]?
 
     public struct Provenance: Sendable, Equatable {
         public var commit: String
@@ -30,6 +33,8 @@ public struct Report {
         public var checkpoint: String
         public var users: String
         public var seeds: String
+        /// `train.feature_cache_mb` of the run's spec, where it has one.
+        public var featureCacheMB: Int? = nil
     }
 
     /// Reads every experiment's tables. A missing table makes its experiment `missing`
@@ -108,7 +113,7 @@ public struct Report {
             String(s.map { $0.isLetter || $0.isNumber || "._-".contains($0) ? $0 : "-" })
         }
         return experiment + suffix + zip(group.axes, group.values).map { axis, value in
-            let name = value.contains("/") ? ((value as NSString).lastPathComponent as NSString).deletingPathExtension : value
+            let name = Group.shortValue(value)
             return ".\(clean(String(axis.split(separator: ".").last ?? Substring(axis))))-\(clean(name))"
         }.joined()
     }
@@ -139,6 +144,7 @@ public struct Report {
         return Provenance(commit: String((provenance["git_commit"] as? String ?? "unknown").prefix(7)),
                           dirty: provenance["git_dirty"] as? Bool ?? false,
                           checkpoint: dataSection["checkpoint"] as? String ?? "?",
-                          users: dataSection["users"].map { "\($0)" } ?? "?", seeds: seeds)
+                          users: dataSection["users"].map { "\($0)" } ?? "?", seeds: seeds,
+                          featureCacheMB: ((config["train"] as? [String: Any])?["feature_cache_mb"] as? NSNumber)?.intValue)
     }
 }

@@ -52,6 +52,19 @@ extension Report {
             }
             out.append("")
         }
+        if let cells = toCompute, !cells.isEmpty {
+            let known = cells.compactMap(\.secondsLeft)
+            let total = known.reduce(0, +)
+            out.append("Cells not computed yet (their units are not all in the unit store), and the time each needs by the measured times of the units of its kind (one unit at a time; two cores halve it)"
+                + (known.isEmpty ? ":" : ", \(durationText(total)) in all\(known.count < cells.count ? " for those with an estimate" : ""):"))
+            out.append("")
+            out.append("| experiment | cell | units computed | time it needs |")
+            out.append("|---|---|---|---|")
+            for c in cells {
+                out.append("| \(c.experiment)\(suffix) | \(c.point) | \(c.stored) of \(c.units) | \(c.secondsLeft.map(durationText) ?? "no unit of its kind measured yet") |")
+            }
+            out.append("")
+        }
         out += accuracySection(figuresLink)
         out += labelSection(figuresLink)
         out += trainingCostSection(figuresLink)
@@ -137,6 +150,16 @@ extension Report {
                 let best = section.bestAtDeepestExit.map { "\($0.labelled): `\($0.losses)` (\($0.accuracy.text(1)))" }
                 out.append("Best loss mix at the deepest exit (\(deepest)) per labelled fraction: \(best.joined(separator: "; ")).")
                 out.append("")
+                let stated = section.statedChoice.map { c in
+                    "\(c.labelled): `\(c.chosen)` (\(c.chosenAccuracy?.text(1) ?? "not run")) "
+                        + (c.agrees ? "= the best" : "vs best `\(c.best)` (\(c.bestAccuracy.text(1)))")
+                }
+                if !stated.isEmpty {
+                    let disagree = section.statedChoice.filter { !$0.agrees }.map(\.labelled)
+                    out.append("The loss mix the other experiments train with (`train.losses: auto`, a stated choice per labelled fraction, docs/personalisation.md) at the deepest exit: \(stated.joined(separator: "; ")). "
+                        + (disagree.isEmpty ? "These results support the choice at every fraction." : "These results do not support it at \(disagree.joined(separator: ", ")): revisit PersonalisationConfig.chosenLossMix."))
+                    out.append("")
+                }
             }
             let repeats = section.cells.filter { $0.repeats != nil || $0.unchanged }
             if !repeats.isEmpty {
@@ -168,6 +191,9 @@ extension Report {
             if let e = cell.exits.memory.first(where: { $0.column == "state_bytes" })?.megabytes.mean,
                let w = cell.wholeNetwork.memory.first(where: { $0.column == "state_bytes" })?.megabytes.mean, w > 0 {
                 out.append("The memory columns are accounted, not measured (docs/experiments.md, training-cost): the exits' state is \(format(e / w, 1))x the whole network's here, mostly their feature cache; the whole network's activations for backward are not counted.")
+            }
+            if let bound = provenance["training-cost"]?.featureCacheMB {
+                out.append("The feature cache is bounded at \(bound) MiB (`train.feature_cache_mb`, a key a user sets to a device's memory): over the bound the backbone runs again for every batch instead, with the same results and more training FLOPs.")
             }
             out.append("")
             out += figureLine(link, "training-cost", cell.group)

@@ -52,9 +52,15 @@ public struct Group: Hashable, Sendable {
         self.values = values
     }
 
-    /// `data.labelled = 0.1, data.split = classes:3`, or `all users` without axes.
+    /// `data.labelled = 0.1, data.split = classes:3`, or `all users` without axes; a path
+    /// value by its file name without extension (`data.checkpoint = mobilenetv2`).
     public var label: String {
-        axes.isEmpty ? "all users" : zip(axes, values).map { "\($0) = \($1)" }.joined(separator: ", ")
+        axes.isEmpty ? "all users" : zip(axes, values).map { "\($0) = \(Self.shortValue($1))" }.joined(separator: ", ")
+    }
+
+    /// A path's file name without extension; any other value as it is.
+    static func shortValue(_ value: String) -> String {
+        value.contains("/") ? ((value as NSString).lastPathComponent as NSString).deletingPathExtension : value
     }
 
     /// The value of one axis, nil when the group has no such axis.

@@ -15,7 +15,7 @@ public struct DataGrowthConfig: DataSectionConfig, Equatable {
     public var train = TrainSection()
     public var orchestrator = OrchestratorSection()
     /// Samples added per round.
-    public var step = 40
+    public var step = 80
     /// Rounds to run; nil runs until the training pool is exhausted.
     public var rounds: Int? = nil
     /// Measure each round's policy latency (timings table only).
@@ -26,7 +26,7 @@ public struct DataGrowthConfig: DataSectionConfig, Equatable {
 
     public static var keyReasons: [String: String] {
         sectionKeyReasons(orchestrator: true, own: [
-            "step": "40 samples a round: a quarter of the default 160-sample training pool, so 4 rounds",
+            "step": "80 samples a round: a fifth of the default 400-sample training pool (500 samples, 20% validation), so 5 rounds, the fewest over which the report decides C4",
             "rounds": "nil: run until the training pool is exhausted",
             "latency": "measure each round's policy at batch 1 on the test set (timings table only; a fraction of a second per round)",
         ])
@@ -92,7 +92,7 @@ enum DataGrowth {
             let u = try work.user(c.data, seed: seed, index: user)
             let rule = try c.orchestrator.rule()
             let (profiler, orchestrator) = c.orchestrator.options(rule: rule)
-            let config = c.train.personalisation(seed: seed, user: user)
+            let config = c.train.personalisation(labelled: c.data.labelled, seed: seed, user: user)
             let validation = try InferenceSamples(validationOf: u, in: work.train)
             let test = try InferenceSamples(testOf: u, in: work.test)
             var headsByRound: [[AttachedExit]] = []

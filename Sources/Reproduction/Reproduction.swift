@@ -22,7 +22,7 @@ extension ExperimentRegistry {
 /// `data:` — the checkpoint, the dataset and the simulated users every experiment shares.
 public struct DataSection: Codable, Sendable, Equatable {
     /// A checkpoint with exits (`persephone exits train`), relative to the working directory.
-    public var checkpoint = "checkpoints/fashion-mnist/resnet20-quick.safetensors"
+    public var checkpoint = "checkpoints/fashion-mnist/resnet20.safetensors"
     /// A dataset tree (the directory holding dataset.json).
     public var dataset = "datasets/fashion-mnist"
     /// The user split in `persephone personalise --split` syntax (docs/users.md).
@@ -38,10 +38,10 @@ public struct DataSection: Codable, Sendable, Equatable {
     public init() {}
 
     static let reasons: [String: String] = [
-        "checkpoint": "the quick-scale checkpoint `make pretrain SCALE=quick` writes (ResNet-20 with one exit per stage)",
+        "checkpoint": "the committed ResNet-20 (20 epochs, one exit per stage; `make pretrain` retrains it); the other committed backbone is checkpoints/fashion-mnist/mobilenetv2.safetensors",
         "dataset": "the tree `make import-fashion-mnist` writes",
         "split": "\(UserSplitSpec().classesPerUser) of the classes per user (UserSplitSpec.classesPerUser): class-subset users, the skew personalisation exploits (docs/users.md)",
-        "users": "\(UserSplitSpec().users) users (UserSplitSpec.users); the smoke scale uses fewer, the paper scale more (experiments/scales/)",
+        "users": "\(UserSplitSpec().users) users (UserSplitSpec.users); the spec files set the paper scale's count per claim, experiments/scales/ the smoke and full scales'",
         "samples": "\(UserSplitSpec().samplesPerUser) samples per user (UserSplitSpec.samplesPerUser), \(Int(UserSplitSpec().validationFraction * 100))% of them the profiler's validation share",
         "test": "\(UserSplitSpec().testSamplesPerUser) test samples per user (UserSplitSpec.testSamplesPerUser): accuracy in steps of 0.5 points, narrowed by the mean over users",
         "labelled": "every sample labelled: the paper's main setting (label-availability sweeps it)",
@@ -130,8 +130,10 @@ extension DataSection {
 }
 
 /// Which terms the exit loss mixes (docs/personalisation.md), spelled as
-/// `PersonalisationConfig.lossMixes`: `sup`, `sup+selfsup`, ...
+/// `PersonalisationConfig.lossMixes` (`sup`, `sup+selfsup`, ...), or `auto`: the mix
+/// `PersonalisationConfig.chosenLossMix` states for the point's labelled fraction.
 public enum LossSet: String, SpecChoice {
+    case auto
     case sup
     case selfsup
     case distill
@@ -140,9 +142,10 @@ public enum LossSet: String, SpecChoice {
     case selfsupDistill = "selfsup+distill"
     case all = "sup+selfsup+distill"
 
-    var terms: (sup: Bool, selfsup: Bool, distill: Bool) {
+    /// The terms at labelled fraction `labelled` (which only `auto` reads).
+    func terms(labelled: Double) -> (sup: Bool, selfsup: Bool, distill: Bool) {
         var c = PersonalisationConfig()
-        try! c.setLossMix(rawValue)  // every case is one of PersonalisationConfig.lossMixes (tested)
+        try! c.setLossMix(rawValue, labelledFraction: labelled)  // every case is `auto` or one of PersonalisationConfig.lossMixes (tested)
         return (c.supervised, c.selfSupervision, c.distillation)
     }
 }
@@ -154,13 +157,16 @@ public struct TrainSection: Codable, Sendable, Equatable {
     public var lr = decimal(PersonalisationConfig().learningRate)
     /// Peak learning rate of the whole-network fine-tuning baseline.
     public var baselineLR = decimal(PersonalisationConfig.wholeNetworkLearningRate)
-    public var losses = LossSet(rawValue: PersonalisationConfig().lossMix)!
+    public var losses = LossSet(rawValue: PersonalisationConfig.autoLossMix)!
+    /// The bound on the exits' feature cache, MiB: over it the backbone is recomputed per batch.
+    public var featureCacheMB = PersonalisationConfig().memoryBudgetBytes >> 20
 
     public init() {}
 
     enum CodingKeys: String, CodingKey {
         case epochs, batch, lr, losses
         case baselineLR = "baseline_lr"
+        case featureCacheMB = "feature_cache_mb"
     }
 
     static let reasons: [String: String] = [
@@ -168,26 +174,32 @@ public struct TrainSection: Codable, Sendable, Equatable {
         "batch": "\(PersonalisationConfig().batchSize), the engine's default (PersonalisationConfig.batchSize)",
         "lr": "\(PersonalisationConfig().learningRate) peak of the cosine schedule for the exit heads, the engine's default (SGD, momentum 0.9)",
         "baseline_lr": "\(PersonalisationConfig.wholeNetworkLearningRate) for whole-network fine-tuning (PersonalisationConfig.wholeNetworkLearningRate; same schedule and optimiser): at the heads' 0.01 it diverged within 4 epochs on the pretrained ResNet-20 (docs/personalisation.md)",
-        "losses": "\(PersonalisationConfig().lossMix), the engine's default: supervised, self-supervised pseudo-labels and distillation from the final classifier",
+        "feature_cache_mb": "\(PersonalisationConfig().memoryBudgetBytes >> 20) MiB (PersonalisationConfig.memoryBudgetBytes): the exits' cached backbone features may take this much; over it the backbone runs again per batch (same results, more FLOPs), so a device's memory can be bounded",
+        "losses": "auto: the mix stated per labelled fraction (PersonalisationConfig.chosenLossMix: `sup` from 10% labelled up, `sup+selfsup` below), taken from label-availability's results (docs/personalisation.md, \"Which loss mix\")",
     ]
 
     func validate(prefix: String) throws {
         guard epochs >= 1 else { throw SpecConstraintViolation(key: prefix + "epochs", "must be at least 1", hint: "use 1 or more epochs") }
         guard batch >= 2 else { throw SpecConstraintViolation(key: prefix + "batch", "must be at least 2", hint: "batch norm in the heads needs 2 or more") }
         guard lr > 0 else { throw SpecConstraintViolation(key: prefix + "lr", "must be positive", hint: "use a step size such as 0.01") }
+        guard featureCacheMB >= 0 else {
+            throw SpecConstraintViolation(key: prefix + "feature_cache_mb", "must be at least 0", hint: "0 caches nothing (the backbone runs every batch)")
+        }
         guard baselineLR > 0 else {
             throw SpecConstraintViolation(key: prefix + "baseline_lr", "must be positive", hint: "use a step size such as 0.001")
         }
     }
 
-    /// The engine's configuration for this section, `seed` and user `user` (each user's
-    /// heads start from their own draw: the seed offset by the user's index).
-    func personalisation(seed: Int, user: Int) -> PersonalisationConfig {
+    /// The engine's configuration for this section at labelled fraction `labelled` (what
+    /// `losses: auto` chooses by), `seed` and user `user` (each user's heads start from
+    /// their own draw: the seed offset by the user's index).
+    func personalisation(labelled: Double, seed: Int, user: Int) -> PersonalisationConfig {
         var c = PersonalisationConfig()
         c.epochs = epochs
         c.batchSize = batch
         c.learningRate = Float(lr)
-        let t = losses.terms
+        c.memoryBudgetBytes = featureCacheMB << 20
+        let t = losses.terms(labelled: labelled)
         c.supervised = t.sup
         c.selfSupervision = t.selfsup
         c.distillation = t.distill
@@ -259,7 +271,7 @@ func sectionKeyReasons(orchestrator: Bool = false, own: [String: String] = [:]) 
         .merging(own, uniquingKeysWith: { a, _ in a })
 }
 
-let seedsReason = "one seed at quick scale; the seed draws the users and the heads' training order (summaries are over users x seeds)"
+let seedsReason = "one seed at the smoke and paper scales (three at full); the seed draws the users and the heads' training order (summaries are over users x seeds)"
 
 func validateSeeds(_ seeds: [Int]) throws {
     guard !seeds.isEmpty, Set(seeds).count == seeds.count, seeds.allSatisfy({ $0 >= 0 }) else {
@@ -280,7 +292,7 @@ struct Workload {
         let checkpoint = URL(fileURLWithPath: data.checkpoint)
         guard FileManager.default.fileExists(atPath: checkpoint.path) else {
             throw TrainingError(subject: data.checkpoint, message: "does not exist",
-                                hint: "run `make pretrain SCALE=quick`, or set data.checkpoint to a model with exits")
+                                hint: "restore the committed checkpoints (`git checkout checkpoints`), run `make pretrain`, or set data.checkpoint to a model with exits")
         }
         let model = try ModelCheckpoint.load(from: checkpoint)
         guard !model.exits.isEmpty else {

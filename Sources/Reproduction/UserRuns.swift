@@ -50,7 +50,7 @@ enum UserRuns {
             let fingerprints = InputFingerprints.of(data)
             let samples = FNV1a.hex(FNV1a.hash(u.train.map(String.init).joined(separator: ",").utf8))
             let key = "\(fingerprints.checkpoint)|\(fingerprints.dataset)|train:\(samples)"
-            let personalised = try ExitPersonaliser(configuration: train.personalisation(seed: seed, user: user),
+            let personalised = try ExitPersonaliser(configuration: train.personalisation(labelled: data.labelled, seed: seed, user: user),
                                                     shelf: (featureShelf, key))
                 .personalise(work.model, on: trainData)
             timings.append(.init(phase: "personalise", seconds: personalised.report.wallSeconds))
@@ -86,7 +86,7 @@ enum UserRuns {
             let u = try work.user(data, seed: seed, index: user)
             progress.report("fine-tuning the whole network")
             let trainData = PersonalisationData(split: work.train, indices: u.train, isLabelled: u.trainLabelled)
-            let tuned = try WholeNetworkFineTuner(configuration: train.baseline(train.personalisation(seed: seed, user: user)))
+            let tuned = try WholeNetworkFineTuner(configuration: train.baseline(train.personalisation(labelled: data.labelled, seed: seed, user: user)))
                 .fineTune(work.model, on: trainData)
             var timings = [PointResult.Timing(phase: "whole-network", seconds: tuned.report.wallSeconds)]
             let network = try InferenceNetwork(tuned.model)
@@ -145,12 +145,14 @@ struct UserRunIdentity: Encodable {
 }
 
 /// The data section by content: fingerprints instead of paths, so a moved or copied file
-/// keeps its units and a changed one gets new ones.
+/// keeps its units and a changed one gets new ones. The user count is not part of it: the
+/// split deals users in index order and adding users at the end leaves the earlier ones
+/// unchanged (UserSplit), so user u of a 5-user spec is user u of a 20-user one and a
+/// smaller scale's units are a larger one's.
 struct DataIdentity: Encodable {
     var checkpoint: String
     var dataset: String
     var split: String
-    var users: Int
     var samples: Int
     var test: Int
     var labelled: Double
@@ -160,27 +162,29 @@ struct DataIdentity: Encodable {
         checkpoint = fingerprints.checkpoint
         dataset = fingerprints.dataset
         split = data.split
-        users = data.users
         samples = data.samples
         test = data.test
         labelled = data.labelled
     }
 }
 
-/// The training settings a method's result depends on, normalised: with every sample
-/// labelled, self-supervision has no unlabelled sample to act on, so `sup+selfsup` trains
+/// The training settings a method's result depends on, normalised: `auto` is the mix it
+/// chooses, and with every sample labelled, self-supervision has no unlabelled sample to act on, so `sup+selfsup` trains
 /// exactly as `sup` does (and `sup+selfsup+distill` as `sup+distill`) and they share units.
 struct TrainIdentity: Encodable {
     var epochs: Int
     var batch: Int
     var lr: Double
     var losses: String
+    /// The exits' feature-cache bound (changes their cost report, not their outputs).
+    var featureCacheMB: Int?
 
     init(_ train: TrainSection, labelled: Double, baseline: Bool) {
+        featureCacheMB = baseline ? nil : train.featureCacheMB
         epochs = train.epochs
         batch = train.batch
         lr = baseline ? train.baselineLR : train.lr
-        var terms = train.losses.terms
+        var terms = train.losses.terms(labelled: labelled)
         if labelled >= 1 && terms.sup { terms.selfsup = false }
         losses = [terms.sup ? "sup" : nil, terms.selfsup ? "selfsup" : nil, terms.distill ? "distill" : nil]
             .compactMap { $0 }.joined(separator: "+")

@@ -26,8 +26,8 @@ struct PersonaliseCommand: ParsableCommand {
     @Option(help: "Samples per user from the train split, validation included.") var samples = UserSplitSpec().samplesPerUser
     @Option(help: "Labelled fraction of each user's samples.") var labelled = UserSplitSpec().labelledFraction
     @Option(help: "Test samples per user.") var test = UserSplitSpec().testSamplesPerUser
-    @Option(help: "Loss mix: \(PersonalisationConfig.lossMixes.joined(separator: ", ")).")
-    var losses = PersonalisationConfig().lossMix
+    @Option(help: "Loss mix: \(PersonalisationConfig.autoLossMix) (chosen by the labelled fraction: \(PersonalisationConfig.chosenLossMix(labelledFraction: 1)) from 10% up, \(PersonalisationConfig.chosenLossMix(labelledFraction: 0)) below), or one of \(PersonalisationConfig.lossMixes.joined(separator: ", ")).")
+    var losses = PersonalisationConfig.autoLossMix
     @Option(help: "Epochs of exit personalisation (and of the fine-tuning baseline).") var epochs = PersonalisationConfig().epochs
     @Option(help: "Batch size of exit personalisation (and of the fine-tuning baseline).") var batch = PersonalisationConfig().batchSize
     @Option(help: "Learning rate of exit personalisation (SGD momentum 0.9, cosine).") var lr = PersonalisationConfig().learningRate
@@ -48,7 +48,7 @@ struct PersonaliseCommand: ParsableCommand {
         }
         guard (0...1).contains(labelled) else { throw ValidationError("--labelled must be in [0, 1], got \(labelled)") }
         var probe = PersonalisationConfig()
-        do { try probe.setLossMix(losses) } catch { throw ValidationError("--losses: \(error)") }
+        do { try probe.setLossMix(losses, labelledFraction: labelled) } catch { throw ValidationError("--losses: \(error)") }
         _ = try basisRule()
         guard tolerance >= 0 else { throw ValidationError("--tolerance must be at least 0") }
     }
@@ -62,7 +62,7 @@ struct PersonaliseCommand: ParsableCommand {
 
     func options() throws -> UserPipelineOptions {
         var config = PersonalisationConfig()
-        try config.setLossMix(losses)
+        try config.setLossMix(losses, labelledFraction: labelled)
         config.epochs = epochs
         config.batchSize = batch
         config.seed = seed

@@ -35,9 +35,16 @@ struct ReportCommand: ParsableCommand {
     @Flag(help: "Write the report only, no figures (no gnuplot needed).")
     var noFigures = false
 
+    @Option(help: "The spec files, for the cells not computed yet: each experiment's <specs>/<experiment>.yaml with experiments/scales/<scale>.yaml laid over it is planned and its units looked up in <results>/unit-store.")
+    var specs = "experiments"
+
+    @Flag(help: "Do not list the cells not computed yet (no planning, no unit-store lookup).")
+    var noMissingCells = false
+
     func run() throws {
         try reportingErrors {
-            let lines = try Report.draw(results: results, suffix: suffix, otherScale: otherScale, output: out,
+            let lines = try Report.draw(results: results, suffix: suffix, otherScale: otherScale,
+                                        specs: noMissingCells ? nil : specs, output: out,
                                         figures: noFigures ? nil : (figures ?? "\(results)/figures")) {
                 FileHandle.standardError.write(Data("\($0)\n".utf8))
             }

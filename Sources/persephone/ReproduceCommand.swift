@@ -36,7 +36,8 @@ struct ReproduceCommand: ParsableCommand {
         try reportingErrors {
             let reproducer = try Reproducer.paper(scale: scale, experiments: experiments, results: results, jobs: jobs)
             _ = try reproducer.run {
-                try Report.draw(results: results, suffix: scale.suffix, otherScale: scale.reportOtherScale, output: nil,
+                try Report.draw(results: results, suffix: scale.suffix, otherScale: scale.reportOtherScale,
+                                specs: experiments, output: nil,
                                 figures: noFigures ? nil : "\(results)/figures") {
                     FileHandle.standardError.write(Data("\($0)\n".utf8))
                 }

@@ -81,6 +81,13 @@ struct RunCommand: ParsableCommand {
             try plan.checkInputs()
             if dryRun {
                 print(try dryRunListing(plan, shard: chosen, folder: folder), terminator: "")
+                let coverage = try plan.coverage(store: store.map(UnitStore.init(root:)) ?? UnitStore.beside(folder: folder),
+                                                 code: Provenance.binaryCodeFingerprint)
+                let units = coverage.reduce(0) { $0 + $1.units }, stored = coverage.reduce(0) { $0 + $1.stored }
+                let left = coverage.compactMap(\.secondsLeft).reduce(0, +)
+                print("in the unit store: \(stored) of \(units) point units"
+                      + (stored < units ? (coverage.contains { $0.secondsLeft == nil } ? "; no unit of some kinds measured yet"
+                                           : String(format: "; about %.0f s of unit time left at the stored units' measured times", left)) : ""))
                 return
             }
             guard [forceNew, replaceChanged, ifChanged].filter({ $0 }).count <= 1 else {

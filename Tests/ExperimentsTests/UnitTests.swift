@@ -229,7 +229,7 @@ struct OverlayTests {
               other-kind:
                 nonsense: 1
             """)
-        let overlay = try Override.overlay(path: path, experiment: "cohort")
+        let overlay = try Overlay(path: path, experiment: "cohort").overrides
         #expect(overlay.map(\.key) == ["users", "steps", "steps"], "general keys first, the kind's own after (they win)")
         let plan = try cohortPlan(overrides: [])
         let layered = try RunPlan(experiment: cohortExperiment(), document: SpecDocument.parse(yaml: "experiment: cohort\n", path: "c.yaml"),
@@ -241,11 +241,50 @@ struct OverlayTests {
         let bad = try dir.file("bad.yaml", "userz: 3\n")
         let error = specError {
             _ = try RunPlan(experiment: cohortExperiment(), document: SpecDocument.parse(yaml: "experiment: cohort\n", path: "c.yaml"),
-                            overrides: try Override.overlay(path: bad, experiment: "cohort"))
+                            overrides: try Overlay(path: bad, experiment: "cohort").overrides)
         }
         #expect(error?.origin == .file(path: bad, line: 1, column: 1), "an unknown overlay key names the overlay's file and line")
         let reserved = try dir.file("reserved.yaml", "name: x\n")
-        #expect(throws: SpecError.self) { try Override.overlay(path: reserved, experiment: "cohort") }
+        #expect(throws: SpecError.self) { try Overlay(path: reserved, experiment: "cohort") }
+    }
+
+    @Test func anOverlaysSweepReplacesOrAppendsAxesAndAnOverrideFixesThem() throws {
+        let dir = try TemporaryDirectory()
+        defer { dir.cleanup() }
+        let spec = "experiment: cohort\nname: cohort\nsweep:\n  steps: [1, 2]\n"
+        let wide = try dir.file("wide.yaml", """
+            users: 2
+            sweep:
+              seed: [1, 2, 3]
+            for:
+              cohort:
+                sweep:
+                  steps: [3, 4, 5]
+              other-kind:
+                sweep:
+                  nonsense: [1]
+            """)
+        let overlay = try Overlay(path: wide, experiment: "cohort")
+        #expect(overlay.sweeps.map(\.key) == ["seed", "steps"] && overlay.overrides.map(\.key) == ["users"])
+        var document = try SpecDocument.parse(yaml: spec, path: "cohort.yaml")
+        let layered = Overlay.layer([overlay], over: &document)
+        #expect(document.sweep.map(\.key) == ["steps", "seed"], "the spec's axis is replaced in place, a new one appended")
+        let plan = try RunPlan(experiment: cohortExperiment(), document: document, overrides: layered)
+        #expect(plan.spec.points.map(\.id).first == "steps=3,seed=1" && plan.spec.points.count == 9)
+
+        // A later overlay's key fixes an earlier overlay's axis; the command line's does too.
+        let fixed = try dir.file("fixed.yaml", "seed: 2\n")
+        var again = try SpecDocument.parse(yaml: spec, path: "cohort.yaml")
+        let twice = Overlay.layer([overlay, try Overlay(path: fixed, experiment: "cohort")], over: &again)
+        #expect(try RunPlan(experiment: cohortExperiment(), document: again, overrides: twice).spec.points.count == 3)
+        var third = try SpecDocument.parse(yaml: spec, path: "cohort.yaml")
+        let cli = Overlay.layer([overlay], over: &third) + [try Override(parsing: "steps=7")]
+        #expect(try RunPlan(experiment: cohortExperiment(), document: third, overrides: cli).spec.points.map(\.id) == ["seed=1", "seed=2", "seed=3"])
+
+        // One overlay that both sets and sweeps a key is an error naming its line.
+        let both = try dir.file("both.yaml", "steps: 2\nsweep:\n  steps: [1, 2]\n")
+        let error = specError { _ = try Overlay(path: both, experiment: "cohort") }
+        #expect(error?.key == "steps" && error?.origin == .file(path: both, line: 3, column: 3))
     }
 }
 
@@ -256,5 +295,30 @@ struct SpecNameTests {
         #expect(long?.key == "name" && long?.hint.contains("at most 100") == true)
         #expect(specError { _ = try SpecDocument.parse(yaml: "experiment: cohort\nname: unit-store\n", path: "n.yaml") }?.key == "name")
         #expect(throws: Never.self) { try SpecDocument.parse(yaml: "experiment: cohort\nname: \(String(repeating: "n", count: 100))\n", path: "n.yaml") }
+    }
+}
+
+@Suite("Store coverage")
+struct CoverageTests {
+    @Test func coverageCountsStoredUnitsAndPricesTheRestAtTheirMeasuredTimes() throws {
+        let dir = try TemporaryDirectory()
+        defer { dir.cleanup() }
+        let store = UnitStore(root: dir.path + "/unit-store")
+        let code = try #require(fixedProvenance().code)
+        let small = try cohortPlan(overrides: ["users=2"])
+        #expect(try small.coverage(store: store, code: code).map(\.stored) == [0])
+        #expect(try small.coverage(store: store, code: code).first?.secondsLeft == nil, "nothing measured: no estimate")
+        _ = try Runner(plan: small, options: testOptions(dir.path + "/small", store: store)).run()
+
+        // The 6-user plan holds the 2 users run: 2 stored, 4 priced at the mean of the stored 2.
+        let large = try cohortPlan(overrides: ["users=6"])
+        let c = try #require(try large.coverage(store: store, code: code).first)
+        #expect(c.units == 6 && c.stored == 2)
+        let measured = try unitFiles(store.root).map { try #require(UnitStore.readHeader($0)).seconds }
+        let left = try #require(c.secondsLeft)
+        #expect(abs(left - 4 * measured.reduce(0, +) / 2) < 1e-9)
+        // Other code: nothing stored.
+        #expect(try large.coverage(store: store, code: code + "x").first?.stored == 0)
+        #expect(UnitCoverage.kind("seed 1, user 0: whole network") == "whole network")
     }
 }

@@ -125,7 +125,8 @@ func close(_ a: Double, _ b: Double, _ tolerance: Double = 1e-4) -> Bool { abs(a
     }
 
     /// Curve, users and timings tables for two users at 4x in FLOPs; `policyMilliseconds` per user, if timed.
-    func latencyTables(_ f: Fixture, policyMilliseconds: [Double]?, fullPolicyMilliseconds: Double? = nil) throws -> [LatencyCell] {
+    func latencyTables(_ f: Fixture, policyMilliseconds: [Double]?, fullPolicyMilliseconds: Double? = nil,
+                       thresholdMilliseconds: [String: Double] = [:]) throws -> [LatencyCell] {
         try f.table("latency-accuracy", "users", """
             data.labelled,seed,user,global_full_accuracy,speedup_global_exits,speedup_personalised_exits,fine_tuned_accuracy
             1.0,1,0,0.90,1.0,4.0,0.95
@@ -145,6 +146,9 @@ func close(_ a: Double, _ b: Double, _ tolerance: Double = 1e-4) -> Bool { abs(a
             timings += "0,data.labelled=1.0,latency.global.final,0.004\n0,data.labelled=1.0,latency.personalised.block1,0.001\n"
             if let ms = policyMilliseconds { timings += "0,data.labelled=1.0,\(LatencyCell.policyPhase),\(ms[u] / 1000)\n" }
             if let ms = fullPolicyMilliseconds { timings += "0,data.labelled=1.0,latency.policy.global-full,\(ms / 1000)\n" }
+            for (t, ms) in thresholdMilliseconds.sorted(by: { $0.key < $1.key }) {
+                timings += "0,data.labelled=1.0,latency.policy.personalised-exits.t=\(t),\(ms / 1000)\n"
+            }
         }
         try f.table("latency-accuracy", "timings", timings)
         let folder = f.folder("latency-accuracy")
@@ -173,6 +177,16 @@ func close(_ a: Double, _ b: Double, _ tolerance: Double = 1e-4) -> Bool { abs(a
         #expect(close(sameClock.measuredSpeedup!.mean, 2.5))
         let slow = try latencyTables(f, policyMilliseconds: [4.0, 8.0])[0]  // 1.0x and 0.5x: the CI reaches 2.2x, but not above 1x
         #expect(slow.verdict.verdict == .notReproduced)
+
+        // The figure's right panel: accuracy against the policy's measured latency per threshold.
+        #expect(flopsOnly.measuredCurve.policy.isEmpty && flopsOnly.figure(stem: "x", title: "t").script.contains("per classifier"))
+        let curve = try latencyTables(f, policyMilliseconds: [2.0, 2.0], fullPolicyMilliseconds: 5.0,
+                                      thresholdMilliseconds: ["0.5": 1.5, "0.9": 3.0])[0]
+        let measured = curve.measuredCurve
+        #expect(measured.policy.map(\.threshold) == ["0.5", "0.9"] && close(measured.policy[1].ms.mean, 3))
+        #expect(close(measured.policy[0].accuracy.mean, 81) && close(measured.full!.ms.mean, 5) && close(measured.full!.accuracy.mean, 85))
+        let script = curve.figure(stem: "x", title: "t").script
+        #expect(script.contains("$policyms") && script.contains("batch-1 latency per test sample (ms"))
     }
 
     @Test func bypassSlopeIsPerUserRunWithFiveRoundsNeeded() throws {
@@ -225,6 +239,8 @@ func close(_ a: Double, _ b: Double, _ tolerance: Double = 1e-4) -> Bool { abs(a
         #expect(close(best[0].accuracy.mean, 75))
         #expect(close(section.entry("0.0", "sup+selfsup")!.gain[1].mean, 25))
         #expect(section.cells.map(\.unchanged) == [true, false, false, false])
+        // The stated choice (`train.losses: auto`) beside the best: sup+selfsup without labels, sup with all.
+        #expect(section.statedChoice.map(\.chosen) == ["sup+selfsup", "sup"] && section.statedChoice.allSatisfy(\.agrees))
     }
 }
 
@@ -251,6 +267,16 @@ func close(_ a: Double, _ b: Double, _ tolerance: Double = 1e-4) -> Bool { abs(a
         #expect(verdicts.map(\.claim) == ["C1", "C2", "C3", "C4"])
         #expect(verdicts.allSatisfy { $0.verdict == .undecided })
         #expect(verdicts[1].ours.contains("make training-cost"))
+
+        // Cells not computed yet are listed with the time they need, or why there is no estimate.
+        var listed = report
+        listed.toCompute = [MissingCell(experiment: "training-cost", point: "default", units: 10, stored: 3, secondsLeft: 130),
+                            MissingCell(experiment: "latency-accuracy", point: "data.labelled=0.1", units: 4, stored: 0, secondsLeft: nil)]
+        let text = listed.markdown(figuresLink: nil)
+        #expect(text.contains("| training-cost | default | 3 of 10 | 2 min |"))
+        #expect(text.contains("| latency-accuracy | data.labelled=0.1 | 0 of 4 | no unit of its kind measured yet |"))
+        #expect(text.contains("2 min in all for those with an estimate"))
+        #expect(!report.markdown(figuresLink: nil).contains("Cells not computed yet"))
     }
 
     @Test func aCellThatIsNotANumberNamesTheTableLine() throws {

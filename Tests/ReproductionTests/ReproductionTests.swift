@@ -165,7 +165,7 @@ import Testing
 }
 
 @Suite struct TrainSectionTests {
-    @Test func lossSetsSwitchTheEngineTerms() {
+    @Test func lossSetsSwitchTheEngineTerms() throws {
         var train = TrainSection()
         let expected: [(LossSet, Bool, Bool, Bool)] = [
             (.sup, true, false, false), (.supSelfsup, true, true, false), (.supDistill, true, false, true),
@@ -173,17 +173,33 @@ import Testing
         ]
         for (losses, sup, selfsup, distill) in expected {
             train.losses = losses
-            let c = train.personalisation(seed: 7, user: 2)
+            let c = train.personalisation(labelled: 0.5, seed: 7, user: 2)
             #expect(c.supervised == sup && c.selfSupervision == selfsup && c.distillation == distill, "\(losses.rawValue)")
             #expect(c.seed == 9 && c.epochs == train.epochs && c.batchSize == train.batch, "the seed is offset by the user")
         }
+        // `auto` is the stated choice per labelled fraction, and shares the chosen mix's units.
+        train.losses = .auto
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = .sortedKeys
+        for labelled in [0.0, 0.1, 0.5, 1.0] {
+            let chosen = PersonalisationConfig.chosenLossMix(labelledFraction: labelled)
+            #expect(train.personalisation(labelled: labelled, seed: 1, user: 0).lossMix == chosen)
+            var named = TrainSection()
+            named.losses = LossSet(rawValue: chosen)!
+            let auto = try encoder.encode(TrainIdentity(train, labelled: labelled, baseline: false))
+            let spelled = try encoder.encode(TrainIdentity(named, labelled: labelled, baseline: false))
+            #expect(auto == spelled, "auto at \(labelled) is \(chosen)'s unit")
+        }
+        #expect(PersonalisationConfig.chosenLossMix(labelledFraction: 1) == "sup")
+        var bare = PersonalisationConfig()
+        #expect(throws: (any Error).self) { try bare.setLossMix("auto") }
     }
 
     @Test func theBaselineTakesItsOwnLearningRate() throws {
         var train = TrainSection()
         train.lr = 0.02
         train.baselineLR = 0.0005
-        let exits = train.personalisation(seed: 3, user: 4)
+        let exits = train.personalisation(labelled: 1, seed: 3, user: 4)
         let baseline = train.baseline(exits)
         #expect(exits.learningRate == 0.02 && baseline.learningRate == 0.0005)
         var same = baseline
@@ -232,6 +248,10 @@ import Testing
         #expect(key(try UserRuns.exits(data, train, seed: 2, user: 0)) != base)
         #expect(key(try UserRuns.exits(data, train, seed: 1, user: 1)) != base)
         #expect(key(try UserRuns.wholeNetwork(data, train, seed: 1, user: 0)) != base)
+        var more = data
+        more.users = 6
+        #expect(key(try UserRuns.exits(more, train, seed: 1, user: 0)) == base,
+                "adding users leaves user 0 as it is: a smaller scale's units are a larger one's")
         var changed = data
         changed.samples += 10
         #expect(key(try UserRuns.exits(changed, train, seed: 1, user: 0)) != base)
@@ -318,9 +338,10 @@ import Testing
         #expect(train.epochs == engine.epochs && train.batch == engine.batchSize)
         #expect(Float(train.lr) == engine.learningRate && train.lr == 0.01, "a decimal, not Float 0.01 widened")
         #expect(Float(train.baselineLR) == PersonalisationConfig.wholeNetworkLearningRate)
-        #expect(train.losses.rawValue == engine.lossMix)
-        #expect(LossSet.allCases.map(\.rawValue) == PersonalisationConfig.lossMixes, "one spelling of loss mixes")
-        for mix in LossSet.allCases {
+        #expect(train.losses.rawValue == PersonalisationConfig.autoLossMix)
+        #expect(LossSet.allCases.map(\.rawValue) == [PersonalisationConfig.autoLossMix] + PersonalisationConfig.lossMixes,
+                "one spelling of loss mixes")
+        for mix in LossSet.allCases where mix != .auto {
             var c = PersonalisationConfig()
             #expect(throws: Never.self) { try c.setLossMix(mix.rawValue) }
             #expect(c.lossMix == mix.rawValue)

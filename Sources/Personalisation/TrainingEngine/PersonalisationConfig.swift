@@ -158,11 +158,38 @@ extension PersonalisationConfig {
         }
     }
 
-    /// Switches the terms named by `mix` on and the others off.
-    public mutating func setLossMix(_ mix: String) throws {
+    /// `auto`: the loss mix chosen per labelled fraction (`chosenLossMix`), the default of
+    /// the spec key `train.losses` and of `persephone personalise --losses`.
+    public static let autoLossMix = "auto"
+
+    /// The loss mix `auto` trains with at a labelled fraction: a choice taken from the
+    /// label-availability experiment at the paper scale (ResNet-20, 5 users, 400 training
+    /// samples each, 20 epochs; docs/personalisation.md, "Which loss mix"), the mix whose
+    /// deepest exit was the most accurate at that fraction:
+    /// - at least 10% labelled (40 labels and more): `sup`. Distillation pulls the exits
+    ///   towards the final classifier's mistakes (block8 98.1% with `sup`, 95.9% with
+    ///   `sup+distill` at 100% labels; 98.0% against 93.8-95.6% for the other mixes at 10%),
+    ///   and the pseudo-labels of self-supervision add the final classifier's errors.
+    /// - below (at 1%, 4 labels; or none): `sup+selfsup`: too few labels to learn from
+    ///   (`sup` 86.7% at 1%, below the global model's 92.8%), and the final classifier's
+    ///   pseudo-labels on the unlabelled samples give 95.0%.
+    public static func chosenLossMix(labelledFraction: Double) -> String {
+        labelledFraction >= 0.1 ? "sup" : "sup+selfsup"
+    }
+
+    /// Switches the terms named by `mix` on and the others off; `auto` picks the mix by
+    /// `labelledFraction` (required for it).
+    public mutating func setLossMix(_ mix: String, labelledFraction: Double? = nil) throws {
+        if mix == Self.autoLossMix {
+            guard let labelledFraction else {
+                throw TrainingError(subject: "loss mix", message: "`auto` chooses by the labelled fraction, and none was given",
+                                    hint: "name a loss mix: \(Self.lossMixes.joined(separator: ", "))")
+            }
+            return try setLossMix(Self.chosenLossMix(labelledFraction: labelledFraction))
+        }
         guard Self.lossMixes.contains(mix) else {
             throw TrainingError(subject: "loss mix", message: "`\(mix)` is not a loss mix",
-                                hint: "choose one of: \(Self.lossMixes.joined(separator: ", "))")
+                                hint: "choose one of: \(([Self.autoLossMix] + Self.lossMixes).joined(separator: ", "))")
         }
         let terms = Set(mix.split(separator: "+").map(String.init))
         supervised = terms.contains("sup")
