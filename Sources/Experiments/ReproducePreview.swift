@@ -55,7 +55,7 @@ public struct ReproducePreview: Sendable, Equatable {
             var shared = 0, inStore = 0, toCompute = 0
             for (key, _) in listing.units {
                 if !seen.insert(key).inserted { shared += 1 }
-                else if code != nil, FileManager.default.fileExists(atPath: store.path(of: key)) { inStore += 1 }
+                else if code != nil, store.storedSeconds(of: key) != nil { inStore += 1 }
                 else { toCompute += 1 }
             }
             let (reference, why) = Self.reference(in: step.folder)
