@@ -3,9 +3,11 @@ import Foundation
 /// What a reproduction will run, stated before it starts: per experiment its points and
 /// units, over all of them the distinct units (experiments share units through the unit
 /// store; each counts once, at the first experiment that lists it), those already in the
-/// store, and an estimate of the time to compute the rest, measured from the reference
-/// folders' manifests (never invented: an experiment without a usable measurement is left
-/// out of the estimate and said so).
+/// store, and an estimate of the time to compute the rest, from what was measured (never
+/// invented): the reference folder's manifest (its wall time over the units it computed),
+/// else the measured times of stored units of the same kinds (`UnitCoverage.kind`), `jobs`
+/// at once as the runner's ETA counts them; an experiment with neither is left out of the
+/// estimate and said so.
 public struct ReproducePreview: Sendable, Equatable {
     public struct Step: Sendable, Equatable {
         public var name: String
@@ -22,6 +24,9 @@ public struct ReproducePreview: Sendable, Equatable {
         public var reference: Reference?
         /// Why there is no reference measurement (nil when there is one).
         public var noReference: String?
+        /// Without a reference: seconds for the units to compute at the stored units'
+        /// measured times of their kinds, `jobs` at once; nil when a kind was never stored.
+        public var fromStore: Double?
     }
 
     /// A reference run's pace: wall time over the units it computed, on its machine.
@@ -38,29 +43,49 @@ public struct ReproducePreview: Sendable, Equatable {
     public var inStore: Int { steps.reduce(0) { $0 + $1.inStore } }
     public var toCompute: Int { steps.reduce(0) { $0 + $1.toCompute } }
 
-    /// Seconds to compute the units of the steps that have a reference (each step's units
-    /// to compute times its reference's seconds per unit); nil when no step has one.
+    public var jobs: Int
+
+    /// Seconds to compute the units of the steps that have a measurement (each step's units
+    /// to compute times its reference's seconds per unit, else `fromStore`); nil when none has.
     public var estimate: Double? {
-        let measured = steps.compactMap { step in step.reference.map { Double(step.toCompute) * $0.secondsPerUnit } }
+        let measured = steps.compactMap { step in step.reference.map { Double(step.toCompute) * $0.secondsPerUnit } ?? step.fromStore }
         return measured.isEmpty ? nil : measured.reduce(0, +)
     }
 
     /// Counts the units of every step in order against the store (`code` keys them as the
     /// runner does; nil, unknown code: nothing is in the store) and reads each committed
     /// folder's manifest for its pace.
-    init(steps: [ReproduceStep], store: UnitStore, code: String?) {
+    init(steps: [ReproduceStep], store: UnitStore, code: String?, jobs: Int) {
+        self.jobs = jobs
+        let listings = steps.map { $0.plan.listUnits { UnitCoding.key(identity: $0.identity, code: code ?? Runner.unknownCode) } }
+        var stored: [String: Double] = [:]  // key -> measured seconds, stored units only
+        if code != nil {
+            for (key, _) in listings.flatMap(\.units) where stored[key] == nil { stored[key] = store.storedSeconds(of: key) }
+        }
+        var sums: [String: (seconds: Double, count: Int)] = [:]  // per kind, over the stored units
+        for (key, unit) in Dictionary(listings.flatMap(\.units), uniquingKeysWith: { a, _ in a }) {
+            if let seconds = stored[key] {
+                let kind = UnitCoverage.kind(unit.label), sum = sums[kind] ?? (0, 0)
+                sums[kind] = (sum.seconds + seconds, sum.count + 1)
+            }
+        }
         var seen: Set<String> = []
-        self.steps = steps.map { step in
-            let listing = step.plan.listUnits { UnitCoding.key(identity: $0.identity, code: code ?? Runner.unknownCode) }
+        self.steps = zip(steps, listings).map { step, listing in
             var shared = 0, inStore = 0, toCompute = 0
-            for (key, _) in listing.units {
+            var fromStore: Double? = 0
+            for (key, unit) in listing.units {
                 if !seen.insert(key).inserted { shared += 1 }
-                else if code != nil, store.storedSeconds(of: key) != nil { inStore += 1 }
-                else { toCompute += 1 }
+                else if stored[key] != nil { inStore += 1 }
+                else {
+                    toCompute += 1
+                    let sum = sums[UnitCoverage.kind(unit.label)]
+                    fromStore = fromStore.flatMap { total in sum.map { total + $0.seconds / Double($0.count) / Double(jobs) } }
+                }
             }
             let (reference, why) = Self.reference(in: step.folder)
             return Step(name: step.name, points: step.plan.spec.points.count, units: listing.units.count, shared: shared,
-                        inStore: inStore, toCompute: toCompute, reference: reference, noReference: why)
+                        inStore: inStore, toCompute: toCompute, reference: reference, noReference: why,
+                        fromStore: reference == nil && toCompute > 0 ? fromStore : nil)
         }
     }
 
@@ -97,18 +122,27 @@ public struct ReproducePreview: Sendable, Equatable {
     var estimateLine: String {
         if toCompute == 0 { return "  time: nothing to compute (every unit is in the store); the tables are rebuilt from it" }
         guard let estimate else {
-            return "  time: no estimate (no reference measurement: "
-                + steps.compactMap { $0.noReference.map { "\($0)" } }.joined(separator: "; ") + ")"
+            return "  time: no estimate (nothing measured: "
+                + steps.filter { $0.toCompute > 0 }.compactMap(\.noReference).joined(separator: "; ")
+                + "; and no unit of their kinds in the store)"
         }
-        let measured = steps.filter { $0.reference != nil }
-        let machines = Set(measured.map { machineText($0.reference!.machine) }).sorted()
-        var line = "  time: about \(formatDuration(estimate)) to compute, from the reference runs' pace ("
-            + measured.map { "\($0.name) \(formatDuration($0.reference!.secondsPerUnit))/unit, \($0.reference!.unitsComputed) units in \(formatDuration($0.reference!.seconds))" }
-                .joined(separator: "; ")
-            + ") measured on " + machines.joined(separator: " and ")
-        let unmeasured = steps.filter { $0.reference == nil && $0.toCompute > 0 }
+        let measured = steps.filter { $0.reference != nil }, priced = steps.filter { $0.fromStore != nil }
+        var sources: [String] = []
+        if !measured.isEmpty {
+            let machines = Set(measured.map { machineText($0.reference!.machine) }).sorted()
+            sources.append("the reference runs' pace ("
+                + measured.map { "\($0.name) \(formatDuration($0.reference!.secondsPerUnit))/unit, \($0.reference!.unitsComputed) units in \(formatDuration($0.reference!.seconds))" }
+                    .joined(separator: "; ")
+                + ") measured on " + machines.joined(separator: " and "))
+        }
+        if !priced.isEmpty {
+            sources.append("the measured times of the store's units of the same kinds, \(jobs) at once, for "
+                + priced.map { "\($0.name) (\(formatDuration($0.fromStore!)))" }.joined(separator: ", "))
+        }
+        var line = "  time: about \(formatDuration(estimate)) to compute, from " + sources.joined(separator: "; and from ")
+        let unmeasured = steps.filter { $0.reference == nil && $0.fromStore == nil && $0.toCompute > 0 }
         if !unmeasured.isEmpty {
-            line += "; not counted: " + unmeasured.map { "\($0.name)'s \($0.toCompute) units (\($0.noReference!))" }.joined(separator: ", ")
+            line += "; not counted: " + unmeasured.map { "\($0.name)'s \($0.toCompute) units (\($0.noReference!), and a kind of them never stored)" }.joined(separator: ", ")
         }
         return line
     }

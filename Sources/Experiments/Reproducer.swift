@@ -51,7 +51,7 @@ public struct Reproducer: Sendable {
     /// What the reproduction will run, counted against the store as it is now.
     public func preview() -> ReproducePreview {
         let code = provenance == nil ? Provenance.binaryCodeFingerprint : provenance!.code
-        return ReproducePreview(steps: steps, store: store, code: code)
+        return ReproducePreview(steps: steps, store: store, code: code, jobs: jobs)
     }
 
     /// Runs the reproduction; `report` writes the report once every experiment is in place

@@ -107,7 +107,13 @@ import Testing
 
         failB.isOn = false
         let log = EventLog()
-        let resumed = try Self.run(Self.reproducer(results, log: log))
+        let reproducer = try Self.reproducer(results, log: log)
+        // b has no committed folder: its one unit left is priced at the stored units' measured times.
+        let preview = reproducer.preview()
+        #expect(preview.steps.map(\.toCompute) == [0, 1] && preview.steps[1].reference == nil)
+        #expect(preview.steps[1].fromStore != nil && preview.estimate != nil)
+        #expect(preview.lines.last!.contains("the measured times of the store's units of the same kinds, 2 at once, for b"))
+        let resumed = try Self.run(reproducer)
         // Only b's failed unit is computed; a's two units and b's seed-2 unit come from the store.
         #expect(resumed.computed == 1 && resumed.reused == 2)
         #expect(Self.notices(log).contains { $0.contains("undid the interrupted replacement of \(results)/a-smoke") })
