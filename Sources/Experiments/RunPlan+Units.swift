@@ -140,7 +140,7 @@ extension RunPlan {
         let labels = Dictionary(listing.units.map { ($0.key, $0.unit.label) }, uniquingKeysWith: { a, _ in a })
         var seconds: [String: Double] = [:]  // key -> measured seconds, stored units only
         for (key, _) in listing.units {
-            if let header = UnitStore.readHeader(store.path(of: key)), header.key == key { seconds[key] = header.seconds }
+            if let stored = store.storedSeconds(of: key) { seconds[key] = stored }
         }
         func meanByKind(_ keys: [String]) -> [String: Double] {
             var sums: [String: (Double, Int)] = [:]

@@ -14,6 +14,10 @@ public enum ExistingResults: Sendable, Equatable {
     /// `--if-changed`: as `replaceChanged`, but a complete folder that is current (same
     /// spec, code and inputs, every table present) is left untouched and nothing runs.
     case skipCurrent
+    /// As `replaceChanged`, but a folder that is not current is removed instead of moved
+    /// aside: for scratch folders whose results live elsewhere (`persephone reproduce`'s
+    /// staging folders; the unit store keeps what was computed).
+    case discardChanged
 }
 
 /// How to run a plan.
@@ -244,14 +248,19 @@ public struct Runner: Sendable {
             switch options.existing {
             case .startAfresh:
                 if !isEmpty { try moveAside(folder, hash: existing?.hash ?? "unfrozen") }
-            case .replaceChanged, .skipCurrent:
+            case .replaceChanged, .skipCurrent, .discardChanged:
                 if options.existing == .skipCurrent, current, manifest?.status == "complete", options.shard.count == 1,
                    frozen.tables.allSatisfy({ FileManager.default.fileExists(atPath: folder.tablePath($0.name)) }) {
                     return .upToDate
                 }
                 if !isEmpty && !current {
-                    options.events(.warning("\(folder.path): " + changeDescription(existing: existing, manifest: manifest, frozen: frozen)))
-                    try moveAside(folder, hash: existing?.hash ?? "unfrozen")
+                    let why = changeDescription(existing: existing, manifest: manifest, frozen: frozen)
+                    if options.existing == .discardChanged {
+                        try discard(folder, because: why)
+                    } else {
+                        options.events(.warning("\(folder.path): " + why))
+                        try moveAside(folder, hash: existing?.hash ?? "unfrozen")
+                    }
                 }
             case .resume:
                 if let existing, existing.hash != frozen.hash {
@@ -290,6 +299,17 @@ public struct Runner: Sendable {
         if then.code != now.code { return "code changed (\(then.code!) -> \(now.code!))" }
         let changed = Set(then.inputs.keys).union(now.inputs.keys).filter { then.inputs[$0] != now.inputs[$0] }.sorted()
         return "inputs changed: " + changed.map { "\($0) (\(then.inputs[$0] ?? "none") -> \(now.inputs[$0] ?? "none"))" }.joined(separator: ", ")
+    }
+
+    /// Removes a scratch folder that cannot be resumed (`discardChanged`).
+    private func discard(_ folder: RunFolder, because why: String) throws {
+        try RunLock.refuseIfHeld(folder)
+        do {
+            try FileManager.default.removeItem(atPath: folder.path)
+        } catch {
+            throw RunError("cannot remove \(folder.path): \(error.localizedDescription)", hint: "remove it yourself")
+        }
+        options.events(.notice("\(folder.path): \(why); removed it and started afresh (its units stay in the store)"))
     }
 
     private func moveAside(_ folder: RunFolder, hash: String) throws {

@@ -56,6 +56,14 @@ public struct UnitStore: Sendable {
 
     /// The header of the unit file at `path` alone (no record check), nil when absent or
     /// unreadable: what a listing of the store's coverage needs.
+    /// The measured seconds of unit `key` if the store holds a file for it whose header
+    /// names it (its record is checked only when read): what "in the store" means for
+    /// `coverage` and `ReproducePreview`.
+    func storedSeconds(of key: String) -> Double? {
+        guard let header = UnitStore.readHeader(path(of: key)), header.key == key else { return nil }
+        return header.seconds
+    }
+
     static func readHeader(_ path: String) -> UnitFileHeader? {
         guard let handle = FileHandle(forReadingAtPath: path) else { return nil }
         defer { try? handle.close() }

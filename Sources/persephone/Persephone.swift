@@ -14,6 +14,7 @@ struct Persephone: ParsableCommand {
             EvaluateCommand.self,
             PersonaliseCommand.self,
             RunCommand.self,
+            ReproduceCommand.self,
             MergeCommand.self,
             SubmitCommand.self,
             TableCommand.self,

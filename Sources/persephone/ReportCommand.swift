@@ -43,30 +43,12 @@ struct ReportCommand: ParsableCommand {
 
     func run() throws {
         try reportingErrors {
-            var report = try Report(results: results, suffix: suffix)
-            if let other = otherScale {
-                do {
-                    report.noteCells(onlyIn: try Report(results: results, suffix: "-\(other)"), scale: other)
-                } catch {
-                    FileHandle.standardError.write(Data("report: no comparison with the \(other) scale: \(error)\n".utf8))
-                }
+            let lines = try Report.draw(results: results, suffix: suffix, otherScale: otherScale,
+                                        specs: noMissingCells ? nil : specs, output: out,
+                                        figures: noFigures ? nil : (figures ?? "\(results)/figures")) {
+                FileHandle.standardError.write(Data("\($0)\n".utf8))
             }
-            if !noMissingCells {
-                let overlay = scale.map { "\(specs)/scales/\($0).yaml" }
-                let (cells, problems) = report.missingCells(specs: specs, overlay: overlay, store: UnitStore(root: "\(results)/unit-store"))
-                report.toCompute = cells
-                for p in problems { FileHandle.standardError.write(Data("report: cells not listed: \(p)\n".utf8)) }
-            }
-            let output = out ?? "\(results)/REPORT\(suffix).md"
-            let folder = noFigures ? nil : (figures ?? "\(results)/figures")
-            for (_, why) in report.missing.sorted(by: { $0.key < $1.key }) {
-                FileHandle.standardError.write(Data("report: \(why)\n".utf8))
-            }
-            let stems = try report.write(output: output, figures: folder)
-            for v in report.verdicts {
-                print("\(v.claim)  \(v.group.label)  \(v.verdict.rawValue)  (\(v.ours))")
-            }
-            print("report: wrote \(output)" + (folder.map { " and \(stems.count) figures in \($0)/" } ?? ""))
+            print(lines.joined(separator: "\n"))
         }
     }
 }

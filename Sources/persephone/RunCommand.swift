@@ -1,9 +1,7 @@
 import ArgumentParser
-import Codecs
 import Experiments
 import Foundation
 import Reproduction
-import Tensor
 
 /// `persephone run SPEC [key=value ...]`: resolves a spec and runs its sweep (docs/runner.md).
 struct RunCommand: ParsableCommand {
@@ -97,36 +95,11 @@ struct RunCommand: ParsableCommand {
             }
             let existing: ExistingResults = forceNew ? .startAfresh : replaceChanged ? .replaceChanged
                 : ifChanged ? .skipCurrent : .resume
-            let inputs = plan.inputFingerprints()
-            let missing = inputs.filter { $0.value == "missing" }.keys.sorted()
-            if existing == .replaceChanged || existing == .skipCurrent, !missing.isEmpty {
-                // Results must not be moved aside for a run that cannot compute their replacement.
-                throw RunError("missing input: \(missing.joined(separator: ", ")); \(folder) is left as it is",
-                               hint: "make the checkpoint (`make pretrain`, or restore the committed checkpoints with `git checkout checkpoints`) or import the dataset, then rerun")
-            }
-            let provenance = Provenance.collect(datasetChecksum: datasetChecksum(inputs), libraries: libraryVersions(),
-                                                inputs: inputs)
-            let summary = try Runner(plan: plan, options: RunOptions(folder: folder, jobs: jobs, shard: chosen,
-                                                                    existing: existing, provenance: provenance,
-                                                                    store: store.map(UnitStore.init(root:)))).run()
+            let summary = try plan.run(folder: folder, jobs: jobs, shard: chosen, existing: existing,
+                                       store: store.map(UnitStore.init(root:)))
             if !summary.succeeded { throw ExitCode.failure }
         }
     }
-}
-
-/// The manifest's dataset checksum: the fingerprints of the inputs that are dataset trees
-/// (directories holding dataset.json), joined when a sweep reads several; nil for none.
-private func datasetChecksum(_ inputs: [String: String]) -> String? {
-    let trees = inputs.keys.filter { FileManager.default.fileExists(atPath: $0 + "/dataset.json") }
-    let checksums = Set(trees.map { inputs[$0]! }).sorted()
-    return checksums.isEmpty ? nil : checksums.joined(separator: ",")
-}
-
-/// The C libraries behind codecs and GEMM, as loaded at run time.
-private func libraryVersions() -> [String: String] {
-    var versions = CodecLibraries.versions
-    versions["openblas"] = BLASLibrary.configuration + " (kernels: " + BLASLibrary.coreName + ")"
-    return versions
 }
 
 /// Prints the error of a spec, run or table problem as one `error:` line and exits 1;

@@ -361,3 +361,46 @@ func close(_ a: Double, _ b: Double, _ tolerance: Double = 1e-4) -> Bool { abs(a
         #expect(Estimate([1, 3]).text(1, unit: " pts", signed: true) == "+2.0 ± 12.7 pts (n=2)")
     }
 }
+
+/// `Reproducer.paper`: the five spec files and the scale's overlay, checked before anything is resolved.
+@Suite struct ReproduceScaleTests {
+    /// An experiments folder with the five spec files (never parsed: the check comes first) and scales/full.yaml.
+    static func experimentsFolder(_ f: Fixture) throws -> String {
+        let folder = f.root + "/experiments"
+        try FileManager.default.createDirectory(atPath: folder + "/scales", withIntermediateDirectories: true)
+        for name in Report.experiments { try "experiment: \(name)\n".write(toFile: "\(folder)/\(name).yaml", atomically: true, encoding: .utf8) }
+        try "data.users: 20\n".write(toFile: folder + "/scales/full.yaml", atomically: true, encoding: .utf8)
+        return folder
+    }
+
+    @Test func aMissingOverlayIsOneErrorNamingTheFile() throws {
+        let f = try Fixture(); defer { f.remove() }
+        let folder = try Self.experimentsFolder(f)
+        do {
+            _ = try Reproducer.paper(scale: .smoke, experiments: folder, results: f.root + "/results", jobs: 1)
+            Issue.record("a missing smoke.yaml was accepted")
+        } catch let error as RunError {
+            #expect(error.message == "missing: the smoke scale's overlay file \(folder)/scales/smoke.yaml (scales there: full.yaml)")
+            #expect(error.hint.contains("--scale"))
+        }
+        #expect(!FileManager.default.fileExists(atPath: f.root + "/results"), "nothing may be written")
+    }
+
+    @Test func missingSpecFilesAreNamedTogether() throws {
+        let f = try Fixture(); defer { f.remove() }
+        let folder = try Self.experimentsFolder(f)
+        for name in ["training-cost", "data-growth"] { try FileManager.default.removeItem(atPath: "\(folder)/\(name).yaml") }
+        #expect(throws: RunError("missing: spec file \(folder)/training-cost.yaml; spec file \(folder)/data-growth.yaml",
+                                 hint: "specs and scales are committed under \(folder)/: run in the project folder, restore them "
+                                     + "(`git checkout -- \(folder)/`) or choose another --scale (paper, smoke, full)")) {
+            _ = try Reproducer.paper(scale: .full, experiments: folder, results: f.root + "/results", jobs: 1)
+        }
+    }
+
+    @Test func scalesMapToOverlaysAndFolders() {
+        #expect(ReproduceScale.paper.overlay == nil && ReproduceScale.paper.suffix == "" && ReproduceScale.paper.reportOtherScale == "full")
+        #expect(ReproduceScale.smoke.overlay == "scales/smoke.yaml" && ReproduceScale.smoke.suffix == "-smoke")
+        #expect(ReproduceScale.full.overlay == "scales/full.yaml" && ReproduceScale.full.suffix == "-full"
+                && ReproduceScale.full.reportOtherScale == nil)
+    }
+}
