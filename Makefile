@@ -25,9 +25,15 @@ build: ## debug build
 release: ## optimised build, used for anything timed
 	$(SWIFT) build -c release
 
-test: ## run the whole test suite
+test: ## run the whole test suite, then the smoke scale end to end against the committed tables (smoke-check)
 	$(SWIFT) build --build-tests
 	$(SWIFT) test --skip-build
+	@$(MAKE) --no-print-directory smoke-check
+
+.PHONY: smoke-check
+smoke-check: release ## the five experiments at SCALE=smoke, tables compared byte for byte with results/*-smoke (installs nothing)
+	@[ -f datasets/fashion-mnist/dataset.json ] || $(BIN) datasets import fashion-mnist
+	$(BIN) reproduce --scale smoke --check
 
 bench: release ## engine benchmark (prints figures; see docs/benchmarks.md)
 	$(BIN) bench

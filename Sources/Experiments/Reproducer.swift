@@ -31,6 +31,9 @@ public struct Reproducer: Sendable {
     public var provenance: Provenance?
     /// Receives the runner's events and the reproduction's own lines (as `.notice`).
     public var events: @Sendable (RunEvent) -> Void
+    /// `--check`: compare only. A folder whose tables differ is named, never installed, and
+    /// the reproduction fails at the end (what `make test` runs at the smoke scale).
+    public var checkOnly = false
 
     /// The experiments in order, each run folder `<results>/<name><suffix>`.
     public init(results: String, experiments: [(name: String, plan: RunPlan)], suffix: String, jobs: Int,
@@ -87,6 +90,12 @@ public struct Reproducer: Sendable {
             if let replacement = try settle(step) { replaced.append(replacement) }
         }
         notice("reproduce: every experiment done; " + progress.overall())
+        if checkOnly, !replaced.isEmpty {
+            try? FileManager.default.removeItem(atPath: stagingRoot)
+            throw RunError("tables differ from the committed ones: " + replaced.map { r in
+                r.wasMissing ? "\(r.folder) (missing)" : "\(r.folder): \(r.tables.joined(separator: ", "))" }.joined(separator: "; "),
+                           hint: "if the change is meant, install the new tables with `persephone reproduce` at this scale (without --check) and commit them")
+        }
         // Every staging folder is settled (removed or installed): the staging root is empty.
         if ((try? FileManager.default.contentsOfDirectory(atPath: stagingRoot)) ?? ["?"]).isEmpty {
             try? FileManager.default.removeItem(atPath: stagingRoot)
@@ -109,6 +118,12 @@ public struct Reproducer: Sendable {
             try Reproducer.remove(step.staging)
             notice("reproduce: \(step.name): every table byte-identical to \(step.folder), which is left untouched")
             return nil
+        }
+        if checkOnly {
+            try Reproducer.remove(step.staging)
+            notice("reproduce: \(step.name): " + (committed ? "tables differing from the committed ones: \(differing.joined(separator: ", "))"
+                                                            : "\(step.folder) is missing") + " (--check: not installed)")
+            return .init(name: step.name, folder: step.folder, tables: differing, wasMissing: !committed)
         }
         try install(step)
         notice("reproduce: \(step.name): " + (committed ? "tables differing from the committed ones: \(differing.joined(separator: ", "))"

@@ -31,14 +31,22 @@ struct ReproduceCommand: ParsableCommand {
     @Flag(help: "Write the report without figures (no gnuplot needed).")
     var noFigures = false
 
+    @Flag(help: "Compare only: fail, naming them, when tables differ from the committed ones; install nothing and write the report to a temporary folder (what `make test` runs at the smoke scale).")
+    var check = false
+
     func run() throws {
         guard jobs >= 1 else { throw ValidationError("--jobs must be at least 1") }
         try reportingErrors {
-            let reproducer = try Reproducer.paper(scale: scale, experiments: experiments, results: results, jobs: jobs)
+            var reproducer = try Reproducer.paper(scale: scale, experiments: experiments, results: results, jobs: jobs)
+            reproducer.checkOnly = check
+            // With --check the report is drawn (every line of its code runs) into a folder removed after.
+            let scratch = check ? NSTemporaryDirectory() + "persephone-reproduce-check-\(ProcessInfo.processInfo.processIdentifier)" : nil
+            if let scratch { try FileManager.default.createDirectory(atPath: scratch, withIntermediateDirectories: true) }
+            defer { if let scratch { try? FileManager.default.removeItem(atPath: scratch) } }
             _ = try reproducer.run {
                 try Report.draw(results: results, suffix: scale.suffix, otherScale: scale.reportOtherScale,
-                                specs: experiments, output: nil,
-                                figures: noFigures ? nil : "\(results)/figures") {
+                                specs: experiments, output: scratch.map { "\($0)/REPORT\(scale.suffix).md" },
+                                figures: noFigures ? nil : (scratch ?? results) + "/figures") {
                     FileHandle.standardError.write(Data("\($0)\n".utf8))
                 }
             }
