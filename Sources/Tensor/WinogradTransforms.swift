@@ -191,40 +191,46 @@ func winogradTransformInput(_ x: UnsafePointer<Float>, images: Int, plan p: Wino
 
 /// y (NCHW, `images` images) = Aᵀ m A for every tile, plus bias; `rows` is scratch of
 /// `WinogradPlan.rowScratch` floats.
+///
+/// One vector loop runs over all TH·TW tiles of a plane (as in the input transform, instead
+/// of one short loop per strip of tiles: a 14-pixel row has 7 tiles, 4 + 3 scalar lanes),
+/// writing output pixel (2ty + i, 2tx + j) of tile t = ty·TW + tx to phase plane (i, j) at
+/// t; each pair of output rows is then interleaved from its strip of the phase planes, with
+/// the bias added. Every output element gets the same operations as per strip.
 func winogradTransformOutput(_ m: UnsafePointer<Float>, images: Int, plan p: WinogradPlan,
                              bias: UnsafePointer<Float>?, into y: UnsafeMutablePointer<Float>,
                              rows: UnsafeMutablePointer<Float>) {
     let g = p.g, K = p.K, OH = g.outHeight, OW = g.outWidth, T = p.columns
-    let TH = p.tilesH, TW = p.tilesW, KT = K * T
-    // Output rows 2ty and 2ty + 1 of the strip, by column parity.
-    let ye0 = rows, yo0 = rows + TW, ye1 = rows + 2 * TW, yo1 = rows + 3 * TW
+    let TH = p.tilesH, TW = p.tilesW, KT = K * T, tiles = p.tilesPerImage
+    // Phase planes (row parity, column parity) of TH × TW: 4·TH·TW <= rowScratch floats.
+    let ye0 = rows, yo0 = rows + tiles, ye1 = rows + 2 * tiles, yo1 = rows + 3 * tiles
     for b in 0..<images {
         for k in 0..<K {
             let bk = bias?[k] ?? 0
             let plane = y + (b * K + k) * OH * OW
+            let mk = m + k * T + b * tiles
+            @inline(__always) func tile<L: FloatLanes>(_: L.Type, _ t: Int) {
+                let s = mk + t
+                let m00 = L.load(s), m01 = L.load(s + KT), m02 = L.load(s + 2 * KT), m03 = L.load(s + 3 * KT)
+                let m10 = L.load(s + 4 * KT), m11 = L.load(s + 5 * KT), m12 = L.load(s + 6 * KT), m13 = L.load(s + 7 * KT)
+                let m20 = L.load(s + 8 * KT), m21 = L.load(s + 9 * KT), m22 = L.load(s + 10 * KT), m23 = L.load(s + 11 * KT)
+                let m30 = L.load(s + 12 * KT), m31 = L.load(s + 13 * KT), m32 = L.load(s + 14 * KT), m33 = L.load(s + 15 * KT)
+                // m A, then Aᵀ (m A)
+                let a00 = m00 + m01 + m02, a01 = m01 - m02 - m03
+                let a10 = m10 + m11 + m12, a11 = m11 - m12 - m13
+                let a20 = m20 + m21 + m22, a21 = m21 - m22 - m23
+                let a30 = m30 + m31 + m32, a31 = m31 - m32 - m33
+                (a00 + a10 + a20).store(ye0 + t)
+                (a01 + a11 + a21).store(yo0 + t)
+                (a10 - a20 - a30).store(ye1 + t)
+                (a11 - a21 - a31).store(yo1 + t)
+            }
+            forEachLane(tiles, { tile(SIMD8<Float>.self, $0) }, { tile(SIMD4<Float>.self, $0) }, { tile(Float.self, $0) })
             for ty in 0..<TH {
-                let mk = m + k * T + b * p.tilesPerImage + ty * TW
-                @inline(__always) func tiles<L: FloatLanes>(_: L.Type, _ tx: Int) {
-                    let s = mk + tx
-                    let m00 = L.load(s), m01 = L.load(s + KT), m02 = L.load(s + 2 * KT), m03 = L.load(s + 3 * KT)
-                    let m10 = L.load(s + 4 * KT), m11 = L.load(s + 5 * KT), m12 = L.load(s + 6 * KT), m13 = L.load(s + 7 * KT)
-                    let m20 = L.load(s + 8 * KT), m21 = L.load(s + 9 * KT), m22 = L.load(s + 10 * KT), m23 = L.load(s + 11 * KT)
-                    let m30 = L.load(s + 12 * KT), m31 = L.load(s + 13 * KT), m32 = L.load(s + 14 * KT), m33 = L.load(s + 15 * KT)
-                    // m A, then Aᵀ (m A)
-                    let a00 = m00 + m01 + m02, a01 = m01 - m02 - m03
-                    let a10 = m10 + m11 + m12, a11 = m11 - m12 - m13
-                    let a20 = m20 + m21 + m22, a21 = m21 - m22 - m23
-                    let a30 = m30 + m31 + m32, a31 = m31 - m32 - m33
-                    (a00 + a10 + a20).store(ye0 + tx)
-                    (a01 + a11 + a21).store(yo0 + tx)
-                    (a10 - a20 - a30).store(ye1 + tx)
-                    (a11 - a21 - a31).store(yo1 + tx)
-                }
-                forEachLane(TW, { tiles(SIMD8<Float>.self, $0) }, { tiles(SIMD4<Float>.self, $0) }, { tiles(Float.self, $0) })
-                let top = plane + 2 * ty * OW
-                storeInterleaved(even: ye0, odd: yo0, count: OW, bias: bk, into: top)
+                let top = plane + 2 * ty * OW, strip = ty * TW
+                storeInterleaved(even: ye0 + strip, odd: yo0 + strip, count: OW, bias: bk, into: top)
                 if 2 * ty + 1 < OH {
-                    storeInterleaved(even: ye1, odd: yo1, count: OW, bias: bk, into: top + OW)
+                    storeInterleaved(even: ye1 + strip, odd: yo1 + strip, count: OW, bias: bk, into: top + OW)
                 }
             }
         }
