@@ -1,20 +1,20 @@
-# Training cost against accuracy
+# Training cost against accuracy, data.checkpoint = resnet20
 # Written by `persephone report`; redraw with: gnuplot -e "set output 'NAME.png'" NAME.gp
 set terminal pngcairo size 1100,520 font "sans,10"
 set encoding utf8
 $flops0 << EOD
-45.124295999999994 90.66666666666667 2.1617800330607294e-14 7.985385511444111
+256.1153792 98.75 0.0 0.8303140619270419
 EOD
 $wall0 << EOD
-0.49661400000000006 90.66666666666667 0.054414368729428564 7.985385511444111
+3.3734298000000003 98.75 0.25579724949819177 0.8303140619270419
 EOD
 $flops1 << EOD
-309.6173904 92.33333333333333 0.0 11.473740612665214
+1498.03536 98.75 0.0 0.9722598381573438
 EOD
 $wall1 << EOD
-3.362178 92.33333333333333 0.5728542219535129 11.473740612665214
+18.1840016 98.75 0.3295603185596463 0.9722598381573438
 EOD
-set multiplot layout 1,2 title "Training cost against accuracy"
+set multiplot layout 1,2 title "Training cost against accuracy, data.checkpoint = resnet20"
 set grid
 set ylabel "test accuracy (%)"
 set yrange [*:100]
