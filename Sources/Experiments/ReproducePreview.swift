@@ -62,13 +62,8 @@ public struct ReproducePreview: Sendable, Equatable {
         if code != nil {
             for (key, _) in listings.flatMap(\.units) where stored[key] == nil { stored[key] = store.storedSeconds(of: key) }
         }
-        var sums: [String: (seconds: Double, count: Int)] = [:]  // per kind, over the stored units
-        for (key, unit) in Dictionary(listings.flatMap(\.units), uniquingKeysWith: { a, _ in a }) {
-            if let seconds = stored[key] {
-                let kind = UnitCoverage.kind(unit.label), sum = sums[kind] ?? (0, 0)
-                sums[kind] = (sum.seconds + seconds, sum.count + 1)
-            }
-        }
+        let distinct = Dictionary(listings.flatMap(\.units), uniquingKeysWith: { a, _ in a })
+        let means = UnitCoverage.meanSeconds(byKindOf: distinct.map { (key: $0.key, label: $0.value.label) }, seconds: stored)
         var seen: Set<String> = []
         self.steps = zip(steps, listings).map { step, listing in
             var shared = 0, inStore = 0, toCompute = 0
@@ -78,8 +73,8 @@ public struct ReproducePreview: Sendable, Equatable {
                 else if stored[key] != nil { inStore += 1 }
                 else {
                     toCompute += 1
-                    let sum = sums[UnitCoverage.kind(unit.label)]
-                    fromStore = fromStore.flatMap { total in sum.map { total + $0.seconds / Double($0.count) / Double(jobs) } }
+                    let mean = means[UnitCoverage.kind(unit.label)]
+                    fromStore = fromStore.flatMap { total in mean.map { total + $0 / Double(jobs) } }
                 }
             }
             let (reference, why) = Self.reference(in: step.folder)

@@ -127,6 +127,18 @@ public enum UnitCoverage {
     static func kind(_ label: String) -> String {
         label.range(of: ": ", options: .backwards).map { String(label[$0.upperBound...]) } ?? ""
     }
+
+    /// The mean measured seconds per kind over those of `units` that `seconds` (key ->
+    /// measured seconds of a stored unit) holds; kinds with no stored unit are absent.
+    static func meanSeconds(byKindOf units: some Sequence<(key: String, label: String)>, seconds: [String: Double]) -> [String: Double] {
+        var sums: [String: (total: Double, count: Int)] = [:]
+        for unit in units {
+            guard let s = seconds[unit.key] else { continue }
+            let sum = sums[kind(unit.label)] ?? (0, 0)
+            sums[kind(unit.label)] = (sum.total + s, sum.count + 1)
+        }
+        return sums.mapValues { $0.total / Double($0.count) }
+    }
 }
 
 extension RunPlan {
@@ -143,9 +155,7 @@ extension RunPlan {
             if let stored = store.storedSeconds(of: key) { seconds[key] = stored }
         }
         func meanByKind(_ keys: [String]) -> [String: Double] {
-            var sums: [String: (Double, Int)] = [:]
-            for key in keys { if let s = seconds[key] { let k = UnitCoverage.kind(labels[key]!); sums[k] = ((sums[k]?.0 ?? 0) + s, (sums[k]?.1 ?? 0) + 1) } }
-            return sums.mapValues { $0.0 / Double($0.1) }
+            UnitCoverage.meanSeconds(byKindOf: keys.map { (key: $0, label: labels[$0]!) }, seconds: seconds)
         }
         let overall = meanByKind(listing.units.map(\.key))
         return spec.points.map { point in
