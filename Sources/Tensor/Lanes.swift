@@ -4,6 +4,7 @@
 
 protocol FloatLanes {
     static var width: Int { get }
+    static var zero: Self { get }
     static func + (a: Self, b: Self) -> Self
     static func - (a: Self, b: Self) -> Self
     static prefix func - (a: Self) -> Self
@@ -13,12 +14,14 @@ protocol FloatLanes {
 
 extension Float: FloatLanes {
     @inline(__always) static var width: Int { 1 }
+    @inline(__always) static var zero: Float { 0 }
     @inline(__always) static func load(_ p: UnsafePointer<Float>) -> Float { p.pointee }
     @inline(__always) func store(_ p: UnsafeMutablePointer<Float>) { p.pointee = self }
 }
 
 extension SIMD8: FloatLanes where Scalar == Float {
     @inline(__always) static var width: Int { 8 }
+    @inline(__always) static var zero: SIMD8<Float> { SIMD8(repeating: 0) }
     @inline(__always) static func load(_ p: UnsafePointer<Float>) -> SIMD8<Float> {
         UnsafeRawPointer(p).loadUnaligned(as: SIMD8<Float>.self)
     }
@@ -29,6 +32,7 @@ extension SIMD8: FloatLanes where Scalar == Float {
 
 extension SIMD4: FloatLanes where Scalar == Float {
     @inline(__always) static var width: Int { 4 }
+    @inline(__always) static var zero: SIMD4<Float> { SIMD4(repeating: 0) }
     @inline(__always) static func load(_ p: UnsafePointer<Float>) -> SIMD4<Float> {
         UnsafeRawPointer(p).loadUnaligned(as: SIMD4<Float>.self)
     }

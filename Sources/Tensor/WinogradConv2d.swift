@@ -31,8 +31,11 @@ struct WinogradPlan {
     var columns: Int { imagesPerChunk * tilesPerImage }
     var chunks: Int { ceilDiv(g.batch, imagesPerChunk) }
     /// Row scratch of every transform: the input transform's eight phase planes of
-    /// (TH + 1) × TW, or the other transforms' rows (16 padded rows plus a padded row).
-    var rowScratch: Int { max(8 * (tilesH + 1) * tilesW, 18 * (tilesW + 1)) + 8 }
+    /// (TH + 1) × TW and its padded plane of (2·TH + 2) × (2·TW + 2), each twice (a pipeline
+    /// over the planes), or the other transforms' rows (16 padded rows plus a padded row).
+    var rowScratch: Int {
+        max(2 * (8 * (tilesH + 1) * tilesW + (2 * tilesH + 2) * (2 * tilesW + 2)), 18 * (tilesW + 1)) + 8
+    }
 }
 
 /// Scratch of one worker: V or dV (16·C·T), M or dM (16·K·T), row scratch.

@@ -54,35 +54,38 @@ func winogradAddWeightGradient(_ du: UnsafePointer<Float>, K: Int, C: Int, into 
     }
 }
 
-/// Splits input row `src` (W wide) into its even and odd padded columns: padded column
-/// q holds input column q - pad (zero outside the row), `even[j]` is padded column 2j and
-/// `odd[j]` column 2j + 1, for j in 0..<half. Splitting by parity turns the stride-2 tile
-/// walk into unit strides. Reads `src` directly: where eight padded columns 2j..2j+7 lie
-/// inside the row, one unaligned SIMD8 load splits into both halves; the edges go one
-/// column at a time. (Copying the row into a zero-bordered buffer first and loading it
-/// back at once made the loads wait on the copy's wider stores: a store-forwarding stall
-/// that took a sixth of the input transform, docs/benchmarks.md.)
+/// Copies every row of `plane` (H×W) into `padded` (rows × width floats) at row ih + padH,
+/// columns padW..<padW + W; the rest of `padded` is left as it is. The transforms zero
+/// `padded` once per call, so across planes of the same geometry only the rows are copied
+/// and the zero border stays. (Splitting rows straight from the source instead took one
+/// column at a time at every edge: at 7×7 and 14×14 planes most of each row.)
 @inline(__always)
-func deinterleavePaddedRow(_ src: UnsafePointer<Float>?, width W: Int, pad: Int, half: Int,
-                           even: UnsafeMutablePointer<Float>, odd: UnsafeMutablePointer<Float>) {
-    guard let src else {
-        zeroFloats(even, count: half)
-        zeroFloats(odd, count: half)
-        return
+func copyIntoPaddedPlane(_ plane: UnsafePointer<Float>, height H: Int, width W: Int, padH: Int, padW: Int,
+                         rowWidth Wq: Int, into padded: UnsafeMutablePointer<Float>) {
+    for ih in 0..<H {
+        copyVectors(plane + ih * W, to: padded + (ih + padH) * Wq + padW, count: W)
     }
-    @inline(__always) func column(_ q: Int) -> Float {
-        let c = q - pad
-        return c >= 0 && c < W ? src[c] : 0
-    }
-    var j = 0
-    while j < half && 2 * j < pad { even[j] = column(2 * j); odd[j] = column(2 * j + 1); j += 1 }
-    while j + 4 <= half && 2 * j - pad + 8 <= W {
-        let v = SIMD8<Float>.load(src + (2 * j - pad))
+}
+
+/// even[j] = row[2j], odd[j] = row[2j + 1] for j in 0..<half (`row` holds 2·half floats):
+/// splitting by column parity turns the stride-2 tile walk into unit strides. Each 8-float
+/// load splits into both halves; where half is not a multiple of 4 the last load overlaps
+/// the one before (it rewrites the same values).
+@inline(__always)
+func splitRowByParity(_ row: UnsafePointer<Float>, half: Int,
+                      even: UnsafeMutablePointer<Float>, odd: UnsafeMutablePointer<Float>) {
+    @inline(__always) func split(_ j: Int) {
+        let v = SIMD8<Float>.load(row + 2 * j)
         v.evenHalf.store(even + j)
         v.oddHalf.store(odd + j)
-        j += 4
     }
-    while j < half { even[j] = column(2 * j); odd[j] = column(2 * j + 1); j += 1 }
+    if half >= 4 {
+        var j = 0
+        while j + 4 <= half { split(j); j += 4 }
+        if j < half { split(half - 4) }
+    } else {
+        for j in 0..<half { even[j] = row[2 * j]; odd[j] = row[2 * j + 1] }
+    }
 }
 
 /// dst[i] += padded[i + offset] for i in 0..<count, where padded column 2j is `even[j]`
@@ -131,61 +134,84 @@ func storeInterleaved(even: UnsafePointer<Float>, odd: UnsafePointer<Float>, cou
 /// V[ξ][c][t] = (Bᵀ d B)[ξ] for every tile of `images` images starting at `x`;
 /// `rows` is scratch of `WinogradPlan.rowScratch` floats.
 ///
-/// Each plane is first split into eight "phase planes" of (TH + 1) rows × TW, one per row
-/// parity, column parity and column shift (0 or one tile): phase (i mod 2, j mod 2, j / 2)
-/// holds padded pixel (2·r' + i mod 2, 2·tx + j) at r'·TW + tx. Input value d_ij of tile
-/// t = ty·TW + tx is then at t + (i / 2)·TW in phase (i mod 2, j mod 2, j / 2): a linear
-/// function of t, so one vector loop runs over all TH·TW tiles of the plane instead of one
-/// short loop per strip of tiles (a 28-pixel row has 14 tiles: 8 + 4 + 2 scalar lanes).
+/// Each plane is copied into a zero-bordered padded plane, whose rows are then split into
+/// eight "phase planes" of (TH + 1) rows × TW, one per row parity, column parity and column
+/// shift (0 or one tile): phase (i mod 2, j mod 2, j / 2) holds padded pixel
+/// (2·r' + i mod 2, 2·tx + j) at r'·TW + tx. Input value d_ij of tile t = ty·TW + tx is then
+/// at t + (i / 2)·TW in phase (i mod 2, j mod 2, j / 2): a linear function of t, so one
+/// vector loop runs over all TH·TW tiles of the plane instead of one short loop per strip
+/// of tiles (a 28-pixel row has 14 tiles: 8 + 4 + 2 scalar lanes).
+///
+/// The three stages run as a pipeline over the planes, each buffer doubled: plane i + 2 is
+/// copied and plane i + 1 split while the tiles of plane i are transformed, so no stage
+/// reads what the stage before it has only just stored. (Run one after the other, each
+/// stage's loads waited on the previous stage's stores, which loads spanning two stores
+/// cannot take forwarded: a quarter of the transform's time.)
 func winogradTransformInput(_ x: UnsafePointer<Float>, images: Int, plan p: WinogradPlan,
                             into v: UnsafeMutablePointer<Float>, rows: UnsafeMutablePointer<Float>) {
     let g = p.g, C = p.C, H = g.height, W = g.width, T = p.columns, CT = C * T
-    let TH = p.tilesH, TW = p.tilesW, phaseSize = (TH + 1) * TW, tiles = p.tilesPerImage
-    // phase(rowParity, colParity, shift) = rows + ((rowParity * 2 + colParity) * 2 + shift) * phaseSize
-    @inline(__always) func phase(_ rp: Int, _ cp: Int, _ shift: Int) -> UnsafeMutablePointer<Float> {
-        rows + ((rp * 2 + cp) * 2 + shift) * phaseSize
+    let TH = p.tilesH, TW = p.tilesW, tiles = p.tilesPerImage, planes = images * C
+    let phaseSize = (TH + 1) * TW, phaseSetSize = 8 * phaseSize
+    // Padded planes of 2·TH + 2 rows × 2·TW + 2 columns: padded pixel (r, q) is input pixel
+    // (r - padH, q - padW), zero outside. Both are zeroed once; copies rewrite only the inside.
+    let paddedRows = 2 * TH + 2, Wq = 2 * TW + 2, paddedSize = paddedRows * Wq
+    let paddedPlanes = rows + 2 * phaseSetSize
+    zeroFloats(paddedPlanes, count: 2 * paddedSize)
+    // phase(i, rowParity, colParity, shift): the phase planes of plane i.
+    @inline(__always) func phase(_ i: Int, _ rp: Int, _ cp: Int, _ shift: Int) -> UnsafeMutablePointer<Float> {
+        rows + (i % 2) * phaseSetSize + ((rp * 2 + cp) * 2 + shift) * phaseSize
     }
-    for b in 0..<images {
-        for c in 0..<C {
-            let plane = x + (b * C + c) * H * W
-            for r in 0..<(2 * TH + 2) {
-                let ih = r - g.padH, src = ih >= 0 && ih < H ? plane + ih * W : nil
-                let rp = r % 2, o = (r / 2) * TW
-                // Shift 1 starts one tile (two padded columns) later: padding 2 less.
-                deinterleavePaddedRow(src, width: W, pad: g.padW, half: TW,
-                                      even: phase(rp, 0, 0) + o, odd: phase(rp, 1, 0) + o)
-                deinterleavePaddedRow(src, width: W, pad: g.padW - 2, half: TW,
-                                      even: phase(rp, 0, 1) + o, odd: phase(rp, 1, 1) + o)
-            }
-            // d_ij of tile t: phase(i % 2, j % 2, j / 2)[t + (i / 2) * TW].
-            let p00 = UnsafePointer(phase(0, 0, 0)), p01 = UnsafePointer(phase(0, 1, 0))
-            let p02 = UnsafePointer(phase(0, 0, 1)), p03 = UnsafePointer(phase(0, 1, 1))
-            let p10 = UnsafePointer(phase(1, 0, 0)), p11 = UnsafePointer(phase(1, 1, 0))
-            let p12 = UnsafePointer(phase(1, 0, 1)), p13 = UnsafePointer(phase(1, 1, 1))
-            let out = v + c * T + b * tiles
-            @inline(__always) func tile<L: FloatLanes>(_: L.Type, _ t: Int) {
-                let d00 = L.load(p00 + t), d01 = L.load(p01 + t), d02 = L.load(p02 + t), d03 = L.load(p03 + t)
-                let d10 = L.load(p10 + t), d11 = L.load(p11 + t), d12 = L.load(p12 + t), d13 = L.load(p13 + t)
-                let u = t + TW
-                let d20 = L.load(p00 + u), d21 = L.load(p01 + u), d22 = L.load(p02 + u), d23 = L.load(p03 + u)
-                let d30 = L.load(p10 + u), d31 = L.load(p11 + u), d32 = L.load(p12 + u), d33 = L.load(p13 + u)
-                // Bᵀ d
-                let r00 = d00 - d20, r01 = d01 - d21, r02 = d02 - d22, r03 = d03 - d23
-                let r10 = d10 + d20, r11 = d11 + d21, r12 = d12 + d22, r13 = d13 + d23
-                let r20 = d20 - d10, r21 = d21 - d11, r22 = d22 - d12, r23 = d23 - d13
-                let r30 = d10 - d30, r31 = d11 - d31, r32 = d12 - d32, r33 = d13 - d33
-                // (Bᵀ d) B
-                let o = out + t
-                (r00 - r02).store(o); (r01 + r02).store(o + CT); (r02 - r01).store(o + 2 * CT); (r01 - r03).store(o + 3 * CT)
-                (r10 - r12).store(o + 4 * CT); (r11 + r12).store(o + 5 * CT)
-                (r12 - r11).store(o + 6 * CT); (r11 - r13).store(o + 7 * CT)
-                (r20 - r22).store(o + 8 * CT); (r21 + r22).store(o + 9 * CT)
-                (r22 - r21).store(o + 10 * CT); (r21 - r23).store(o + 11 * CT)
-                (r30 - r32).store(o + 12 * CT); (r31 + r32).store(o + 13 * CT)
-                (r32 - r31).store(o + 14 * CT); (r31 - r33).store(o + 15 * CT)
-            }
-            forEachLane(tiles, { tile(SIMD8<Float>.self, $0) }, { tile(SIMD4<Float>.self, $0) }, { tile(Float.self, $0) })
+    @inline(__always) func copyPlane(_ i: Int) {
+        copyIntoPaddedPlane(x + i * H * W, height: H, width: W, padH: g.padH, padW: g.padW,
+                            rowWidth: Wq, into: paddedPlanes + (i % 2) * paddedSize)
+    }
+    @inline(__always) func splitPlane(_ i: Int) {
+        let padded = UnsafePointer(paddedPlanes + (i % 2) * paddedSize)
+        for r in 0..<paddedRows {
+            let rp = r % 2, o = (r / 2) * TW, row = padded + r * Wq
+            // Shift 1 starts one tile (two padded columns) later.
+            splitRowByParity(row, half: TW, even: phase(i, rp, 0, 0) + o, odd: phase(i, rp, 1, 0) + o)
+            splitRowByParity(row + 2, half: TW, even: phase(i, rp, 0, 1) + o, odd: phase(i, rp, 1, 1) + o)
         }
+    }
+    @inline(__always) func transformTiles(_ i: Int) {
+        // d_ij of tile t: phase(i % 2, j % 2, j / 2)[t + (i / 2) * TW].
+        let p00 = UnsafePointer(phase(i, 0, 0, 0)), p01 = UnsafePointer(phase(i, 0, 1, 0))
+        let p02 = UnsafePointer(phase(i, 0, 0, 1)), p03 = UnsafePointer(phase(i, 0, 1, 1))
+        let p10 = UnsafePointer(phase(i, 1, 0, 0)), p11 = UnsafePointer(phase(i, 1, 1, 0))
+        let p12 = UnsafePointer(phase(i, 1, 0, 1)), p13 = UnsafePointer(phase(i, 1, 1, 1))
+        let out = v + (i % C) * T + (i / C) * tiles
+        @inline(__always) func tile<L: FloatLanes>(_: L.Type, _ t: Int) {
+            let d00 = L.load(p00 + t), d01 = L.load(p01 + t), d02 = L.load(p02 + t), d03 = L.load(p03 + t)
+            let d10 = L.load(p10 + t), d11 = L.load(p11 + t), d12 = L.load(p12 + t), d13 = L.load(p13 + t)
+            let u = t + TW
+            let d20 = L.load(p00 + u), d21 = L.load(p01 + u), d22 = L.load(p02 + u), d23 = L.load(p03 + u)
+            let d30 = L.load(p10 + u), d31 = L.load(p11 + u), d32 = L.load(p12 + u), d33 = L.load(p13 + u)
+            // Bᵀ d
+            let r00 = d00 - d20, r01 = d01 - d21, r02 = d02 - d22, r03 = d03 - d23
+            let r10 = d10 + d20, r11 = d11 + d21, r12 = d12 + d22, r13 = d13 + d23
+            let r20 = d20 - d10, r21 = d21 - d11, r22 = d22 - d12, r23 = d23 - d13
+            let r30 = d10 - d30, r31 = d11 - d31, r32 = d12 - d32, r33 = d13 - d33
+            // (Bᵀ d) B
+            let o = out + t
+            (r00 - r02).store(o); (r01 + r02).store(o + CT); (r02 - r01).store(o + 2 * CT); (r01 - r03).store(o + 3 * CT)
+            (r10 - r12).store(o + 4 * CT); (r11 + r12).store(o + 5 * CT)
+            (r12 - r11).store(o + 6 * CT); (r11 - r13).store(o + 7 * CT)
+            (r20 - r22).store(o + 8 * CT); (r21 + r22).store(o + 9 * CT)
+            (r22 - r21).store(o + 10 * CT); (r21 - r23).store(o + 11 * CT)
+            (r30 - r32).store(o + 12 * CT); (r31 + r32).store(o + 13 * CT)
+            (r32 - r31).store(o + 14 * CT); (r31 - r33).store(o + 15 * CT)
+        }
+        forEachLane(tiles, { tile(SIMD8<Float>.self, $0) }, { tile(SIMD4<Float>.self, $0) }, { tile(Float.self, $0) })
+    }
+    guard planes > 0 else { return }
+    copyPlane(0)
+    splitPlane(0)
+    if planes > 1 { copyPlane(1) }
+    for i in 0..<planes {
+        if i + 1 < planes { splitPlane(i + 1) }   // copied one step ago
+        if i + 2 < planes { copyPlane(i + 2) }    // into the buffer plane i was split from
+        transformTiles(i)                         // split one step ago
     }
 }
 
@@ -238,100 +264,130 @@ func winogradTransformOutput(_ m: UnsafePointer<Float>, images: Int, plan p: Win
 }
 
 /// dM[ξ][k][t] = (A dY Aᵀ)[ξ] for every 2×2 tile of dY (zero beyond OH, OW);
-/// `rows` is scratch of `WinogradPlan.rowScratch` floats. As in the input transform, the
+/// `rows` is scratch of `WinogradPlan.rowScratch` floats. As in the input transform, each
 /// plane is split into four phase planes (row parity × column parity, TH × TW each) so one
-/// vector loop runs over all tiles of the plane.
+/// vector loop runs over all tiles of the plane, and the stages (copy into a zero-bordered
+/// plane where OH or OW is odd, split, tiles) run as a pipeline over the planes.
 func winogradTransformOutputGradient(_ dy: UnsafePointer<Float>, images: Int, plan p: WinogradPlan,
                                      into dm: UnsafeMutablePointer<Float>, rows: UnsafeMutablePointer<Float>) {
     let g = p.g, K = p.K, OH = g.outHeight, OW = g.outWidth, T = p.columns
-    let TH = p.tilesH, TW = p.tilesW, KT = K * T, tiles = p.tilesPerImage
-    let e0 = rows, o0 = rows + tiles, e1 = rows + 2 * tiles, o1 = rows + 3 * tiles
-    for b in 0..<images {
-        for k in 0..<K {
-            let plane = dy + (b * K + k) * OH * OW
-            for ty in 0..<TH {
-                deinterleavePaddedRow(plane + 2 * ty * OW, width: OW, pad: 0, half: TW,
-                                      even: e0 + ty * TW, odd: o0 + ty * TW)
-                deinterleavePaddedRow(2 * ty + 1 < OH ? plane + (2 * ty + 1) * OW : nil, width: OW, pad: 0,
-                                      half: TW, even: e1 + ty * TW, odd: o1 + ty * TW)
-            }
-            let mk = dm + k * T + b * tiles
-            @inline(__always) func tile<L: FloatLanes>(_: L.Type, _ t: Int) {
-                let d00 = L.load(e0 + t), d01 = L.load(o0 + t)
-                let d10 = L.load(e1 + t), d11 = L.load(o1 + t)
-                // f = dY Aᵀ (2×4), then dM = A f (4×4).
-                let f00 = d00, f01 = d00 + d01, f02 = d00 - d01, f03 = -d01
-                let f10 = d10, f11 = d10 + d11, f12 = d10 - d11, f13 = -d11
-                let s = mk + t
-                f00.store(s); f01.store(s + KT); f02.store(s + 2 * KT); f03.store(s + 3 * KT)
-                (f00 + f10).store(s + 4 * KT); (f01 + f11).store(s + 5 * KT)
-                (f02 + f12).store(s + 6 * KT); (f03 + f13).store(s + 7 * KT)
-                (f00 - f10).store(s + 8 * KT); (f01 - f11).store(s + 9 * KT)
-                (f02 - f12).store(s + 10 * KT); (f03 - f13).store(s + 11 * KT)
-                (-f10).store(s + 12 * KT); (-f11).store(s + 13 * KT)
-                (-f12).store(s + 14 * KT); (-f13).store(s + 15 * KT)
-            }
-            forEachLane(tiles, { tile(SIMD8<Float>.self, $0) }, { tile(SIMD4<Float>.self, $0) }, { tile(Float.self, $0) })
+    let TH = p.tilesH, TW = p.tilesW, KT = K * T, tiles = p.tilesPerImage, planes = images * K
+    // Two sets of phase planes (e0, o0, e1, o1: 4·tiles floats each), then two padded planes
+    // of 2·TH × 2·TW (4·tiles each), used only where OH or OW is odd; otherwise dY is read in place.
+    let needsPadding = OH != 2 * TH || OW != 2 * TW, paddedPlanes = rows + 8 * tiles
+    if needsPadding { zeroFloats(paddedPlanes, count: 8 * tiles) }
+    @inline(__always) func copyPlane(_ i: Int) {
+        if needsPadding {
+            copyIntoPaddedPlane(dy + i * OH * OW, height: OH, width: OW, padH: 0, padW: 0, rowWidth: 2 * TW,
+                                into: paddedPlanes + (i % 2) * 4 * tiles)
         }
+    }
+    @inline(__always) func splitPlane(_ i: Int) {
+        let plane = needsPadding ? UnsafePointer(paddedPlanes + (i % 2) * 4 * tiles) : dy + i * OH * OW
+        let e0 = rows + (i % 2) * 4 * tiles, o0 = e0 + tiles, e1 = o0 + tiles, o1 = e1 + tiles
+        for ty in 0..<TH {
+            splitRowByParity(plane + 2 * ty * 2 * TW, half: TW, even: e0 + ty * TW, odd: o0 + ty * TW)
+            splitRowByParity(plane + (2 * ty + 1) * 2 * TW, half: TW, even: e1 + ty * TW, odd: o1 + ty * TW)
+        }
+    }
+    @inline(__always) func transformTiles(_ i: Int) {
+        let e0 = UnsafePointer(rows + (i % 2) * 4 * tiles), o0 = e0 + tiles, e1 = o0 + tiles, o1 = e1 + tiles
+        let mk = dm + (i % K) * T + (i / K) * tiles
+        @inline(__always) func tile<L: FloatLanes>(_: L.Type, _ t: Int) {
+            let d00 = L.load(e0 + t), d01 = L.load(o0 + t)
+            let d10 = L.load(e1 + t), d11 = L.load(o1 + t)
+            // f = dY Aᵀ (2×4), then dM = A f (4×4).
+            let f00 = d00, f01 = d00 + d01, f02 = d00 - d01, f03 = -d01
+            let f10 = d10, f11 = d10 + d11, f12 = d10 - d11, f13 = -d11
+            let s = mk + t
+            f00.store(s); f01.store(s + KT); f02.store(s + 2 * KT); f03.store(s + 3 * KT)
+            (f00 + f10).store(s + 4 * KT); (f01 + f11).store(s + 5 * KT)
+            (f02 + f12).store(s + 6 * KT); (f03 + f13).store(s + 7 * KT)
+            (f00 - f10).store(s + 8 * KT); (f01 - f11).store(s + 9 * KT)
+            (f02 - f12).store(s + 10 * KT); (f03 - f13).store(s + 11 * KT)
+            (-f10).store(s + 12 * KT); (-f11).store(s + 13 * KT)
+            (-f12).store(s + 14 * KT); (-f13).store(s + 15 * KT)
+        }
+        forEachLane(tiles, { tile(SIMD8<Float>.self, $0) }, { tile(SIMD4<Float>.self, $0) }, { tile(Float.self, $0) })
+    }
+    guard planes > 0 else { return }
+    copyPlane(0)
+    splitPlane(0)
+    if planes > 1 { copyPlane(1) }
+    for i in 0..<planes {
+        if i + 1 < planes { splitPlane(i + 1) }
+        if i + 2 < planes { copyPlane(i + 2) }
+        transformTiles(i)
     }
 }
 
 /// dx (NCHW, `images` images) += B dV Bᵀ summed over the overlapping 4×4 input tiles;
-/// `rows` is scratch of `WinogradPlan.rowScratch` floats. Each dx element receives its terms in a fixed
-/// order (tile strips top to bottom).
+/// `rows` is scratch of `WinogradPlan.rowScratch` floats. Each dx element receives its terms
+/// in a fixed order (tile strips top to bottom).
+///
+/// Per strip of tiles, z_i = dV_i· Bᵀ (i = 0..3, by padded-column parity) and then
+/// s = B z are computed in registers, column by column, into one of two strip buffers;
+/// the strip before is added into dx meanwhile from the other (adding a strip straight
+/// after computing it made the adds' loads wait on the just-stored values).
 func winogradAddInputGradient(_ dv: UnsafePointer<Float>, images: Int, plan p: WinogradPlan,
                               into dx: UnsafeMutablePointer<Float>, rows: UnsafeMutablePointer<Float>) {
     let g = p.g, C = p.C, H = g.height, W = g.width, T = p.columns
     let TH = p.tilesH, TW = p.tilesW, CT = C * T, half = TW + 1
-    // z_i = dV_i· Bᵀ over the strip, by padded-column parity: ze_i = rows + i·half,
-    // zo_i = rows + (4 + i)·half; then s = B z in the next 8·half floats.
-    let z = rows, s = rows + 8 * half
+    // Strip buffer k % 2 at rows + (k % 2)·8·half: s_a (even columns) at a·half, s_a (odd) at (4 + a)·half.
+    let strips = images * C * TH
     // Input columns 0..<validWidth are covered by padded columns (padW + iw < 2·half).
     let validWidth = min(W, 2 * half - g.padW)
-    for b in 0..<images {
-        for c in 0..<C {
-            let plane = dx + (b * C + c) * H * W
-            for ty in 0..<TH {
-                let t0 = b * p.tilesPerImage + ty * TW
-                for i in 0..<4 {
-                    let ze = z + i * half, zo = z + (4 + i) * half
-                    let x0 = dv + (i * 4) * CT + c * T + t0, x1 = x0 + CT, x2 = x1 + CT, x3 = x2 + CT
-                    // Tile tx covers padded columns 2tx..2tx+3: its terms (x0, x1 - x2 + x3) land on
-                    // parity slot tx and (x1 + x2 - x0, -x3) on slot tx + 1.
-                    @inline(__always) func own<L: FloatLanes>(_: L.Type, _ tx: Int) {
-                        L.load(x0 + tx).store(ze + tx)
-                        (L.load(x1 + tx) - L.load(x2 + tx) + L.load(x3 + tx)).store(zo + tx)
-                    }
-                    forEachLane(TW, { own(SIMD8<Float>.self, $0) }, { own(SIMD4<Float>.self, $0) }, { own(Float.self, $0) })
-                    ze[TW] = 0; zo[TW] = 0
-                    @inline(__always) func next<L: FloatLanes>(_: L.Type, _ tx: Int) {
-                        (L.load(ze + tx + 1) + (L.load(x1 + tx) + L.load(x2 + tx) - L.load(x0 + tx))).store(ze + tx + 1)
-                        (L.load(zo + tx + 1) - L.load(x3 + tx)).store(zo + tx + 1)
-                    }
-                    forEachLane(TW, { next(SIMD8<Float>.self, $0) }, { next(SIMD4<Float>.self, $0) }, { next(Float.self, $0) })
+    @inline(__always) func computeStrip(_ k: Int) {
+        let b = k / (C * TH), c = (k / TH) % C, ty = k % TH
+        let sBuffer = rows + (k % 2) * 8 * half
+        let t0 = b * p.tilesPerImage + ty * TW, base = dv + c * T + t0
+        // Tile tx covers padded columns 2tx..2tx+3: its terms (x0, x1 - x2 + x3) land on parity
+        // slot tx and (x1 + x2 - x0, -x3) on slot tx + 1, so slot j of z_i is
+        //   ze_i[j] = x0[j] + (x1[j-1] + x2[j-1] - x0[j-1]),  zo_i[j] = (x1[j] - x2[j] + x3[j]) - x3[j-1]
+        // with the terms of a missing tile (j = 0 or j = TW) left out: as `own` then `next` of
+        // the strip-buffer version, in the same order.
+        @inline(__always) func slot<L: FloatLanes>(_: L.Type, _ j: Int, hasOwn: Bool, hasPrevious: Bool) {
+            @inline(__always) func z(_ i: Int) -> (even: L, odd: L) {
+                let x0 = base + (i * 4) * CT, x1 = x0 + CT, x2 = x1 + CT, x3 = x2 + CT
+                var ze = L.zero, zo = L.zero
+                if hasOwn {
+                    ze = L.load(x0 + j)
+                    zo = L.load(x1 + j) - L.load(x2 + j) + L.load(x3 + j)
                 }
-                // Rows: s0 = z0, s1 = z1 - z2 + z3, s2 = -z0 + z1 + z2, s3 = -z3 (both parities at once).
-                let z0 = UnsafePointer(z), z1 = z0 + half, z2 = z1 + half, z3 = z2 + half
-                let s0 = s, s1 = s + half, s2 = s1 + half, s3 = s2 + half
-                @inline(__always) func rowsOf<L: FloatLanes>(_: L.Type, _ q: Int) {
-                    for parity in 0..<2 {
-                        let o = q + parity * 4 * half
-                        let a0 = L.load(z0 + o), a1 = L.load(z1 + o), a2 = L.load(z2 + o), a3 = L.load(z3 + o)
-                        a0.store(s0 + o)
-                        (a1 - a2 + a3).store(s1 + o)
-                        (a1 + a2 - a0).store(s2 + o)
-                        (-a3).store(s3 + o)
-                    }
+                if hasPrevious {
+                    ze = ze + (L.load(x1 + j - 1) + L.load(x2 + j - 1) - L.load(x0 + j - 1))
+                    zo = zo - L.load(x3 + j - 1)
                 }
-                forEachLane(half, { rowsOf(SIMD8<Float>.self, $0) }, { rowsOf(SIMD4<Float>.self, $0) }, { rowsOf(Float.self, $0) })
-                for a in 0..<4 {
-                    let ih = 2 * ty - g.padH + a
-                    if ih < 0 || ih >= H { continue }
-                    // Padded column q is input column q - padW.
-                    addInterleaved(even: s + a * half, odd: s + (4 + a) * half, offset: g.padW, count: validWidth,
-                                   into: plane + ih * W)
-                }
+                return (ze, zo)
             }
+            let (e0, o0) = z(0), (e1, o1) = z(1), (e2, o2) = z(2), (e3, o3) = z(3)
+            // Rows: s0 = z0, s1 = z1 - z2 + z3, s2 = z1 + z2 - z0, s3 = -z3 (both parities).
+            let se = sBuffer + j, so = sBuffer + 4 * half + j
+            e0.store(se); (e1 - e2 + e3).store(se + half); (e1 + e2 - e0).store(se + 2 * half); (-e3).store(se + 3 * half)
+            o0.store(so); (o1 - o2 + o3).store(so + half); (o1 + o2 - o0).store(so + 2 * half); (-o3).store(so + 3 * half)
         }
+        slot(Float.self, 0, hasOwn: true, hasPrevious: false)
+        forEachLane(TW - 1, { slot(SIMD8<Float>.self, 1 + $0, hasOwn: true, hasPrevious: true) },
+                    { slot(SIMD4<Float>.self, 1 + $0, hasOwn: true, hasPrevious: true) },
+                    { slot(Float.self, 1 + $0, hasOwn: true, hasPrevious: true) })
+        slot(Float.self, TW, hasOwn: false, hasPrevious: true)
+    }
+    @inline(__always) func addStrip(_ k: Int) {
+        let b = k / (C * TH), c = (k / TH) % C, ty = k % TH
+        let sBuffer = UnsafePointer(rows + (k % 2) * 8 * half)
+        let plane = dx + (b * C + c) * H * W
+        for a in 0..<4 {
+            let ih = 2 * ty - g.padH + a
+            if ih < 0 || ih >= H { continue }
+            // Padded column q is input column q - padW.
+            addInterleaved(even: sBuffer + a * half, odd: sBuffer + (4 + a) * half, offset: g.padW,
+                           count: validWidth, into: plane + ih * W)
+        }
+    }
+    guard strips > 0 else { return }
+    computeStrip(0)
+    for k in 0..<strips {
+        if k + 1 < strips { computeStrip(k + 1) }
+        addStrip(k)
     }
 }
