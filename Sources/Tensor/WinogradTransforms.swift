@@ -144,9 +144,9 @@ func storeInterleaved(even: UnsafePointer<Float>, odd: UnsafePointer<Float>, cou
 ///
 /// The three stages run as a pipeline over the planes, each buffer doubled: plane i + 2 is
 /// copied and plane i + 1 split while the tiles of plane i are transformed, so no stage
-/// reads what the stage before it has only just stored. (Run one after the other, each
-/// stage's loads waited on the previous stage's stores, which loads spanning two stores
-/// cannot take forwarded: a quarter of the transform's time.)
+/// reads what the stage before it has only just stored: a vector load spanning two
+/// recent stores cannot take their values forwarded and waits until they reach the cache
+/// (run stage after stage, one such load took a seventh of the transform's samples).
 func winogradTransformInput(_ x: UnsafePointer<Float>, images: Int, plan p: WinogradPlan,
                             into v: UnsafeMutablePointer<Float>, rows: UnsafeMutablePointer<Float>) {
     let g = p.g, C = p.C, H = g.height, W = g.width, T = p.columns, CT = C * T
