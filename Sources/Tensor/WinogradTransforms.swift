@@ -131,6 +131,23 @@ func storeInterleaved(even: UnsafePointer<Float>, odd: UnsafePointer<Float>, cou
     }
 }
 
+/// Runs the three per-plane stages of a transform as a pipeline over planes 0..<planes,
+/// each stage writing buffer i % 2 of plane i: plane i + 1 is split and plane i + 2 copied
+/// before the tiles of plane i are transformed, so every stage reads what the stage before
+/// stored one step earlier, never just before.
+@inline(__always)
+func runPlanePipeline(planes: Int, copy: (Int) -> Void, split: (Int) -> Void, transform: (Int) -> Void) {
+    guard planes > 0 else { return }
+    copy(0)
+    split(0)
+    if planes > 1 { copy(1) }
+    for i in 0..<planes {
+        if i + 1 < planes { split(i + 1) }   // copied one step ago
+        if i + 2 < planes { copy(i + 2) }    // into the buffer plane i was split from
+        transform(i)                         // split one step ago
+    }
+}
+
 /// V[ξ][c][t] = (Bᵀ d B)[ξ] for every tile of `images` images starting at `x`;
 /// `rows` is scratch of `WinogradPlan.rowScratch` floats.
 ///
@@ -204,15 +221,7 @@ func winogradTransformInput(_ x: UnsafePointer<Float>, images: Int, plan p: Wino
         }
         forEachLane(tiles, { tile(SIMD8<Float>.self, $0) }, { tile(SIMD4<Float>.self, $0) }, { tile(Float.self, $0) })
     }
-    guard planes > 0 else { return }
-    copyPlane(0)
-    splitPlane(0)
-    if planes > 1 { copyPlane(1) }
-    for i in 0..<planes {
-        if i + 1 < planes { splitPlane(i + 1) }   // copied one step ago
-        if i + 2 < planes { copyPlane(i + 2) }    // into the buffer plane i was split from
-        transformTiles(i)                         // split one step ago
-    }
+    runPlanePipeline(planes: planes, copy: copyPlane, split: splitPlane, transform: transformTiles)
 }
 
 /// y (NCHW, `images` images) = Aᵀ m A for every tile, plus bias; `rows` is scratch of
@@ -310,15 +319,7 @@ func winogradTransformOutputGradient(_ dy: UnsafePointer<Float>, images: Int, pl
         }
         forEachLane(tiles, { tile(SIMD8<Float>.self, $0) }, { tile(SIMD4<Float>.self, $0) }, { tile(Float.self, $0) })
     }
-    guard planes > 0 else { return }
-    copyPlane(0)
-    splitPlane(0)
-    if planes > 1 { copyPlane(1) }
-    for i in 0..<planes {
-        if i + 1 < planes { splitPlane(i + 1) }
-        if i + 2 < planes { copyPlane(i + 2) }
-        transformTiles(i)
-    }
+    runPlanePipeline(planes: planes, copy: copyPlane, split: splitPlane, transform: transformTiles)
 }
 
 /// dx (NCHW, `images` images) += B dV Bᵀ summed over the overlapping 4×4 input tiles;
