@@ -250,7 +250,7 @@ public enum ConvBenchmark {
         case .direct: return g.inChannels == g.groups
         case .depthwise3x3: return g.inChannels == g.groups && g.kernelHeight == 3 && g.kernelWidth == 3
             && g.strideH == g.strideW && (g.strideH == 1 || g.strideH == 2) && g.padH == 1 && g.padW == 1
-        case .winograd: return g.kernelHeight == 3 && g.kernelWidth == 3 && g.strideH == 1 && g.strideW == 1
+        case .winograd, .winograd4x4: return g.kernelHeight == 3 && g.kernelWidth == 3 && g.strideH == 1 && g.strideW == 1
             && g.groups == 1
         }
     }

@@ -13,8 +13,10 @@ public final class Conv2d: Layer {
     public let weight: Parameter
     public let bias: Parameter?
 
-    // Cached by a training forward for backward.
+    // Cached by a training forward for backward (the input's Winograd transform where the
+    // weight gradient will need it).
     var cachedInput: Tensor?
+    private var cachedInputTransform: Conv2dInputTransform?
     private var cachedGeometry: Conv2dGeometry?
     private var computesInputGradient = true
 
@@ -51,12 +53,19 @@ public final class Conv2d: Layer {
 
     public func forward(_ input: Tensor, mode: Mode) -> Tensor {
         let g = geometry(for: input.shape)
-        if mode.isTraining {
-            cachedInput = input; cachedGeometry = g; computesInputGradient = mode.computesInputGradient
-        } else {
+        cachedInputTransform = nil
+        guard mode.isTraining else {
             cachedInput = nil; cachedGeometry = nil
+            return conv2dForward(input: input, weight: weight.value, bias: bias?.value, geometry: g)
         }
-        return conv2dForward(input: input, weight: weight.value, bias: bias?.value, geometry: g)
+        cachedInput = input; cachedGeometry = g; computesInputGradient = mode.computesInputGradient
+        guard weight.isTrainable else {
+            return conv2dForward(input: input, weight: weight.value, bias: bias?.value, geometry: g)
+        }
+        let (output, transform) = conv2dForwardKeepingInputTransform(input: input, weight: weight.value,
+                                                                     bias: bias?.value, geometry: g)
+        cachedInputTransform = transform
+        return output
     }
 
     public func backward(_ dOutput: Tensor) -> Tensor? {
@@ -65,14 +74,16 @@ public final class Conv2d: Layer {
         }
         precondition(dOutput.shape == g.outputShape, "dOutput \(dOutput.shape) vs \(g.outputShape)")
         if let bias, bias.isTrainable { addChannelSums(of: dOutput, into: &bias.gradient.scalars) }
-        cachedInput = nil
+        let transform = cachedInputTransform
+        cachedInput = nil; cachedInputTransform = nil
         switch (weight.isTrainable, computesInputGradient) {
         case (true, true):
             // One call for both gradients: where both run Winograd, dOutput is transformed once.
             return conv2dBackward(dOutput: dOutput, input: input, weight: weight.value, geometry: g,
-                                  accumulatingInto: &weight.gradient)
+                                  accumulatingInto: &weight.gradient, inputTransform: transform)
         case (true, false):
-            conv2dBackwardWeight(dOutput: dOutput, input: input, geometry: g, accumulatingInto: &weight.gradient)
+            conv2dBackwardWeight(dOutput: dOutput, input: input, geometry: g, accumulatingInto: &weight.gradient,
+                                 inputTransform: transform)
             return nil
         case (false, true):
             return conv2dBackwardInput(dOutput: dOutput, weight: weight.value, geometry: g)

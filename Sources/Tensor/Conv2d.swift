@@ -21,18 +21,70 @@ public enum Conv2dAlgorithm: Hashable, Sendable {
     /// Winograd F(2×2, 3×3) for 3×3 kernels at stride 1 with one group,
     /// `imagesPerChunk` images per batch of 16 GEMMs.
     case winograd(imagesPerChunk: Int)
+    /// Winograd F(4×4, 3×3), where F(2×2, 3×3) applies: 36 GEMMs per chunk, 1.78× fewer
+    /// multiplies than F(2×2, 3×3).
+    case winograd4x4(imagesPerChunk: Int)
+
+    /// m of Winograd F(m×m, 3×3) and the images per chunk, or nil for the other algorithms.
+    var winogradTile: (outputTile: Int, imagesPerChunk: Int)? {
+        switch self {
+        case .winograd(let b): return (2, b)
+        case .winograd4x4(let b): return (4, b)
+        default: return nil
+        }
+    }
 }
 
-/// output = conv(input, weight) + bias, shape `geometry.outputShape`.
-public func conv2dForward(input: Tensor, weight: Tensor, bias: Tensor?,
-                          geometry: Conv2dGeometry,
-                          algorithm: Conv2dAlgorithm = .automatic) -> Tensor {
+/// The Winograd transform of a convolution's input (V of every chunk), kept by a training
+/// forward for the weight gradient of the same input: `conv2dBackwardWeight` and
+/// `conv2dBackward` given it skip transforming that input again. Same values either way, so
+/// the same bits.
+public struct Conv2dInputTransform: Sendable {
+    let geometry: Conv2dGeometry
+    /// The resolved Winograd algorithm that computed it.
+    let algorithm: Conv2dAlgorithm
+    let values: Tensor
+
+    /// Its values where `pass` of `algorithm` on `geometry` runs the same plan, else nil.
+    func values(for geometry: Conv2dGeometry, _ algorithm: Conv2dAlgorithm) -> Tensor? {
+        geometry == self.geometry && resolve(algorithm, geometry, pass: .backwardWeight) == self.algorithm
+            ? values : nil
+    }
+}
+
+/// `conv2dForward`, also returning the input's Winograd transform where the forward and the
+/// weight gradient both run the same Winograd plan (nil otherwise).
+public func conv2dForwardKeepingInputTransform(input: Tensor, weight: Tensor, bias: Tensor?,
+                                               geometry: Conv2dGeometry, algorithm: Conv2dAlgorithm = .automatic)
+    -> (output: Tensor, inputTransform: Conv2dInputTransform?) {
+    let forward = resolve(algorithm, geometry, pass: .forward)
+    guard forward == resolve(algorithm, geometry, pass: .backwardWeight), let (m, b) = forward.winogradTile else {
+        return (conv2dForward(input: input, weight: weight, bias: bias, geometry: geometry, algorithm: algorithm), nil)
+    }
+    checkForwardShapes(input: input, weight: weight, bias: bias, geometry: geometry)
+    let plan = WinogradPlan(g: geometry, outputTile: m, imagesPerChunk: b)
+    var output: Tensor?
+    let values = Tensor(shape: [winogradInputTransformCount(plan)]) { kept in
+        output = winogradConv2dForward(input: input, weight: weight, bias: bias, geometry: geometry,
+                                       outputTile: m, imagesPerChunk: b, keepingInputTransformIn: kept)
+    }
+    return (output!, Conv2dInputTransform(geometry: geometry, algorithm: forward, values: values))
+}
+
+private func checkForwardShapes(input: Tensor, weight: Tensor, bias: Tensor?, geometry: Conv2dGeometry) {
     precondition(input.shape == geometry.inputShape,
                  "conv2d input \(input.shape), geometry expects \(geometry.inputShape)")
     precondition(weight.shape == geometry.weightShape,
                  "conv2d weight \(weight.shape), geometry expects \(geometry.weightShape)")
     precondition(bias == nil || bias!.shape == [geometry.outChannels],
                  "conv2d bias \(bias!.shape), expected [\(geometry.outChannels)]")
+}
+
+/// output = conv(input, weight) + bias, shape `geometry.outputShape`.
+public func conv2dForward(input: Tensor, weight: Tensor, bias: Tensor?,
+                          geometry: Conv2dGeometry,
+                          algorithm: Conv2dAlgorithm = .automatic) -> Tensor {
+    checkForwardShapes(input: input, weight: weight, bias: bias, geometry: geometry)
     switch resolve(algorithm, geometry, pass: .forward) {
     case .direct:
         return directConv2dForward(input: input, weight: weight, bias: bias, geometry: geometry)
@@ -43,7 +95,10 @@ public func conv2dForward(input: Tensor, weight: Tensor, bias: Tensor?,
                                  imagesPerChunk: b)
     case .winograd(let b):
         return winogradConv2dForward(input: input, weight: weight, bias: bias, geometry: geometry,
-                                     imagesPerChunk: b)
+                                     outputTile: 2, imagesPerChunk: b)
+    case .winograd4x4(let b):
+        return winogradConv2dForward(input: input, weight: weight, bias: bias, geometry: geometry,
+                                     outputTile: 4, imagesPerChunk: b)
     case .automatic:
         preconditionFailure("resolve never returns .automatic")
     }
@@ -66,7 +121,10 @@ public func conv2dBackwardInput(dOutput: Tensor, weight: Tensor, geometry: Conv2
                                        imagesPerChunk: b)
     case .winograd(let b):
         return winogradConv2dBackwardInput(dOutput: dOutput, weight: weight, geometry: geometry,
-                                           imagesPerChunk: b)
+                                           outputTile: 2, imagesPerChunk: b)
+    case .winograd4x4(let b):
+        return winogradConv2dBackwardInput(dOutput: dOutput, weight: weight, geometry: geometry,
+                                           outputTile: 4, imagesPerChunk: b)
     case .automatic:
         preconditionFailure("resolve never returns .automatic")
     }
@@ -75,14 +133,16 @@ public func conv2dBackwardInput(dOutput: Tensor, weight: Tensor, geometry: Conv2
 /// Adds dWeight (shape `geometry.weightShape`) into `dWeight`.
 public func conv2dBackwardWeight(dOutput: Tensor, input: Tensor, geometry: Conv2dGeometry,
                                  accumulatingInto dWeight: inout Tensor,
-                                 algorithm: Conv2dAlgorithm = .automatic) {
+                                 algorithm: Conv2dAlgorithm = .automatic,
+                                 inputTransform: Conv2dInputTransform? = nil) {
     precondition(dOutput.shape == geometry.outputShape,
                  "conv2d dOutput \(dOutput.shape), geometry expects \(geometry.outputShape)")
     precondition(input.shape == geometry.inputShape,
                  "conv2d input \(input.shape), geometry expects \(geometry.inputShape)")
     precondition(dWeight.shape == geometry.weightShape,
                  "conv2d dWeight \(dWeight.shape), geometry expects \(geometry.weightShape)")
-    switch resolve(algorithm, geometry, pass: .backwardWeight) {
+    let resolved = resolve(algorithm, geometry, pass: .backwardWeight)
+    switch resolved {
     case .direct:
         directConv2dBackwardWeight(dOutput: dOutput, input: input, geometry: geometry,
                                    accumulatingInto: &dWeight)
@@ -92,9 +152,12 @@ public func conv2dBackwardWeight(dOutput: Tensor, input: Tensor, geometry: Conv2
     case .im2colGemm(let b):
         gemmConv2dBackwardWeight(dOutput: dOutput, input: input, geometry: geometry,
                                  imagesPerChunk: b, accumulatingInto: &dWeight)
-    case .winograd(let b):
-        winogradConv2dBackwardWeight(dOutput: dOutput, input: input, geometry: geometry,
-                                     imagesPerChunk: b, accumulatingInto: &dWeight)
+    case .winograd, .winograd4x4:
+        let (m, b) = resolved.winogradTile!
+        withOptionalPointer(inputTransform?.values(for: geometry, algorithm)) { kept in
+            winogradConv2dBackwardWeight(dOutput: dOutput, input: input, geometry: geometry, outputTile: m,
+                                         imagesPerChunk: b, inputTransform: kept, accumulatingInto: &dWeight)
+        }
     case .automatic:
         preconditionFailure("resolve never returns .automatic")
     }
@@ -105,7 +168,8 @@ public func conv2dBackwardWeight(dOutput: Tensor, input: Tensor, geometry: Conv2
 /// `conv2dBackwardWeight`; faster where both run Winograd, which then transforms dOutput once.
 public func conv2dBackward(dOutput: Tensor, input: Tensor, weight: Tensor, geometry: Conv2dGeometry,
                            accumulatingInto dWeight: inout Tensor,
-                           algorithm: Conv2dAlgorithm = .automatic) -> Tensor {
+                           algorithm: Conv2dAlgorithm = .automatic,
+                           inputTransform: Conv2dInputTransform? = nil) -> Tensor {
     precondition(dOutput.shape == geometry.outputShape,
                  "conv2d dOutput \(dOutput.shape), geometry expects \(geometry.outputShape)")
     precondition(input.shape == geometry.inputShape,
@@ -115,13 +179,15 @@ public func conv2dBackward(dOutput: Tensor, input: Tensor, weight: Tensor, geome
     precondition(dWeight.shape == geometry.weightShape,
                  "conv2d dWeight \(dWeight.shape), geometry expects \(geometry.weightShape)")
     let inputPass = resolve(algorithm, geometry, pass: .backwardInput)
-    if inputPass == resolve(algorithm, geometry, pass: .backwardWeight), case .winograd(let b) = inputPass {
-        return winogradConv2dBackward(dOutput: dOutput, input: input, weight: weight, geometry: geometry,
-                                      imagesPerChunk: b, accumulatingInto: &dWeight)
+    if inputPass == resolve(algorithm, geometry, pass: .backwardWeight), let (m, b) = inputPass.winogradTile {
+        return withOptionalPointer(inputTransform?.values(for: geometry, algorithm)) { kept in
+            winogradConv2dBackward(dOutput: dOutput, input: input, weight: weight, geometry: geometry,
+                                   outputTile: m, imagesPerChunk: b, inputTransform: kept, accumulatingInto: &dWeight)
+        }
     }
     let dInput = conv2dBackwardInput(dOutput: dOutput, weight: weight, geometry: geometry, algorithm: algorithm)
     conv2dBackwardWeight(dOutput: dOutput, input: input, geometry: geometry, accumulatingInto: &dWeight,
-                         algorithm: algorithm)
+                         algorithm: algorithm, inputTransform: inputTransform)
     return dInput
 }
 
@@ -147,6 +213,10 @@ func resolve(_ algorithm: Conv2dAlgorithm, _ g: Conv2dGeometry, pass: Conv2dPass
         precondition(winogradApplies(g), "Winograd F(2x2,3x3) needs a 3x3 kernel, stride 1 and one group")
         precondition(b >= 1, "imagesPerChunk must be at least 1, got \(b)")
         return .winograd(imagesPerChunk: max(1, min(b, g.batch)))
+    case .winograd4x4(let b):
+        precondition(winogradApplies(g), "Winograd F(4x4,3x3) needs a 3x3 kernel, stride 1 and one group")
+        precondition(b >= 1, "imagesPerChunk must be at least 1, got \(b)")
+        return .winograd4x4(imagesPerChunk: max(1, min(b, g.batch)))
     case .automatic:
         // Depthwise (one input channel per group, several groups): per-group GEMMs would have
         // a single row. A single-group, single-channel stem still runs faster as one GEMM.
@@ -158,10 +228,15 @@ func resolve(_ algorithm: Conv2dAlgorithm, _ g: Conv2dGeometry, pass: Conv2dPass
         // tiles in the batch to pay for transforming K·C weights on every call (at batch 1 the
         // 64-channel stage is faster with im2col), and for the input gradient only from 10×10
         // outputs (at 7×7 a quarter of the tiles are padding).
+        // F(4×4, 3×3) from 16×16 outputs (28×28 planes measured 1.1-1.3× F(2×2)'s speed in
+        // every pass; at 14×14 and 7×7 a quarter or more of its 4×4 tiles is padding).
         let tiles = g.batch * ((g.outHeight + 1) / 2) * ((g.outWidth + 1) / 2)
         if winogradApplies(g) && g.inChannels >= 8 && tiles >= 4 * max(g.inChannels, g.outChannels)
             && (g.outHeight * g.outWidth >= 100 || pass != .backwardInput) {
-            return .winograd(imagesPerChunk: defaultWinogradImagesPerChunk(g))
+            if g.outHeight >= 16 && g.outWidth >= 16 {
+                return .winograd4x4(imagesPerChunk: defaultWinogradImagesPerChunk(g, outputTile: 4))
+            }
+            return .winograd(imagesPerChunk: defaultWinogradImagesPerChunk(g, outputTile: 2))
         }
         return .im2colGemm(imagesPerChunk: defaultImagesPerChunk(g, pass: pass))
     }
@@ -182,9 +257,10 @@ func defaultImagesPerChunk(_ g: Conv2dGeometry, pass: Conv2dPass) -> Int {
     return max(1, min(g.batch, targetColumns / P))
 }
 
-/// Images per Winograd chunk: about 256 tile columns per GEMM. A function of the geometry only.
-func defaultWinogradImagesPerChunk(_ g: Conv2dGeometry) -> Int {
-    let tiles = ((g.outHeight + 1) / 2) * ((g.outWidth + 1) / 2)
+/// Images per Winograd chunk: about 256 tile columns per GEMM. A function of the geometry
+/// and the tile size only.
+func defaultWinogradImagesPerChunk(_ g: Conv2dGeometry, outputTile m: Int) -> Int {
+    let tiles = ceilDiv(g.outHeight, m) * ceilDiv(g.outWidth, m)
     return max(1, min(g.batch, 256 / tiles))
 }
 
@@ -192,4 +268,10 @@ func defaultWinogradImagesPerChunk(_ g: Conv2dGeometry) -> Int {
 func withOptionalPointer<R>(_ array: [Float]?, _ body: (UnsafePointer<Float>?) -> R) -> R {
     guard let array else { return body(nil) }
     return array.withUnsafeBufferPointer { body($0.baseAddress!) }
+}
+
+@inline(__always)
+func withOptionalPointer<R>(_ tensor: Tensor?, _ body: (UnsafePointer<Float>?) -> R) -> R {
+    guard let tensor else { return body(nil) }
+    return tensor.withUnsafeBufferPointer { body($0.baseAddress!) }
 }

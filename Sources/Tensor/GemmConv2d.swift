@@ -33,8 +33,8 @@ func gemmConv2dForward(input: Tensor, weight: Tensor, bias: Tensor?, geometry g:
                                     b = UnsafePointer(col)
                                 }
                                 let yg = y + (n0 * K + grp * kg) * P
-                                sgemm(.none, .none, m: kg, n: P, k: crs, a: wg, lda: crs,
-                                      b: b, ldb: P, c: yg, ldc: P)
+                                chainGemm(m: kg, n: P, k: crs, a: wg, rowStride: crs, columnStride: 1,
+                                          b: b, ldb: P, c: yg, ldc: P)
                                 if let bv = biasValues {
                                     for k in 0..<kg {
                                         let v = bv[grp * kg + k], row = yg + k * P
@@ -44,8 +44,8 @@ func gemmConv2dForward(input: Tensor, weight: Tensor, bias: Tensor?, geometry g:
                             } else {
                                 im2col(x + n0 * inImage, images: nb, channelOffset: grp * cg,
                                        geometry: g, into: col)
-                                sgemm(.none, .none, m: kg, n: nb * P, k: crs, a: wg, lda: crs,
-                                      b: col, ldb: nb * P, c: ybuf, ldc: nb * P)
+                                chainGemm(m: kg, n: nb * P, k: crs, a: wg, rowStride: crs, columnStride: 1,
+                                          b: col, ldb: nb * P, c: ybuf, ldc: nb * P)
                                 withOptionalPointer(biasValues) { bp in
                                     scatterChannelRows(ybuf, images: nb, channels: K,
                                                        rowOffset: grp * kg, rows: kg, pixels: P,

@@ -8,6 +8,11 @@ protocol FloatLanes {
     static func + (a: Self, b: Self) -> Self
     static func - (a: Self, b: Self) -> Self
     static prefix func - (a: Self) -> Self
+    static func * (a: Self, b: Float) -> Self
+    /// Lane l from p[l·stride].
+    static func gather(_ p: UnsafePointer<Float>, stride: Int) -> Self
+    /// p[l·stride] += lane l.
+    func addScattered(into p: UnsafeMutablePointer<Float>, stride: Int)
     static func load(_ p: UnsafePointer<Float>) -> Self
     func store(_ p: UnsafeMutablePointer<Float>)
 }
@@ -17,6 +22,8 @@ extension Float: FloatLanes {
     @inline(__always) static var zero: Float { 0 }
     @inline(__always) static func load(_ p: UnsafePointer<Float>) -> Float { p.pointee }
     @inline(__always) func store(_ p: UnsafeMutablePointer<Float>) { p.pointee = self }
+    @inline(__always) static func gather(_ p: UnsafePointer<Float>, stride: Int) -> Float { p.pointee }
+    @inline(__always) func addScattered(into p: UnsafeMutablePointer<Float>, stride: Int) { p.pointee += self }
 }
 
 extension SIMD8: FloatLanes where Scalar == Float {
@@ -28,6 +35,33 @@ extension SIMD8: FloatLanes where Scalar == Float {
     @inline(__always) func store(_ p: UnsafeMutablePointer<Float>) {
         UnsafeMutableRawPointer(p).storeBytes(of: self, as: SIMD8<Float>.self)
     }
+    @inline(__always) static func gather(_ p: UnsafePointer<Float>, stride: Int) -> SIMD8<Float> {
+        var v = SIMD8<Float>()
+        for l in 0..<8 { v[l] = p[l * stride] }
+        return v
+    }
+    @inline(__always) func addScattered(into p: UnsafeMutablePointer<Float>, stride: Int) {
+        for l in 0..<8 { p[l * stride] += self[l] }
+    }
+}
+
+extension SIMD16: FloatLanes where Scalar == Float {
+    @inline(__always) static var width: Int { 16 }
+    @inline(__always) static var zero: SIMD16<Float> { SIMD16(repeating: 0) }
+    @inline(__always) static func load(_ p: UnsafePointer<Float>) -> SIMD16<Float> {
+        UnsafeRawPointer(p).loadUnaligned(as: SIMD16<Float>.self)
+    }
+    @inline(__always) func store(_ p: UnsafeMutablePointer<Float>) {
+        UnsafeMutableRawPointer(p).storeBytes(of: self, as: SIMD16<Float>.self)
+    }
+    @inline(__always) static func gather(_ p: UnsafePointer<Float>, stride: Int) -> SIMD16<Float> {
+        var v = SIMD16<Float>()
+        for l in 0..<16 { v[l] = p[l * stride] }
+        return v
+    }
+    @inline(__always) func addScattered(into p: UnsafeMutablePointer<Float>, stride: Int) {
+        for l in 0..<16 { p[l * stride] += self[l] }
+    }
 }
 
 extension SIMD4: FloatLanes where Scalar == Float {
@@ -38,6 +72,14 @@ extension SIMD4: FloatLanes where Scalar == Float {
     }
     @inline(__always) func store(_ p: UnsafeMutablePointer<Float>) {
         UnsafeMutableRawPointer(p).storeBytes(of: self, as: SIMD4<Float>.self)
+    }
+    @inline(__always) static func gather(_ p: UnsafePointer<Float>, stride: Int) -> SIMD4<Float> {
+        var v = SIMD4<Float>()
+        for l in 0..<4 { v[l] = p[l * stride] }
+        return v
+    }
+    @inline(__always) func addScattered(into p: UnsafeMutablePointer<Float>, stride: Int) {
+        for l in 0..<4 { p[l * stride] += self[l] }
     }
 }
 

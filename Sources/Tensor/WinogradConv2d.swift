@@ -1,74 +1,126 @@
-// Winograd F(2×2, 3×3) convolution (Lavin & Gray 2016, "Fast Algorithms for Convolutional
-// Neural Networks"), for 3×3 kernels, stride 1, one group, any padding. Legend as in
-// Conv2dGeometry.swift; TH = ceil(OH/2), TW = ceil(OW/2) output tiles of 2×2; T tile columns
-// in a chunk of whole images; ξ in 0..<16 indexes the 4×4 transformed tile.
+// Winograd convolution (Lavin & Gray 2016, "Fast Algorithms for Convolutional Neural
+// Networks") F(m×m, 3×3) for m = 2 or 4, for 3×3 kernels, stride 1, one group, any padding.
+// Legend as in Conv2dGeometry.swift; TH = ceil(OH/m), TW = ceil(OW/m) output tiles of m×m;
+// T tile columns in a chunk of whole images; ξ in 0..<n² (n = m + 2) indexes the n×n
+// transformed tile.
 //
-//   Y = Aᵀ [ (G g Gᵀ) ⊙ (Bᵀ d B) ] A   for each 4×4 input tile d and 2×2 output tile Y
+//   Y = Aᵀ [ (G g Gᵀ) ⊙ (Bᵀ d B) ] A   for each n×n input tile d and m×m output tile Y
+//
+// F(2×2, 3×3) (WinogradTransforms.swift):
 //   Bᵀ = [1 0 -1 0; 0 1 1 0; 0 -1 1 0; 0 1 0 -1], G = [1 0 0; ½ ½ ½; ½ -½ ½; 0 0 1],
 //   Aᵀ = [1 1 1 0; 0 1 -1 -1]
+// F(4×4, 3×3): the matrices in Winograd4x4Transforms.swift.
 //
-// The sum over input channels becomes 16 GEMMs per chunk, M_ξ (K×T) = U_ξ (K×C) · V_ξ (C×T),
-// with 2.25× fewer multiplies than direct convolution. The backward passes are the exact
-// adjoints of this computation: dV_ξ = U_ξᵀ dM_ξ with dM = A dY Aᵀ and dd = B dV Bᵀ for the
-// input, and dU_ξ = Σ_T dM_ξ V_ξᵀ, dg = Gᵀ dU G for the weights. Transforms run along whole
-// rows so the compiler vectorises them.
+// The sum over input channels becomes n² GEMMs per chunk, M_ξ (K×T) = U_ξ (K×C) · V_ξ (C×T):
+// 2.25× (m = 2) or 4× (m = 4) fewer multiplies than direct convolution. The backward passes
+// are the exact adjoints of this computation: dV_ξ = U_ξᵀ dM_ξ with dM = A dY Aᵀ and
+// dd = B dV Bᵀ for the input, and dU_ξ = Σ_T dM_ξ V_ξᵀ, dg = Gᵀ dU G for the weights.
+// Transforms run along whole rows so the compiler vectorises them.
 
-/// Whether Winograd F(2×2, 3×3) computes this geometry.
+/// Whether Winograd computes this geometry.
 func winogradApplies(_ g: Conv2dGeometry) -> Bool {
     g.kernelHeight == 3 && g.kernelWidth == 3 && g.strideH == 1 && g.strideW == 1 && g.groups == 1
 }
 
-/// Tile bookkeeping of one geometry and chunk size.
+/// Tile bookkeeping of one geometry, output tile size and chunk size.
 struct WinogradPlan {
     let g: Conv2dGeometry
+    /// m of F(m×m, 3×3): 2 or 4.
+    let outputTile: Int
     let imagesPerChunk: Int
     var C: Int { g.inChannels }
     var K: Int { g.outChannels }
-    var tilesH: Int { (g.outHeight + 1) / 2 }
-    var tilesW: Int { (g.outWidth + 1) / 2 }
+    /// n² transformed positions per tile (n = m + 2): the GEMMs per chunk.
+    var positions: Int { (outputTile + 2) * (outputTile + 2) }
+    var tilesH: Int { ceilDiv(g.outHeight, outputTile) }
+    var tilesW: Int { ceilDiv(g.outWidth, outputTile) }
     var tilesPerImage: Int { tilesH * tilesW }
     /// Tile columns of a full chunk (leading dimension of V and M).
     var columns: Int { imagesPerChunk * tilesPerImage }
     var chunks: Int { ceilDiv(g.batch, imagesPerChunk) }
-    /// Row scratch of every transform: the input transform's eight phase planes of
+    /// Row scratch of every transform. F(2×2): the input transform's eight phase planes of
     /// (TH + 1) × TW and its padded plane of (2·TH + 2) × (2·TW + 2), each twice (a pipeline
-    /// over the planes), or the other transforms' rows (16 padded rows plus a padded row).
+    /// over the planes), or the other transforms' rows (16 padded rows plus a padded row);
+    /// F(4×4): `winograd4RowScratch`.
     var rowScratch: Int {
-        max(2 * (8 * (tilesH + 1) * tilesW + (2 * tilesH + 2) * (2 * tilesW + 2)), 18 * (tilesW + 1)) + 8
+        let TH = tilesH, TW = tilesW
+        if outputTile == 4 { return winograd4RowScratch(tilesH: TH, tilesW: TW) }
+        return max(2 * (8 * (TH + 1) * TW + (2 * TH + 2) * (2 * TW + 2)), 18 * (TW + 1)) + 8
+    }
+
+    init(g: Conv2dGeometry, outputTile: Int, imagesPerChunk: Int) {
+        precondition(outputTile == 2 || outputTile == 4, "Winograd F(m×m, 3×3) is built for m = 2 or 4")
+        self.g = g
+        self.outputTile = outputTile
+        self.imagesPerChunk = imagesPerChunk
+    }
+
+    // The transforms of this plan's tile size.
+    func transformWeights(_ w: UnsafePointer<Float>, into u: UnsafeMutablePointer<Float>) {
+        if outputTile == 4 { winograd4TransformWeights(w, K: K, C: C, into: u) }
+        else { winogradTransformWeights(w, K: K, C: C, into: u) }
+    }
+    func addWeightGradient(_ du: UnsafePointer<Float>, into dw: UnsafeMutablePointer<Float>) {
+        if outputTile == 4 { winograd4AddWeightGradient(du, K: K, C: C, into: dw) }
+        else { winogradAddWeightGradient(du, K: K, C: C, into: dw) }
+    }
+    func transformInput(_ x: UnsafePointer<Float>, images: Int, into v: UnsafeMutablePointer<Float>,
+                        rows: UnsafeMutablePointer<Float>) {
+        if outputTile == 4 { winograd4TransformInput(x, images: images, plan: self, into: v, rows: rows) }
+        else { winogradTransformInput(x, images: images, plan: self, into: v, rows: rows) }
+    }
+    func transformOutput(_ m: UnsafePointer<Float>, images: Int, bias: UnsafePointer<Float>?,
+                         into y: UnsafeMutablePointer<Float>, rows: UnsafeMutablePointer<Float>) {
+        if outputTile == 4 { winograd4TransformOutput(m, images: images, plan: self, bias: bias, into: y, rows: rows) }
+        else { winogradTransformOutput(m, images: images, plan: self, bias: bias, into: y, rows: rows) }
+    }
+    func transformOutputGradient(_ dy: UnsafePointer<Float>, images: Int, into dm: UnsafeMutablePointer<Float>,
+                                 rows: UnsafeMutablePointer<Float>) {
+        if outputTile == 4 { winograd4TransformOutputGradient(dy, images: images, plan: self, into: dm, rows: rows) }
+        else { winogradTransformOutputGradient(dy, images: images, plan: self, into: dm, rows: rows) }
+    }
+    func addInputGradient(_ dv: UnsafePointer<Float>, images: Int, into dx: UnsafeMutablePointer<Float>,
+                          rows: UnsafeMutablePointer<Float>) {
+        if outputTile == 4 { winograd4AddInputGradient(dv, images: images, plan: self, into: dx, rows: rows) }
+        else { winogradAddInputGradient(dv, images: images, plan: self, into: dx, rows: rows) }
     }
 }
 
-/// Scratch of one worker: V or dV (16·C·T), M or dM (16·K·T), row scratch.
+/// Floats of V for every chunk of the batch (n²·C·T each), as a training forward keeps them.
+func winogradInputTransformCount(_ p: WinogradPlan) -> Int { p.chunks * p.positions * p.C * p.columns }
+
+/// Scratch of one worker: V or dV (n²·C·T), M or dM (n²·K·T), row scratch.
 private func winogradScratchCount(_ p: WinogradPlan) -> Int {
-    16 * p.C * p.columns + 16 * p.K * p.columns + p.rowScratch
+    p.positions * p.C * p.columns + p.positions * p.K * p.columns + p.rowScratch
 }
 
 func winogradConv2dForward(input: Tensor, weight: Tensor, bias: Tensor?, geometry g: Conv2dGeometry,
-                           imagesPerChunk: Int) -> Tensor {
+                           outputTile: Int, imagesPerChunk: Int,
+                           keepingInputTransformIn kept: UnsafeMutablePointer<Float>? = nil) -> Tensor {
     precondition(winogradApplies(g))
-    let p = WinogradPlan(g: g, imagesPerChunk: imagesPerChunk)
+    let p = WinogradPlan(g: g, outputTile: outputTile, imagesPerChunk: imagesPerChunk)
+    let n2 = p.positions
     let C = p.C, K = p.K, T = p.columns, inImage = C * g.height * g.width
     let outImage = K * g.outHeight * g.outWidth
     let biasValues = bias?.scalars
     return Tensor(shape: g.outputShape) { y in
         input.withUnsafeBufferPointer { xb in weight.withUnsafeBufferPointer { wb in
-            withScratch(16 * K * C) { u in
-                winogradTransformWeights(wb.baseAddress!, K: K, C: C, into: u)
+            withScratch(n2 * K * C) { u in
+                p.transformWeights(wb.baseAddress!, into: u)
                 Parallel.forEachChunk(count: p.chunks) { _, chunkRange in
                     withScratch(winogradScratchCount(p)) { scratch in
-                        let v = scratch, m = scratch + 16 * C * T, rows = m + 16 * K * T
+                        let m = scratch + n2 * C * T, rows = m + n2 * K * T
                         for chunk in chunkRange {
                             let n0 = chunk * imagesPerChunk, nb = min(imagesPerChunk, g.batch - n0)
                             let cols = nb * p.tilesPerImage
-                            winogradTransformInput(xb.baseAddress! + n0 * inImage, images: nb, plan: p,
-                                                   into: v, rows: rows)
-                            for xi in 0..<16 {
-                                sgemm(.none, .none, m: K, n: cols, k: C, a: u + xi * K * C, lda: C,
-                                      b: v + xi * C * T, ldb: T, c: m + xi * K * T, ldc: T)
+                            let v = kept.map { $0 + chunk * n2 * C * T } ?? scratch
+                            p.transformInput(xb.baseAddress! + n0 * inImage, images: nb, into: v, rows: rows)
+                            for xi in 0..<n2 {
+                                chainGemm(m: K, n: cols, k: C, a: u + xi * K * C, rowStride: C, columnStride: 1,
+                                          b: v + xi * C * T, ldb: T, c: m + xi * K * T, ldc: T)
                             }
                             withOptionalPointer(biasValues) { bp in
-                                winogradTransformOutput(m, images: nb, plan: p, bias: bp,
-                                                        into: y + n0 * outImage, rows: rows)
+                                p.transformOutput(m, images: nb, bias: bp, into: y + n0 * outImage, rows: rows)
                             }
                         }
                     }
@@ -79,30 +131,29 @@ func winogradConv2dForward(input: Tensor, weight: Tensor, bias: Tensor?, geometr
 }
 
 func winogradConv2dBackwardInput(dOutput: Tensor, weight: Tensor, geometry g: Conv2dGeometry,
-                                 imagesPerChunk: Int) -> Tensor {
+                                 outputTile: Int, imagesPerChunk: Int) -> Tensor {
     precondition(winogradApplies(g))
-    let p = WinogradPlan(g: g, imagesPerChunk: imagesPerChunk)
+    let p = WinogradPlan(g: g, outputTile: outputTile, imagesPerChunk: imagesPerChunk)
+    let n2 = p.positions
     let C = p.C, K = p.K, T = p.columns, inImage = C * g.height * g.width
     let outImage = K * g.outHeight * g.outWidth
     var dInput = Tensor(zeros: g.inputShape)
     dInput.withUnsafeMutableBufferPointer { dxb in
         dOutput.withUnsafeBufferPointer { dyb in weight.withUnsafeBufferPointer { wb in
-            withScratch(16 * K * C) { u in
-                winogradTransformWeights(wb.baseAddress!, K: K, C: C, into: u)
+            withScratch(n2 * K * C) { u in
+                p.transformWeights(wb.baseAddress!, into: u)
                 Parallel.forEachChunk(count: p.chunks) { _, chunkRange in
                     withScratch(winogradScratchCount(p)) { scratch in
-                        let dv = scratch, dm = scratch + 16 * C * T, rows = dm + 16 * K * T
+                        let dv = scratch, dm = scratch + n2 * C * T, rows = dm + n2 * K * T
                         for chunk in chunkRange {
                             let n0 = chunk * imagesPerChunk, nb = min(imagesPerChunk, g.batch - n0)
                             let cols = nb * p.tilesPerImage
-                            winogradTransformOutputGradient(dyb.baseAddress! + n0 * outImage, images: nb, plan: p,
-                                                            into: dm, rows: rows)
-                            for xi in 0..<16 {
-                                sgemm(.transposed, .none, m: C, n: cols, k: K, a: u + xi * K * C, lda: C,
-                                      b: dm + xi * K * T, ldb: T, c: dv + xi * C * T, ldc: T)
+                            p.transformOutputGradient(dyb.baseAddress! + n0 * outImage, images: nb, into: dm, rows: rows)
+                            for xi in 0..<n2 {
+                                chainGemm(m: C, n: cols, k: K, a: u + xi * K * C, rowStride: 1, columnStride: C,
+                                          b: dm + xi * K * T, ldb: T, c: dv + xi * C * T, ldc: T)
                             }
-                            winogradAddInputGradient(dv, images: nb, plan: p, into: dxb.baseAddress! + n0 * inImage,
-                                                     rows: rows)
+                            p.addInputGradient(dv, images: nb, into: dxb.baseAddress! + n0 * inImage, rows: rows)
                         }
                     }
                 }
@@ -113,29 +164,34 @@ func winogradConv2dBackwardInput(dOutput: Tensor, weight: Tensor, geometry g: Co
 }
 
 func winogradConv2dBackwardWeight(dOutput: Tensor, input: Tensor, geometry g: Conv2dGeometry,
-                                  imagesPerChunk: Int, accumulatingInto dWeight: inout Tensor) {
+                                  outputTile: Int, imagesPerChunk: Int,
+                                  inputTransform kept: UnsafePointer<Float>? = nil,
+                                  accumulatingInto dWeight: inout Tensor) {
     precondition(winogradApplies(g))
-    let p = WinogradPlan(g: g, imagesPerChunk: imagesPerChunk)
+    let p = WinogradPlan(g: g, outputTile: outputTile, imagesPerChunk: imagesPerChunk)
+    let n2 = p.positions
     let C = p.C, K = p.K, T = p.columns, inImage = C * g.height * g.width
     let outImage = K * g.outHeight * g.outWidth
     dWeight.withUnsafeMutableBufferPointer { dwb in
         dOutput.withUnsafeBufferPointer { dyb in input.withUnsafeBufferPointer { xb in
-            withScratch(16 * K * C) { du in
-                du.update(repeating: 0, count: 16 * K * C)
-                reduceInLanes(chunks: p.chunks, size: 16 * K * C, scratch: winogradScratchCount(p),
+            withScratch(n2 * K * C) { du in
+                du.update(repeating: 0, count: n2 * K * C)
+                reduceInLanes(chunks: p.chunks, size: n2 * K * C, scratch: winogradScratchCount(p),
                               addingInto: du) { chunk, partial, scratch in
-                    let v = scratch, dm = scratch + 16 * C * T, rows = dm + 16 * K * T
+                    let dm = scratch + n2 * C * T, rows = dm + n2 * K * T
                     let n0 = chunk * imagesPerChunk, nb = min(imagesPerChunk, g.batch - n0)
                     let cols = nb * p.tilesPerImage
-                    winogradTransformInput(xb.baseAddress! + n0 * inImage, images: nb, plan: p, into: v, rows: rows)
-                    winogradTransformOutputGradient(dyb.baseAddress! + n0 * outImage, images: nb, plan: p,
-                                                    into: dm, rows: rows)
-                    for xi in 0..<16 {
-                        sgemm(.none, .transposed, m: K, n: C, k: cols, a: dm + xi * K * T, lda: T,
-                              b: v + xi * C * T, ldb: T, beta: 1, c: partial + xi * K * C, ldc: C)
+                    let v = UnsafePointer(kept.map { $0 + chunk * n2 * C * T }) ?? UnsafePointer(scratch)
+                    if kept == nil {
+                        p.transformInput(xb.baseAddress! + n0 * inImage, images: nb, into: scratch, rows: rows)
+                    }
+                    p.transformOutputGradient(dyb.baseAddress! + n0 * outImage, images: nb, into: dm, rows: rows)
+                    for xi in 0..<n2 {
+                        chainGemmTransposedB(m: K, n: C, k: cols, a: dm + xi * K * T, lda: T, b: v + xi * C * T, ldb: T,
+                                             c: partial + xi * K * C, ldc: C, accumulate: true)
                     }
                 }
-                winogradAddWeightGradient(du, K: K, C: C, into: dwb.baseAddress!)
+                p.addWeightGradient(du, into: dwb.baseAddress!)
             }
         }}
     }
@@ -144,10 +200,15 @@ func winogradConv2dBackwardWeight(dOutput: Tensor, input: Tensor, geometry g: Co
 /// Both gradients in one pass over the batch, sharing the transform of dY. Bit-identical to
 /// `winogradConv2dBackwardInput` followed by `winogradConv2dBackwardWeight` with the same
 /// chunking: each chunk runs the same operations, and dU uses the same lanes.
+/// `inputTransform`, where given, is V of every chunk as a training forward of the same
+/// input, geometry and plan kept it (`winogradInputTransformCount` floats): the same values
+/// the transform would compute again.
 func winogradConv2dBackward(dOutput: Tensor, input: Tensor, weight: Tensor, geometry g: Conv2dGeometry,
-                            imagesPerChunk: Int, accumulatingInto dWeight: inout Tensor) -> Tensor {
+                            outputTile: Int, imagesPerChunk: Int, inputTransform kept: UnsafePointer<Float>? = nil,
+                            accumulatingInto dWeight: inout Tensor) -> Tensor {
     precondition(winogradApplies(g))
-    let p = WinogradPlan(g: g, imagesPerChunk: imagesPerChunk)
+    let p = WinogradPlan(g: g, outputTile: outputTile, imagesPerChunk: imagesPerChunk)
+    let n2 = p.positions
     let C = p.C, K = p.K, T = p.columns, inImage = C * g.height * g.width
     let outImage = K * g.outHeight * g.outWidth
     var dInput = Tensor(zeros: g.inputShape)
@@ -155,31 +216,31 @@ func winogradConv2dBackward(dOutput: Tensor, input: Tensor, weight: Tensor, geom
         dWeight.withUnsafeMutableBufferPointer { dwb in
             dOutput.withUnsafeBufferPointer { dyb in input.withUnsafeBufferPointer { xb in
                 weight.withUnsafeBufferPointer { wb in
-                    withScratch(32 * K * C) { uBuffers in
-                        let u = uBuffers, du = uBuffers + 16 * K * C
-                        winogradTransformWeights(wb.baseAddress!, K: K, C: C, into: u)
-                        du.update(repeating: 0, count: 16 * K * C)
-                        let scratchCount = winogradScratchCount(p) + 16 * C * T
-                        reduceInLanes(chunks: p.chunks, size: 16 * K * C, scratch: scratchCount,
+                    withScratch(2 * n2 * K * C) { uBuffers in
+                        let u = uBuffers, du = uBuffers + n2 * K * C
+                        p.transformWeights(wb.baseAddress!, into: u)
+                        du.update(repeating: 0, count: n2 * K * C)
+                        let scratchCount = winogradScratchCount(p) + n2 * C * T
+                        reduceInLanes(chunks: p.chunks, size: n2 * K * C, scratch: scratchCount,
                                       addingInto: du) { chunk, partial, scratch in
-                            let v = scratch, dm = scratch + 16 * C * T, rows = dm + 16 * K * T
+                            let dm = scratch + n2 * C * T, rows = dm + n2 * K * T
                             let dv = rows + p.rowScratch
                             let n0 = chunk * imagesPerChunk, nb = min(imagesPerChunk, g.batch - n0)
                             let cols = nb * p.tilesPerImage
-                            winogradTransformOutputGradient(dyb.baseAddress! + n0 * outImage, images: nb, plan: p,
-                                                            into: dm, rows: rows)
-                            winogradTransformInput(xb.baseAddress! + n0 * inImage, images: nb, plan: p,
-                                                   into: v, rows: rows)
-                            for xi in 0..<16 {
-                                sgemm(.transposed, .none, m: C, n: cols, k: K, a: u + xi * K * C, lda: C,
-                                      b: dm + xi * K * T, ldb: T, c: dv + xi * C * T, ldc: T)
-                                sgemm(.none, .transposed, m: K, n: C, k: cols, a: dm + xi * K * T, lda: T,
-                                      b: v + xi * C * T, ldb: T, beta: 1, c: partial + xi * K * C, ldc: C)
+                            p.transformOutputGradient(dyb.baseAddress! + n0 * outImage, images: nb, into: dm, rows: rows)
+                            let v = UnsafePointer(kept.map { $0 + chunk * n2 * C * T }) ?? UnsafePointer(scratch)
+                            if kept == nil {
+                                p.transformInput(xb.baseAddress! + n0 * inImage, images: nb, into: scratch, rows: rows)
                             }
-                            winogradAddInputGradient(dv, images: nb, plan: p, into: dxb.baseAddress! + n0 * inImage,
-                                                     rows: rows)
+                            for xi in 0..<n2 {
+                                chainGemm(m: C, n: cols, k: K, a: u + xi * K * C, rowStride: 1, columnStride: C,
+                                          b: dm + xi * K * T, ldb: T, c: dv + xi * C * T, ldc: T)
+                                chainGemmTransposedB(m: K, n: C, k: cols, a: dm + xi * K * T, lda: T, b: v + xi * C * T, ldb: T,
+                                                     c: partial + xi * K * C, ldc: C, accumulate: true)
+                            }
+                            p.addInputGradient(dv, images: nb, into: dxb.baseAddress! + n0 * inImage, rows: rows)
                         }
-                        winogradAddWeightGradient(du, K: K, C: C, into: dwb.baseAddress!)
+                        p.addWeightGradient(du, into: dwb.baseAddress!)
                     }
                 }
             }}

@@ -39,7 +39,7 @@ struct BenchCommand: ParsableCommand {
     @Option(help: "OpenBLAS threads during the run (1 = Persephone parallelises over images).")
     var blasThreads = 1
 
-    @Option(help: "Convolution algorithm: auto, im2col:<images per chunk>, winograd:<images per chunk>, direct or depthwise3x3 (where they apply).")
+    @Option(help: "Convolution algorithm: auto, im2col:<images per chunk>, winograd:<images per chunk> (F(2x2,3x3)), winograd4x4:<images per chunk> (F(4x4,3x3)), direct or depthwise3x3 (where they apply).")
     var algorithm = "auto"
 
     @Flag(help: "Only the personalisation figure: one user's 4 conv exits, 500 samples, 20 epochs.")
@@ -61,8 +61,9 @@ struct BenchCommand: ParsableCommand {
         case ("depthwise3x3", nil): return .depthwise3x3
         case ("im2col", let n?) where n >= 1: return .im2colGemm(imagesPerChunk: n)
         case ("winograd", let n?) where n >= 1: return .winograd(imagesPerChunk: n)
+        case ("winograd4x4", let n?) where n >= 1: return .winograd4x4(imagesPerChunk: n)
         default:
-            throw ValidationError("--algorithm '\(algorithm)': use auto, direct, depthwise3x3, im2col:<n> or winograd:<n> with n >= 1")
+            throw ValidationError("--algorithm '\(algorithm)': use auto, direct, depthwise3x3, im2col:<n>, winograd:<n> or winograd4x4:<n> with n >= 1")
         }
     }
 

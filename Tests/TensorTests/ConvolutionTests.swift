@@ -71,7 +71,10 @@ func algorithms(for g: Conv2dGeometry) -> [Conv2dAlgorithm] {
     var all: [Conv2dAlgorithm] = [.automatic, .im2colGemm(imagesPerChunk: 1), .im2colGemm(imagesPerChunk: 2)]
     if g.inChannels == g.groups { all.append(.direct) }
     if depthwise3x3Applies(g) { all.append(.depthwise3x3) }
-    if winogradApplies(g) { all += [.winograd(imagesPerChunk: 1), .winograd(imagesPerChunk: 2)] }
+    if winogradApplies(g) {
+        all += [.winograd(imagesPerChunk: 1), .winograd(imagesPerChunk: 2),
+                .winograd4x4(imagesPerChunk: 1), .winograd4x4(imagesPerChunk: 2)]
+    }
     return all
 }
 
@@ -152,7 +155,8 @@ func algorithms(for g: Conv2dGeometry) -> [Conv2dAlgorithm] {
                                kernelSize: (3, 3), padding: (1, 1))
         var rng = SeededGenerator(seed: 14)
         let w = randomTensor(g.weightShape, &rng)
-        for algorithm in [Conv2dAlgorithm.automatic, .im2colGemm(imagesPerChunk: 4), .winograd(imagesPerChunk: 4)] {
+        for algorithm in [Conv2dAlgorithm.automatic, .im2colGemm(imagesPerChunk: 4), .winograd(imagesPerChunk: 4),
+                          .winograd4x4(imagesPerChunk: 4)] {
             let y = conv2dForward(input: Tensor(zeros: g.inputShape), weight: w, bias: nil, geometry: g,
                                   algorithm: algorithm)
             #expect(y.shape == [0, 8, 6, 6])

@@ -52,7 +52,8 @@ import Testing
         #expect(resolve(.automatic, Self.geometries[4], pass: .forward) == .depthwise3x3)
     }
 
-    @Test(arguments: [Conv2dAlgorithm.im2colGemm(imagesPerChunk: 1), .winograd(imagesPerChunk: 1)])
+    @Test(arguments: [Conv2dAlgorithm.im2colGemm(imagesPerChunk: 1), .winograd(imagesPerChunk: 1),
+                      .winograd4x4(imagesPerChunk: 1)])
     func smallChunksBitIdenticalAcrossWorkerCounts(_ algorithm: Conv2dAlgorithm) {
         let g = Self.geometries[0]
         let one = run(g, workers: 1, algorithm: algorithm)
@@ -60,7 +61,8 @@ import Testing
         #expect(run(g, workers: 5, algorithm: algorithm) == one)
     }
 
-    @Test(arguments: [Conv2dAlgorithm.automatic, .winograd(imagesPerChunk: 2), .im2colGemm(imagesPerChunk: 3)])
+    @Test(arguments: [Conv2dAlgorithm.automatic, .winograd(imagesPerChunk: 2), .winograd4x4(imagesPerChunk: 2),
+                      .im2colGemm(imagesPerChunk: 3)])
     func fusedBackwardEqualsSeparatePasses(_ algorithm: Conv2dAlgorithm) {
         let g = Self.geometries[0]
         var rng = SeededGenerator(seed: 32)
@@ -73,5 +75,43 @@ import Testing
                                      algorithm: algorithm)
         #expect(bitPattern(dxFused) == bitPattern(dxSeparate))
         #expect(bitPattern(dwFused) == bitPattern(dwSeparate))
+    }
+}
+
+/// The input transform a training forward keeps gives the weight gradient the same bits as
+/// transforming the input again, for both Winograd tile sizes, alone and in the fused backward.
+@Suite struct KeptInputTransformTests {
+    @Test(arguments: [Conv2dAlgorithm.automatic, .winograd(imagesPerChunk: 2), .winograd4x4(imagesPerChunk: 2)])
+    func weightGradientBitIdenticalWithTheKeptTransform(_ algorithm: Conv2dAlgorithm) {
+        let g = Conv2dGeometry(batch: 5, inChannels: 8, height: 18, width: 17, outChannels: 9,
+                               kernelSize: (3, 3), padding: (1, 1))
+        var rng = SeededGenerator(seed: 41)
+        let x = randomTensor(g.inputShape, &rng), w = randomTensor(g.weightShape, &rng)
+        let dy = randomTensor(g.outputShape, &rng), start = randomTensor(g.weightShape, &rng)
+        let (y, kept) = conv2dForwardKeepingInputTransform(input: x, weight: w, bias: nil, geometry: g,
+                                                           algorithm: algorithm)
+        #expect(kept != nil, "\(algorithm) runs Winograd in the forward and the weight gradient")
+        #expect(bitPattern(y) == bitPattern(conv2dForward(input: x, weight: w, bias: nil, geometry: g,
+                                                          algorithm: algorithm)))
+        var plain = start, withKept = start
+        conv2dBackwardWeight(dOutput: dy, input: x, geometry: g, accumulatingInto: &plain, algorithm: algorithm)
+        conv2dBackwardWeight(dOutput: dy, input: x, geometry: g, accumulatingInto: &withKept, algorithm: algorithm,
+                             inputTransform: kept)
+        #expect(bitPattern(plain) == bitPattern(withKept))
+        var fusedPlain = start, fusedKept = start
+        let dx = conv2dBackward(dOutput: dy, input: x, weight: w, geometry: g, accumulatingInto: &fusedPlain,
+                                algorithm: algorithm)
+        let dxKept = conv2dBackward(dOutput: dy, input: x, weight: w, geometry: g, accumulatingInto: &fusedKept,
+                                    algorithm: algorithm, inputTransform: kept)
+        #expect(bitPattern(fusedPlain) == bitPattern(fusedKept) && bitPattern(dx) == bitPattern(dxKept))
+        // A transform kept for another geometry is ignored, not misread.
+        let other = Conv2dGeometry(batch: 4, inChannels: 8, height: 18, width: 17, outChannels: 9,
+                                   kernelSize: (3, 3), padding: (1, 1))
+        let xo = randomTensor(other.inputShape, &rng), dyo = randomTensor(other.outputShape, &rng)
+        var a = start, b = start
+        conv2dBackwardWeight(dOutput: dyo, input: xo, geometry: other, accumulatingInto: &a, algorithm: algorithm)
+        conv2dBackwardWeight(dOutput: dyo, input: xo, geometry: other, accumulatingInto: &b, algorithm: algorithm,
+                             inputTransform: kept)
+        #expect(bitPattern(a) == bitPattern(b))
     }
 }

@@ -1,0 +1,172 @@
+// A GEMM of our own for the Winograd convolutions' products (K or C rows, C or K deep, many
+// tile columns), where OpenBLAS's Haswell kernels spend much of each small call outside
+// their inner loop. Legend: C (m×n, ldc) = A·B or C += A·B with A(i, p) = a[i·rowStride +
+// p·columnStride] (a transposed A is the same call with the strides swapped) and B (k×n, ldb)
+// row-major.
+//
+// Every element of C is one chain of fused multiply-adds over p = 0..<k in order, starting
+// from 0 (or from C's value when accumulating). The blocking (6×16 register tiles, then
+// then 8, 4 and single columns, each in tiles of up to six rows) never changes an element's chain, so the
+// bits depend neither on m, n or the tile an element falls in, nor on the vector width or
+// the machine (the haswell code generation of Package.swift has FMA on every x86 kind).
+
+/// C = A·B (or C += A·B when `accumulate`), every element one fused multiply-add chain over p.
+func chainGemm(m: Int, n: Int, k: Int,
+               a: UnsafePointer<Float>, rowStride: Int, columnStride: Int,
+               b: UnsafePointer<Float>, ldb: Int,
+               c: UnsafeMutablePointer<Float>, ldc: Int, accumulate: Bool = false) {
+    precondition(m >= 0 && n >= 0 && k >= 0, "negative GEMM extent m=\(m) n=\(n) k=\(k)")
+    // Columns j0..<j0 + L.width of every row, six rows at a time.
+    @inline(__always) func columns<L: ChainLanes>(_: L.Type, _ j0: Int) {
+        @inline(__always) func tile(_ rows: Int, _ i0: Int) {
+            chainTile(L.self, rows: rows, k: k, a: a + i0 * rowStride, rowStride: rowStride,
+                      columnStride: columnStride, b: b + j0, ldb: ldb, c: c + i0 * ldc + j0, ldc: ldc,
+                      accumulate: accumulate)
+        }
+        var i0 = 0
+        while i0 + 6 <= m { tile(6, i0); i0 += 6 }
+        switch m - i0 {
+        case 5: tile(5, i0)
+        case 4: tile(4, i0)
+        case 3: tile(3, i0)
+        case 2: tile(2, i0)
+        case 1: tile(1, i0)
+        default: break
+        }
+    }
+    var j0 = 0
+    while j0 + 16 <= n { columns(SIMD16<Float>.self, j0); j0 += 16 }
+    if j0 + 8 <= n { columns(SIMD8<Float>.self, j0); j0 += 8 }
+    if j0 + 4 <= n { columns(SIMD4<Float>.self, j0); j0 += 4 }
+    while j0 < n { columns(Float.self, j0); j0 += 1 }
+}
+
+/// Lanes of one row segment of C: a vector of floats, or one float (the standard library's
+/// `addProduct` is a fused multiply-add on each).
+protocol ChainLanes: FloatLanes {
+    mutating func addProduct(_ a: Float, _ b: Self)
+}
+
+extension Float: ChainLanes {}
+extension SIMD4: ChainLanes where Scalar == Float {}
+extension SIMD8: ChainLanes where Scalar == Float {}
+extension SIMD16: ChainLanes where Scalar == Float {}
+
+/// `rows` (1 to 6) rows × L's lanes of C in one accumulator per row: per p, one load of B's
+/// row and one broadcast of A per row feed a fused multiply-add per row. With 16 lanes on
+/// AVX2 that is twelve 8-float accumulators, two loads and six broadcasts per p. `rows` is a
+/// constant at every call, so the unused accumulators fold away.
+@inline(__always)
+private func chainTile<L: ChainLanes>(_: L.Type, rows: Int, k: Int, a: UnsafePointer<Float>, rowStride: Int,
+                                      columnStride: Int, b: UnsafePointer<Float>, ldb: Int,
+                                      c: UnsafeMutablePointer<Float>, ldc: Int, accumulate: Bool) {
+    @inline(__always) func start(_ r: Int) -> L { accumulate && r < rows ? L.load(c + r * ldc) : L.zero }
+    var c0 = start(0), c1 = start(1), c2 = start(2), c3 = start(3), c4 = start(4), c5 = start(5)
+    var pa = a, pb = b
+    let r2 = 2 * rowStride, r3 = 3 * rowStride, r4 = 4 * rowStride, r5 = 5 * rowStride
+    for _ in 0..<k {
+        let bv = L.load(pb)
+        c0.addProduct(pa[0], bv)
+        if rows > 1 { c1.addProduct(pa[rowStride], bv) }
+        if rows > 2 { c2.addProduct(pa[r2], bv) }
+        if rows > 3 { c3.addProduct(pa[r3], bv) }
+        if rows > 4 { c4.addProduct(pa[r4], bv) }
+        if rows > 5 { c5.addProduct(pa[r5], bv) }
+        pa += columnStride
+        pb += ldb
+    }
+    c0.store(c)
+    if rows > 1 { c1.store(c + ldc) }
+    if rows > 2 { c2.store(c + 2 * ldc) }
+    if rows > 3 { c3.store(c + 3 * ldc) }
+    if rows > 4 { c4.store(c + 4 * ldc) }
+    if rows > 5 { c5.store(c + 5 * ldc) }
+}
+
+/// C = A·Bᵀ (or C += A·Bᵀ when `accumulate`) for A (m×k, lda) and B (n×k, ldb), both
+/// row-major: every C element is a dot product of two contiguous rows, the weight-gradient
+/// GEMMs' shape (k, the tile columns, is long; m and n are channels). Each element's sum is
+/// a fixed function of k alone: eight lane sums, lane l a fused multiply-add chain over
+/// p ≡ l (mod 8) below k - k mod 8, added as ((s0 + s4) + (s2 + s6)) + ((s1 + s5) + (s3 + s7)),
+/// then the last k mod 8 terms chained on in order, then added to C (or stored).
+func chainGemmTransposedB(m: Int, n: Int, k: Int,
+                          a: UnsafePointer<Float>, lda: Int, b: UnsafePointer<Float>, ldb: Int,
+                          c: UnsafeMutablePointer<Float>, ldc: Int, accumulate: Bool = false) {
+    precondition(m >= 0 && n >= 0 && k >= 0, "negative GEMM extent m=\(m) n=\(n) k=\(k)")
+    @inline(__always) func tile(_ rows: Int, _ cols: Int, _ i0: Int, _ j0: Int) {
+        dotTile(rows: rows, cols: cols, k: k, a: a + i0 * lda, lda: lda, b: b + j0 * ldb, ldb: ldb,
+                c: c + i0 * ldc + j0, ldc: ldc, accumulate: accumulate)
+    }
+    @inline(__always) func rowBlock(_ rows: Int, _ i0: Int) {
+        var j0 = 0
+        while j0 + 3 <= n { tile(rows, 3, i0, j0); j0 += 3 }
+        switch n - j0 {
+        case 2: tile(rows, 2, i0, j0)
+        case 1: tile(rows, 1, i0, j0)
+        default: break
+        }
+    }
+    var i0 = 0
+    while i0 + 3 <= m { rowBlock(3, i0); i0 += 3 }
+    switch m - i0 {
+    case 2: rowBlock(2, i0)
+    case 1: rowBlock(1, i0)
+    default: break
+    }
+}
+
+/// `rows` × `cols` (1 to 3 each, constants at every call) dot products in 8-lane
+/// accumulators: per 8 values of p, rows + cols loads feed rows·cols fused multiply-adds.
+@inline(__always)
+private func dotTile(rows: Int, cols: Int, k: Int, a: UnsafePointer<Float>, lda: Int,
+                     b: UnsafePointer<Float>, ldb: Int, c: UnsafeMutablePointer<Float>, ldc: Int,
+                     accumulate: Bool) {
+    typealias V = SIMD8<Float>
+    var s00 = V.zero, s01 = V.zero, s02 = V.zero
+    var s10 = V.zero, s11 = V.zero, s12 = V.zero
+    var s20 = V.zero, s21 = V.zero, s22 = V.zero
+    let k8 = k - k % 8
+    var p = 0
+    while p < k8 {
+        let b0 = V.load(b + p)
+        let b1 = cols > 1 ? V.load(b + ldb + p) : V.zero
+        let b2 = cols > 2 ? V.load(b + 2 * ldb + p) : V.zero
+        let a0 = V.load(a + p)
+        s00.addProduct(a0, b0)
+        if cols > 1 { s01.addProduct(a0, b1) }
+        if cols > 2 { s02.addProduct(a0, b2) }
+        if rows > 1 {
+            let a1 = V.load(a + lda + p)
+            s10.addProduct(a1, b0)
+            if cols > 1 { s11.addProduct(a1, b1) }
+            if cols > 2 { s12.addProduct(a1, b2) }
+        }
+        if rows > 2 {
+            let a2 = V.load(a + 2 * lda + p)
+            s20.addProduct(a2, b0)
+            if cols > 1 { s21.addProduct(a2, b1) }
+            if cols > 2 { s22.addProduct(a2, b2) }
+        }
+        p += 8
+    }
+    @inline(__always) func finish(_ s: V, _ r: Int, _ j: Int) {
+        var total = ((s[0] + s[4]) + (s[2] + s[6])) + ((s[1] + s[5]) + (s[3] + s[7]))
+        let ar = a + r * lda, bj = b + j * ldb
+        for q in k8..<k { total.addProduct(ar[q], bj[q]) }
+        let out = c + r * ldc + j
+        out.pointee = accumulate ? out.pointee + total : total
+    }
+    finish(s00, 0, 0)
+    if cols > 1 { finish(s01, 0, 1) }
+    if cols > 2 { finish(s02, 0, 2) }
+    if rows > 1 {
+        finish(s10, 1, 0)
+        if cols > 1 { finish(s11, 1, 1) }
+        if cols > 2 { finish(s12, 1, 2) }
+    }
+    if rows > 2 {
+        finish(s20, 2, 0)
+        if cols > 1 { finish(s21, 2, 1) }
+        if cols > 2 { finish(s22, 2, 2) }
+    }
+}
