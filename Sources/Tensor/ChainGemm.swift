@@ -87,8 +87,10 @@ private func chainTile<L: ChainLanes>(_: L.Type, rows: Int, k: Int, a: UnsafePoi
 /// row-major: every C element is a dot product of two contiguous rows, the weight-gradient
 /// GEMMs' shape (k, the tile columns, is long; m and n are channels). Each element's sum is
 /// a fixed function of k alone: eight lane sums, lane l a fused multiply-add chain over
-/// p ≡ l (mod 8) below k - k mod 8, added as ((s0 + s4) + (s2 + s6)) + ((s1 + s5) + (s3 + s7)),
-/// then the last k mod 8 terms chained on in order, then added to C (or stored).
+/// p ≡ l (mod 8) below k - k mod 8, then (for k >= 8) the last k mod 8 terms on the lanes
+/// they fall in when the last 8 values are read again with the others masked to zero,
+/// added as ((s0 + s4) + (s2 + s6)) + ((s1 + s5) + (s3 + s7)), then added to C (or stored).
+/// Below k = 8 the terms are chained in order on lane 0's sum.
 func chainGemmTransposedB(m: Int, n: Int, k: Int,
                           a: UnsafePointer<Float>, lda: Int, b: UnsafePointer<Float>, ldb: Int,
                           c: UnsafeMutablePointer<Float>, ldc: Int, accumulate: Bool = false) {
@@ -107,16 +109,18 @@ func chainGemmTransposedB(m: Int, n: Int, k: Int,
         }
     }
     var i0 = 0
-    while i0 + 3 <= m { rowBlock(3, i0); i0 += 3 }
+    while i0 + 4 <= m { rowBlock(4, i0); i0 += 4 }
     switch m - i0 {
+    case 3: rowBlock(3, i0)
     case 2: rowBlock(2, i0)
     case 1: rowBlock(1, i0)
     default: break
     }
 }
 
-/// `rows` × `cols` (1 to 3 each, constants at every call) dot products in 8-lane
-/// accumulators: per 8 values of p, rows + cols loads feed rows·cols fused multiply-adds.
+/// `rows` (1 to 4) × `cols` (1 to 3) dot products, constants at every call, in 8-lane
+/// accumulators: per 8 values of p, rows + cols loads feed rows·cols fused multiply-adds
+/// (4 × 3: twelve accumulators, three of B and one of A in the sixteen AVX2 registers).
 @inline(__always)
 private func dotTile(rows: Int, cols: Int, k: Int, a: UnsafePointer<Float>, lda: Int,
                      b: UnsafePointer<Float>, ldb: Int, c: UnsafeMutablePointer<Float>, ldc: Int,
@@ -125,34 +129,54 @@ private func dotTile(rows: Int, cols: Int, k: Int, a: UnsafePointer<Float>, lda:
     var s00 = V.zero, s01 = V.zero, s02 = V.zero
     var s10 = V.zero, s11 = V.zero, s12 = V.zero
     var s20 = V.zero, s21 = V.zero, s22 = V.zero
-    let k8 = k - k % 8
-    var p = 0
-    while p < k8 {
+    var s30 = V.zero, s31 = V.zero, s32 = V.zero
+    @inline(__always) func step(_ p: Int, _ mask: V?) {
         let b0 = V.load(b + p)
         let b1 = cols > 1 ? V.load(b + ldb + p) : V.zero
         let b2 = cols > 2 ? V.load(b + 2 * ldb + p) : V.zero
-        let a0 = V.load(a + p)
+        @inline(__always) func aRow(_ r: Int) -> V {
+            let v = V.load(a + r * lda + p)
+            return mask.map { v * $0 } ?? v
+        }
+        let a0 = aRow(0)
         s00.addProduct(a0, b0)
         if cols > 1 { s01.addProduct(a0, b1) }
         if cols > 2 { s02.addProduct(a0, b2) }
         if rows > 1 {
-            let a1 = V.load(a + lda + p)
+            let a1 = aRow(1)
             s10.addProduct(a1, b0)
             if cols > 1 { s11.addProduct(a1, b1) }
             if cols > 2 { s12.addProduct(a1, b2) }
         }
         if rows > 2 {
-            let a2 = V.load(a + 2 * lda + p)
+            let a2 = aRow(2)
             s20.addProduct(a2, b0)
             if cols > 1 { s21.addProduct(a2, b1) }
             if cols > 2 { s22.addProduct(a2, b2) }
         }
-        p += 8
+        if rows > 3 {
+            let a3 = aRow(3)
+            s30.addProduct(a3, b0)
+            if cols > 1 { s31.addProduct(a3, b1) }
+            if cols > 2 { s32.addProduct(a3, b2) }
+        }
+    }
+    let k8 = k - k % 8
+    var p = 0
+    while p < k8 { step(p, nil); p += 8 }
+    if k >= 8 && k8 < k {
+        // The last k mod 8 terms on their lanes: the last 8 values, the others times zero.
+        var mask = V.zero
+        for l in (8 - (k - k8))..<8 { mask[l] = 1 }
+        step(k - 8, mask)
     }
     @inline(__always) func finish(_ s: V, _ r: Int, _ j: Int) {
-        var total = ((s[0] + s[4]) + (s[2] + s[6])) + ((s[1] + s[5]) + (s[3] + s[7]))
-        let ar = a + r * lda, bj = b + j * ldb
-        for q in k8..<k { total.addProduct(ar[q], bj[q]) }
+        let h = s.lowHalf + s.highHalf, q = h.lowHalf + h.highHalf
+        var total = q[0] + q[1]
+        if k < 8 {
+            let ar = a + r * lda, bj = b + j * ldb
+            for q in 0..<k { total.addProduct(ar[q], bj[q]) }
+        }
         let out = c + r * ldc + j
         out.pointee = accumulate ? out.pointee + total : total
     }
@@ -168,5 +192,10 @@ private func dotTile(rows: Int, cols: Int, k: Int, a: UnsafePointer<Float>, lda:
         finish(s20, 2, 0)
         if cols > 1 { finish(s21, 2, 1) }
         if cols > 2 { finish(s22, 2, 2) }
+    }
+    if rows > 3 {
+        finish(s30, 3, 0)
+        if cols > 1 { finish(s31, 3, 1) }
+        if cols > 2 { finish(s32, 3, 2) }
     }
 }

@@ -89,11 +89,11 @@ func gemmConv2dBackwardInput(dOutput: Tensor, weight: Tensor, geometry g: Conv2d
                             }
                             if nb == 1 && pointwise {
                                 // dcol is dInput itself: write the group's channel rows directly.
-                                sgemm(.transposed, .none, m: crs, n: P, k: kg, a: wg, lda: crs,
-                                      b: b, ldb: P, c: dx + n0 * inImage + grp * cg * P, ldc: P)
+                                chainGemm(m: crs, n: P, k: kg, a: wg, rowStride: 1, columnStride: crs,
+                                          b: b, ldb: P, c: dx + n0 * inImage + grp * cg * P, ldc: P)
                             } else {
-                                sgemm(.transposed, .none, m: crs, n: nb * P, k: kg, a: wg, lda: crs,
-                                      b: b, ldb: nb * P, c: col, ldc: nb * P)
+                                chainGemm(m: crs, n: nb * P, k: kg, a: wg, rowStride: 1, columnStride: crs,
+                                          b: b, ldb: nb * P, c: col, ldc: nb * P)
                                 col2im(col, images: nb, channelOffset: grp * cg, geometry: g,
                                        addingInto: dx + n0 * inImage)
                             }
@@ -137,8 +137,8 @@ func gemmConv2dBackwardWeight(dOutput: Tensor, input: Tensor, geometry g: Conv2d
                         bm = UnsafePointer(col)
                     }
                     // partial[Kg x CgRS] += dY[Kg x nb*P] * col[CgRS x nb*P]^T
-                    sgemm(.none, .transposed, m: kg, n: crs, k: nb * P, a: a, lda: nb * P,
-                          b: bm, ldb: nb * P, beta: 1, c: partial + grp * kg * crs, ldc: crs)
+                    chainGemmTransposedB(m: kg, n: crs, k: nb * P, a: a, lda: nb * P, b: bm, ldb: nb * P,
+                                         c: partial + grp * kg * crs, ldc: crs, accumulate: true)
                 }
             }
         }}

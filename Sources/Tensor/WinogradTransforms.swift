@@ -3,54 +3,61 @@
 // the stride-2 tile walk becomes unit-stride, and the arithmetic runs 8, then 4, then 1 lanes
 // at a time through the same generic code (Lanes.swift).
 
-/// U[ξ][k][c] = (G g_kc Gᵀ)[ξ]: 16·K·C floats.
+/// U[ξ][k][c] = (G g_kc Gᵀ)[ξ]: 16·K·C floats. Vectorised over input channels as the
+/// F(4×4, 3×3) weight transform: the nine taps of 8 (4, 1) channels gathered, transformed
+/// together, stored along c.
 func winogradTransformWeights(_ w: UnsafePointer<Float>, K: Int, C: Int, into u: UnsafeMutablePointer<Float>) {
-    withScratch(12) { gg in   // (G g): 4×3
-        for k in 0..<K {
-            for c in 0..<C {
-                let g = w + (k * C + c) * 9
-                for s in 0..<3 {
-                    let g0 = g[s], g1 = g[3 + s], g2 = g[6 + s]
-                    gg[s] = g0
-                    gg[3 + s] = 0.5 * (g0 + g1 + g2)
-                    gg[6 + s] = 0.5 * (g0 - g1 + g2)
-                    gg[9 + s] = g2
-                }
-                for i in 0..<4 {
-                    let r0 = gg[i * 3], r1 = gg[i * 3 + 1], r2 = gg[i * 3 + 2]
-                    let out = u + (i * 4 * K + k) * C + c, KC = K * C
-                    out[0] = r0
-                    out[KC] = 0.5 * (r0 + r1 + r2)
-                    out[2 * KC] = 0.5 * (r0 - r1 + r2)
-                    out[3 * KC] = r2
-                }
+    let KC = K * C
+    for k in 0..<K {
+        @inline(__always) func channels<L: FloatLanes>(_: L.Type, _ c: Int) {
+            let g = w + (k * C + c) * 9
+            let out = u + k * C + c
+            // (G g): 4×3, column s; then row i of it times Gᵀ.
+            @inline(__always) func row(_ r0: L, _ r1: L, _ r2: L, _ i: Int) {
+                r0.store(out + 4 * i * KC)
+                ((r0 + r1 + r2) * 0.5).store(out + (4 * i + 1) * KC)
+                ((r0 - r1 + r2) * 0.5).store(out + (4 * i + 2) * KC)
+                r2.store(out + (4 * i + 3) * KC)
             }
+            let a0 = L.gather(g, stride: 9), a1 = L.gather(g + 1, stride: 9), a2 = L.gather(g + 2, stride: 9)
+            let b0 = L.gather(g + 3, stride: 9), b1 = L.gather(g + 4, stride: 9), b2 = L.gather(g + 5, stride: 9)
+            let c0 = L.gather(g + 6, stride: 9), c1 = L.gather(g + 7, stride: 9), c2 = L.gather(g + 8, stride: 9)
+            row(a0, a1, a2, 0)
+            row((a0 + b0 + c0) * 0.5, (a1 + b1 + c1) * 0.5, (a2 + b2 + c2) * 0.5, 1)
+            row((a0 - b0 + c0) * 0.5, (a1 - b1 + c1) * 0.5, (a2 - b2 + c2) * 0.5, 2)
+            row(c0, c1, c2, 3)
         }
+        forEachLane(C, { channels(SIMD8<Float>.self, $0) }, { channels(SIMD4<Float>.self, $0) },
+                    { channels(Float.self, $0) })
     }
 }
 
-/// dW[k][c] += Gᵀ dU_kc G, with dU[ξ][k][c] as produced by the weight-gradient GEMMs.
+/// dW[k][c] += Gᵀ dU_kc G, with dU[ξ][k][c] as produced by the weight-gradient GEMMs;
+/// vectorised over input channels as `winogradTransformWeights`.
 func winogradAddWeightGradient(_ du: UnsafePointer<Float>, K: Int, C: Int, into dw: UnsafeMutablePointer<Float>) {
-    withScratch(12) { t in   // (Gᵀ X): 3×4
-        let KC = K * C
-        for k in 0..<K {
-            for c in 0..<C {
-                let x = du + k * C + c
-                for j in 0..<4 {
-                    let x0 = x[j * KC], x1 = x[(4 + j) * KC], x2 = x[(8 + j) * KC], x3 = x[(12 + j) * KC]
-                    t[j] = x0 + 0.5 * (x1 + x2)
-                    t[4 + j] = 0.5 * (x1 - x2)
-                    t[8 + j] = 0.5 * (x1 + x2) + x3
-                }
-                let g = dw + (k * C + c) * 9
-                for r in 0..<3 {
-                    let t0 = t[r * 4], t1 = t[r * 4 + 1], t2 = t[r * 4 + 2], t3 = t[r * 4 + 3]
-                    g[r * 3] += t0 + 0.5 * (t1 + t2)
-                    g[r * 3 + 1] += 0.5 * (t1 - t2)
-                    g[r * 3 + 2] += 0.5 * (t1 + t2) + t3
-                }
+    let KC = K * C
+    for k in 0..<K {
+        @inline(__always) func channels<L: FloatLanes>(_: L.Type, _ c: Int) {
+            let x = du + k * C + c
+            // (Gᵀ X): 3×4, column j.
+            @inline(__always) func column(_ j: Int) -> (L, L, L) {
+                let x0 = L.load(x + j * KC), x1 = L.load(x + (4 + j) * KC)
+                let x2 = L.load(x + (8 + j) * KC), x3 = L.load(x + (12 + j) * KC)
+                return (x0 + (x1 + x2) * 0.5, (x1 - x2) * 0.5, (x1 + x2) * 0.5 + x3)
             }
+            let t0 = column(0), t1 = column(1), t2 = column(2), t3 = column(3)
+            let g = dw + (k * C + c) * 9
+            @inline(__always) func row(_ t0: L, _ t1: L, _ t2: L, _ t3: L, _ r: Int) {
+                (t0 + (t1 + t2) * 0.5).addScattered(into: g + r * 3, stride: 9)
+                ((t1 - t2) * 0.5).addScattered(into: g + r * 3 + 1, stride: 9)
+                ((t1 + t2) * 0.5 + t3).addScattered(into: g + r * 3 + 2, stride: 9)
+            }
+            row(t0.0, t1.0, t2.0, t3.0, 0)
+            row(t0.1, t1.1, t2.1, t3.1, 1)
+            row(t0.2, t1.2, t2.2, t3.2, 2)
         }
+        forEachLane(C, { channels(SIMD8<Float>.self, $0) }, { channels(SIMD4<Float>.self, $0) },
+                    { channels(Float.self, $0) })
     }
 }
 
