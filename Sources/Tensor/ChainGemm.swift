@@ -37,7 +37,11 @@ func chainGemm(m: Int, n: Int, k: Int,
     var j0 = 0
     while j0 + 16 <= n { columns(SIMD16<Float>.self, j0); j0 += 16 }
     if j0 + 8 <= n { columns(SIMD8<Float>.self, j0); j0 += 8 }
+    // The last 1-7 columns: where C is only stored, one block of 8 (or 4) ending at column n,
+    // overlapping columns already done (it recomputes their chains, the same bits).
+    if j0 < n && !accumulate && n >= 8 && n - j0 > 4 { columns(SIMD8<Float>.self, n - 8); return }
     if j0 + 4 <= n { columns(SIMD4<Float>.self, j0); j0 += 4 }
+    if j0 < n && !accumulate && n >= 4 { columns(SIMD4<Float>.self, n - 4); return }
     while j0 < n { columns(Float.self, j0); j0 += 1 }
 }
 

@@ -225,13 +225,14 @@ func resolve(_ algorithm: Conv2dAlgorithm, _ g: Conv2dGeometry, pass: Conv2dPass
         if g.inChannels == g.groups && g.groups > 1 { return depthwise3x3Applies(g) ? .depthwise3x3 : .direct }
         // Winograd where it measured faster than im2col + GEMM on this machine: from 8 input
         // channels (below, the transforms cost more than the GEMM they save), with enough
-        // tiles in the batch to pay for transforming K·C weights on every call (at batch 1 the
-        // 64-channel stage is faster with im2col), and for the input gradient only from 10×10
-        // outputs (at 7×7 a quarter of the tiles are padding).
+        // tiles in the batch to pay for transforming K·C weights on every call (F(2×2) tiles at
+        // least half the larger channel count: at batch 1 the 64-channel 7×7 stage is faster
+        // with im2col, from batch 2 and at batch 1 on 14×14 planes Winograd), and for the input
+        // gradient only from 10×10 outputs (at 7×7 a quarter of the tiles are padding).
         // F(4×4, 3×3) from 16×16 outputs (28×28 planes measured 1.1-1.3× F(2×2)'s speed in
         // every pass; at 14×14 and 7×7 a quarter or more of its 4×4 tiles is padding).
         let tiles = g.batch * ((g.outHeight + 1) / 2) * ((g.outWidth + 1) / 2)
-        if winogradApplies(g) && g.inChannels >= 8 && tiles >= 4 * max(g.inChannels, g.outChannels)
+        if winogradApplies(g) && g.inChannels >= 8 && 2 * tiles >= max(g.inChannels, g.outChannels)
             && (g.outHeight * g.outWidth >= 100 || pass != .backwardInput) {
             if g.outHeight >= 16 && g.outWidth >= 16 {
                 return .winograd4x4(imagesPerChunk: defaultWinogradImagesPerChunk(g, outputTile: 4))
