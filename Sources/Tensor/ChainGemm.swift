@@ -23,16 +23,7 @@ func chainGemm(m: Int, n: Int, k: Int,
                       columnStride: columnStride, b: b + j0, ldb: ldb, c: c + i0 * ldc + j0, ldc: ldc,
                       accumulate: accumulate)
         }
-        var i0 = 0
-        while i0 + 6 <= m { tile(6, i0); i0 += 6 }
-        switch m - i0 {
-        case 5: tile(5, i0)
-        case 4: tile(4, i0)
-        case 3: tile(3, i0)
-        case 2: tile(2, i0)
-        case 1: tile(1, i0)
-        default: break
-        }
+        forEachBlock(m, size: 6, tile)
     }
     var j0 = 0
     while j0 + 16 <= n { columns(SIMD16<Float>.self, j0); j0 += 16 }
@@ -103,21 +94,24 @@ func chainGemmTransposedB(m: Int, n: Int, k: Int,
         dotTile(rows: rows, cols: cols, k: k, a: a + i0 * lda, lda: lda, b: b + j0 * ldb, ldb: ldb,
                 c: c + i0 * ldc + j0, ldc: ldc, accumulate: accumulate)
     }
-    @inline(__always) func rowBlock(_ rows: Int, _ i0: Int) {
-        var j0 = 0
-        while j0 + 3 <= n { tile(rows, 3, i0, j0); j0 += 3 }
-        switch n - j0 {
-        case 2: tile(rows, 2, i0, j0)
-        case 1: tile(rows, 1, i0, j0)
-        default: break
-        }
+    forEachBlock(m, size: 4) { rows, i0 in
+        forEachBlock(n, size: 3) { cols, j0 in tile(rows, cols, i0, j0) }
     }
-    var i0 = 0
-    while i0 + 4 <= m { rowBlock(4, i0); i0 += 4 }
-    switch m - i0 {
-    case 3: rowBlock(3, i0)
-    case 2: rowBlock(2, i0)
-    case 1: rowBlock(1, i0)
+}
+
+/// `body(length, start)` for the blocks of `size` (at most 6) covering 0..<count, then once
+/// for the shorter last block: every call passes a literal length, so a register tile
+/// inlined into `body` folds the rows or columns it does not use away.
+@inline(__always)
+private func forEachBlock(_ count: Int, size: Int, _ body: (_ length: Int, _ start: Int) -> Void) {
+    var start = 0
+    while start + size <= count { body(size, start); start += size }
+    switch count - start {
+    case 5: body(5, start)
+    case 4: body(4, start)
+    case 3: body(3, start)
+    case 2: body(2, start)
+    case 1: body(1, start)
     default: break
     }
 }

@@ -45,7 +45,8 @@ public struct Conv2dInputTransform: Sendable {
     let algorithm: Conv2dAlgorithm
     let values: Tensor
 
-    /// Its values where `pass` of `algorithm` on `geometry` runs the same plan, else nil.
+    /// Its values where the weight gradient of `algorithm` on `geometry` runs the plan that
+    /// computed them, else nil.
     func values(for geometry: Conv2dGeometry, _ algorithm: Conv2dAlgorithm) -> Tensor? {
         geometry == self.geometry && resolve(algorithm, geometry, pass: .backwardWeight) == self.algorithm
             ? values : nil
@@ -85,7 +86,8 @@ public func conv2dForward(input: Tensor, weight: Tensor, bias: Tensor?,
                           geometry: Conv2dGeometry,
                           algorithm: Conv2dAlgorithm = .automatic) -> Tensor {
     checkForwardShapes(input: input, weight: weight, bias: bias, geometry: geometry)
-    switch resolve(algorithm, geometry, pass: .forward) {
+    let resolved = resolve(algorithm, geometry, pass: .forward)
+    switch resolved {
     case .direct:
         return directConv2dForward(input: input, weight: weight, bias: bias, geometry: geometry)
     case .depthwise3x3:
@@ -93,12 +95,10 @@ public func conv2dForward(input: Tensor, weight: Tensor, bias: Tensor?,
     case .im2colGemm(let b):
         return gemmConv2dForward(input: input, weight: weight, bias: bias, geometry: geometry,
                                  imagesPerChunk: b)
-    case .winograd(let b):
+    case .winograd, .winograd4x4:
+        let (m, b) = resolved.winogradTile!
         return winogradConv2dForward(input: input, weight: weight, bias: bias, geometry: geometry,
-                                     outputTile: 2, imagesPerChunk: b)
-    case .winograd4x4(let b):
-        return winogradConv2dForward(input: input, weight: weight, bias: bias, geometry: geometry,
-                                     outputTile: 4, imagesPerChunk: b)
+                                     outputTile: m, imagesPerChunk: b)
     case .automatic:
         preconditionFailure("resolve never returns .automatic")
     }
@@ -111,7 +111,8 @@ public func conv2dBackwardInput(dOutput: Tensor, weight: Tensor, geometry: Conv2
                  "conv2d dOutput \(dOutput.shape), geometry expects \(geometry.outputShape)")
     precondition(weight.shape == geometry.weightShape,
                  "conv2d weight \(weight.shape), geometry expects \(geometry.weightShape)")
-    switch resolve(algorithm, geometry, pass: .backwardInput) {
+    let resolved = resolve(algorithm, geometry, pass: .backwardInput)
+    switch resolved {
     case .direct:
         return directConv2dBackwardInput(dOutput: dOutput, weight: weight, geometry: geometry)
     case .depthwise3x3:
@@ -119,12 +120,10 @@ public func conv2dBackwardInput(dOutput: Tensor, weight: Tensor, geometry: Conv2
     case .im2colGemm(let b):
         return gemmConv2dBackwardInput(dOutput: dOutput, weight: weight, geometry: geometry,
                                        imagesPerChunk: b)
-    case .winograd(let b):
+    case .winograd, .winograd4x4:
+        let (m, b) = resolved.winogradTile!
         return winogradConv2dBackwardInput(dOutput: dOutput, weight: weight, geometry: geometry,
-                                           outputTile: 2, imagesPerChunk: b)
-    case .winograd4x4(let b):
-        return winogradConv2dBackwardInput(dOutput: dOutput, weight: weight, geometry: geometry,
-                                           outputTile: 4, imagesPerChunk: b)
+                                           outputTile: m, imagesPerChunk: b)
     case .automatic:
         preconditionFailure("resolve never returns .automatic")
     }
@@ -209,14 +208,12 @@ func resolve(_ algorithm: Conv2dAlgorithm, _ g: Conv2dGeometry, pass: Conv2dPass
     case .im2colGemm(let b):
         precondition(b >= 1, "imagesPerChunk must be at least 1, got \(b)")
         return .im2colGemm(imagesPerChunk: max(1, min(b, g.batch)))
-    case .winograd(let b):
-        precondition(winogradApplies(g), "Winograd F(2x2,3x3) needs a 3x3 kernel, stride 1 and one group")
+    case .winograd, .winograd4x4:
+        let (m, b) = algorithm.winogradTile!
+        precondition(winogradApplies(g), "Winograd F(\(m)x\(m),3x3) needs a 3x3 kernel, stride 1 and one group")
         precondition(b >= 1, "imagesPerChunk must be at least 1, got \(b)")
-        return .winograd(imagesPerChunk: max(1, min(b, g.batch)))
-    case .winograd4x4(let b):
-        precondition(winogradApplies(g), "Winograd F(4x4,3x3) needs a 3x3 kernel, stride 1 and one group")
-        precondition(b >= 1, "imagesPerChunk must be at least 1, got \(b)")
-        return .winograd4x4(imagesPerChunk: max(1, min(b, g.batch)))
+        let chunk = max(1, min(b, g.batch))
+        return m == 4 ? .winograd4x4(imagesPerChunk: chunk) : .winograd(imagesPerChunk: chunk)
     case .automatic:
         // Depthwise (one input channel per group, several groups): per-group GEMMs would have
         // a single row. A single-group, single-channel stem still runs faster as one GEMM.

@@ -92,69 +92,19 @@ private func element<L>(_ t: (L, L, L, L), _ j: Int) -> L {
     }
 }
 
-/// Column j of six rows.
+/// The 2-D form of a six-point 1-D transform `f` on a 6×6 tile: `f` along each row a (its
+/// values `load(a, 0..<6)`), then `f` down each column j, value (i, j) to `store(i, j, ·)`.
 @inline(__always)
-private func column<L>(_ r: ((L, L, L, L, L, L), (L, L, L, L, L, L), (L, L, L, L, L, L), (L, L, L, L, L, L),
-                             (L, L, L, L, L, L), (L, L, L, L, L, L)), _ j: Int) -> (L, L, L, L, L, L) {
-    (element(r.0, j), element(r.1, j), element(r.2, j), element(r.3, j), element(r.4, j), element(r.5, j))
-}
-
-// MARK: - Row helpers
-
-/// p_j[m] = row[4m + j] for m in 0..<count and j in 0..<4 (only j < 2 where `onlyFirstTwo`);
-/// `row` holds 4·count floats. Each 16-float load splits into the four phases; where count
-/// is not a multiple of 4 the last load overlaps the one before.
-@inline(__always)
-func splitRowByPhase4(_ row: UnsafePointer<Float>, count: Int, onlyFirstTwo: Bool,
-                      _ p0: UnsafeMutablePointer<Float>, _ p1: UnsafeMutablePointer<Float>,
-                      _ p2: UnsafeMutablePointer<Float>, _ p3: UnsafeMutablePointer<Float>) {
-    @inline(__always) func split(_ m: Int) {
-        let v = SIMD16<Float>.load(row + 4 * m), e = v.evenHalf, o = v.oddHalf
-        e.evenHalf.store(p0 + m)
-        o.evenHalf.store(p1 + m)
-        if !onlyFirstTwo {
-            e.oddHalf.store(p2 + m)
-            o.oddHalf.store(p3 + m)
-        }
+private func separable6x6<L: FloatLanes>(_ f: ((L, L, L, L, L, L)) -> (L, L, L, L, L, L),
+                                         load: (Int, Int) -> L, store: (Int, Int, L) -> Void) {
+    @inline(__always) func row(_ a: Int) -> (L, L, L, L, L, L) {
+        f((load(a, 0), load(a, 1), load(a, 2), load(a, 3), load(a, 4), load(a, 5)))
     }
-    if count >= 4 {
-        var m = 0
-        while m + 4 <= count { split(m); m += 4 }
-        if m < count { split(count - 4) }
-    } else {
-        for m in 0..<count {
-            p0[m] = row[4 * m]; p1[m] = row[4 * m + 1]
-            if !onlyFirstTwo { p2[m] = row[4 * m + 2]; p3[m] = row[4 * m + 3] }
-        }
-    }
-}
-
-/// dst[i] (+)= phase((i + offset) mod 4)[(i + offset) / 4] (+ bias) for i in 0..<count, where
-/// phase j starts at base + j·stride: the interleave by column modulo 4 and the add (or the
-/// store with the bias) in one pass. Each dst element gets one operation.
-@inline(__always)
-private func interleave4(_ base: UnsafePointer<Float>, stride: Int, offset: Int, count: Int, bias: Float,
-                         adding: Bool, into dst: UnsafeMutablePointer<Float>) {
-    // dst[4m + j] takes q_j[m].
-    @inline(__always) func q(_ j: Int) -> UnsafePointer<Float> {
-        base + ((j + offset) % 4) * stride + (j + offset) / 4
-    }
-    let q0 = q(0), q1 = q(1), q2 = q(2), q3 = q(3)
-    let b = SIMD16<Float>(repeating: bias)
-    var m = 0
-    while 4 * m + 16 <= count {
-        let a0 = SIMD4<Float>.load(q0 + m), a1 = SIMD4<Float>.load(q1 + m)
-        let a2 = SIMD4<Float>.load(q2 + m), a3 = SIMD4<Float>.load(q3 + m)
-        let v = SIMD16<Float>(a0[0], a1[0], a2[0], a3[0], a0[1], a1[1], a2[1], a3[1],
-                              a0[2], a1[2], a2[2], a3[2], a0[3], a1[3], a2[3], a3[3])
-        (adding ? SIMD16<Float>.load(dst + 4 * m) + v : v + b).store(dst + 4 * m)
-        m += 4
-    }
-    var i = 4 * m
-    while i < count {
-        let j = i % 4, value = (j == 0 ? q0 : j == 1 ? q1 : j == 2 ? q2 : q3)[i / 4]
-        if adding { dst[i] += value } else { dst[i] = value + bias }
-        i += 1
+    let r0 = row(0), r1 = row(1), r2 = row(2), r3 = row(3), r4 = row(4), r5 = row(5)
+    for j in 0..<6 {
+        let c = f((element(r0, j), element(r1, j), element(r2, j), element(r3, j), element(r4, j), element(r5, j)))
+        store(0, j, c.0); store(1, j, c.1); store(2, j, c.2)
+        store(3, j, c.3); store(4, j, c.4); store(5, j, c.5)
     }
 }
 
@@ -267,19 +217,9 @@ func winograd4TransformInput(_ x: UnsafePointer<Float>, images: Int, plan p: Win
         let base = UnsafePointer(phase(i, 0, 0))
         @inline(__always) func tile<L: FloatLanes>(_: L.Type, _ t: Int) {
             // Row a of the tile times B (the 1-D transform along the row), then each column times Bᵀ.
-            @inline(__always) func row(_ a: Int) -> (L, L, L, L, L, L) {
-                let s = base + (a % 4) * 6 * phaseSize + t + (a / 4) * TW
-                return inputTransform6((L.load(s), L.load(s + phaseSize), L.load(s + 2 * phaseSize),
-                                        L.load(s + 3 * phaseSize), L.load(s + 4 * phaseSize),
-                                        L.load(s + 5 * phaseSize)))
-            }
-            let rows6 = (row(0), row(1), row(2), row(3), row(4), row(5))
-            let o = out + t
-            for j in 0..<6 {
-                let c = inputTransform6(column(rows6, j))
-                c.0.store(o + j * CT); c.1.store(o + (6 + j) * CT); c.2.store(o + (12 + j) * CT)
-                c.3.store(o + (18 + j) * CT); c.4.store(o + (24 + j) * CT); c.5.store(o + (30 + j) * CT)
-            }
+            separable6x6(inputTransform6,
+                         load: { a, j in L.load(base + ((a % 4) * 6 + j) * phaseSize + t + (a / 4) * TW) },
+                         store: { i, j, value in value.store(out + t + (6 * i + j) * CT) })
         }
         forEachLane(tiles, { tile(SIMD8<Float>.self, $0) }, { tile(SIMD4<Float>.self, $0) }, { tile(Float.self, $0) })
     }
@@ -398,18 +338,8 @@ func winograd4AddInputGradient(_ dv: UnsafePointer<Float>, images: Int, plan p: 
         let base = dv + (plane % C) * T + (plane / C) * tiles
         @inline(__always) func tile<L: FloatLanes>(_: L.Type, _ t: Int) {
             // Row a of dV times Bᵀ (the adjoint along the row), then each column times B.
-            @inline(__always) func row(_ a: Int) -> (L, L, L, L, L, L) {
-                let s = base + t + 6 * a * CT
-                return inputAdjoint6((L.load(s), L.load(s + CT), L.load(s + 2 * CT), L.load(s + 3 * CT),
-                                      L.load(s + 4 * CT), L.load(s + 5 * CT)))
-            }
-            let rows6 = (row(0), row(1), row(2), row(3), row(4), row(5))
-            let o = rows + t
-            for j in 0..<6 {
-                let c = inputAdjoint6(column(rows6, j))
-                c.0.store(o + j * tiles); c.1.store(o + (6 + j) * tiles); c.2.store(o + (12 + j) * tiles)
-                c.3.store(o + (18 + j) * tiles); c.4.store(o + (24 + j) * tiles); c.5.store(o + (30 + j) * tiles)
-            }
+            separable6x6(inputAdjoint6, load: { a, j in L.load(base + t + (6 * a + j) * CT) },
+                         store: { i, j, value in value.store(rows + t + (6 * i + j) * tiles) })
         }
         forEachLane(tiles, { tile(SIMD8<Float>.self, $0) }, { tile(SIMD4<Float>.self, $0) }, { tile(Float.self, $0) })
         zeroFloats(acc, count: 16 * accSize)
