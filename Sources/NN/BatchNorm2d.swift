@@ -54,6 +54,17 @@ public final class BatchNorm2d: Layer {
         forward(input, mode: mode, activationCap: nil)
     }
 
+    /// This batch norm in evaluation mode (and the activation min(max(y, 0), cap) after it)
+    /// as the epilogue of the convolution before it: what `Sequential` runs in an inference
+    /// forward for conv, batch norm (, ReLU or ReLU6). The same bits as the layers apart.
+    func inferenceEpilogue(activationCap: Float?) -> ConvolutionEpilogue {
+        computesInputGradient = false
+        activation = nil
+        cache = nil
+        let (scale, shift) = runningAffine()
+        return ConvolutionEpilogue(scale: scale, shift: shift, activationCap: activationCap)
+    }
+
     /// Batch norm followed by an activation min(max(y, 0), cap) (ReLU: .infinity, ReLU6: 6)
     /// in one pass when `activationCap` is set: what `Sequential` runs for a batch norm
     /// directly followed by `ReLU` or `ReLU6`. The next `backward` then takes the gradient

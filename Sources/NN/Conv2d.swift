@@ -14,7 +14,7 @@ public final class Conv2d: Layer {
     public let bias: Parameter?
 
     // Cached by a training forward for backward (the input's Winograd transform where the
-    // weight gradient will need it).
+    // weight gradient will need it and keeping it pays: `conv2dKeepsInputTransform`).
     var cachedInput: Tensor?
     private var cachedInputTransform: Conv2dInputTransform?
     private var cachedGeometry: Conv2dGeometry?
@@ -59,13 +59,21 @@ public final class Conv2d: Layer {
             return conv2dForward(input: input, weight: weight.value, bias: bias?.value, geometry: g)
         }
         cachedInput = input; cachedGeometry = g; computesInputGradient = mode.computesInputGradient
-        guard weight.isTrainable else {
+        guard weight.isTrainable, conv2dKeepsInputTransform(g) else {
             return conv2dForward(input: input, weight: weight.value, bias: bias?.value, geometry: g)
         }
         let (output, transform) = conv2dForwardKeepingInputTransform(input: input, weight: weight.value,
                                                                      bias: bias?.value, geometry: g)
         cachedInputTransform = transform
         return output
+    }
+
+    /// An inference forward with `epilogue` (the batch norm, activation or residual join
+    /// after this layer) applied to the output while it is in cache.
+    func forwardInference(_ input: Tensor, epilogue: ConvolutionEpilogue) -> Tensor {
+        cachedInputTransform = nil; cachedInput = nil; cachedGeometry = nil
+        return conv2dForward(input: input, weight: weight.value, bias: bias?.value, geometry: geometry(for: input.shape),
+                             epilogue: epilogue)
     }
 
     public func backward(_ dOutput: Tensor) -> Tensor? {

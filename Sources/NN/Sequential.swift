@@ -57,15 +57,38 @@ public final class Sequential: Layer {
     }
 
     public func forward(_ input: Tensor, mode: Mode) -> Tensor {
+        run(input, mode: mode, joining: nil)
+    }
+
+    /// forward(input) + residual, then ReLU when `reLU`: a residual block's main branch and
+    /// its join. Where the branch ends in a convolution and a batch norm run as inference,
+    /// the join is part of the convolution's epilogue.
+    func forward(_ input: Tensor, mode: Mode, joining residual: Tensor, reLU: Bool) -> Tensor {
+        run(input, mode: mode, joining: (residual, reLU))
+    }
+
+    private func run(_ input: Tensor, mode: Mode, joining residual: (tensor: Tensor, reLU: Bool)?) -> Tensor {
         let s = mode.isTraining ? start(for: mode) : children.count
         backwardStart = mode.isTraining ? s : nil
-        var x = input, i = 0
+        var x = input, i = 0, joined = false
         while i < children.count {
             // A frozen prefix runs as inference. An activation is never trainable, so a fused
             // pair lies wholly inside or wholly after the prefix.
             let childMode: Mode = !mode.isTraining || i < s ? .inference
                 : .training(inputGradient: i > s || mode.computesInputGradient)
-            if fusesNext[i], let bn = children[i].layer as? BatchNorm2d,
+            if let (conv, bn, activation) = inferenceEpilogueRun(at: i, before: s) {
+                // Conv, batch norm (, activation) of an inference pass: one kernel, the batch
+                // norm and what follows it applied to each chunk of the output in cache.
+                var epilogue = bn.inferenceEpilogue(activationCap: activation?.cap)
+                let span = activation == nil ? 2 : 3
+                if let residual, activation == nil, i + span == children.count {
+                    epilogue = epilogue.joining(residual.tensor, reLU: residual.reLU)
+                    joined = true
+                }
+                x = conv.forwardInference(x, epilogue: epilogue)
+                activation?.forwardFused()
+                i += span
+            } else if fusesNext[i], let bn = children[i].layer as? BatchNorm2d,
                let activation = children[i + 1].layer as? any FusableActivation {
                 x = bn.forward(x, mode: childMode, activationCap: activation.cap)
                 activation.forwardFused()
@@ -75,7 +98,19 @@ public final class Sequential: Layer {
                 i += 1
             }
         }
+        if let residual, !joined { x = addForward(x, residual.tensor, relu: residual.reLU) }
         return x
+    }
+
+    /// Children i and i + 1 as a convolution and a batch norm (and i + 2 as the activation
+    /// after them, if it is one) when all of them run as inference (before `inferenceEnd`,
+    /// the end of the frozen prefix or of the children).
+    private func inferenceEpilogueRun(at i: Int, before inferenceEnd: Int)
+        -> (Conv2d, BatchNorm2d, (any FusableActivation)?)? {
+        guard i + 1 < inferenceEnd, let conv = children[i].layer as? Conv2d,
+              let bn = children[i + 1].layer as? BatchNorm2d else { return nil }
+        let activation = i + 2 < inferenceEnd ? children[i + 2].layer as? any FusableActivation : nil
+        return (conv, bn, activation)
     }
 
     public func backward(_ dOutput: Tensor) -> Tensor? {

@@ -53,6 +53,28 @@ public struct Conv2dInputTransform: Sendable {
     }
 }
 
+/// Whether a training forward should keep the input's transform for the weight gradient
+/// (`conv2dForwardKeepingInputTransform`) rather than let the backward transform the input
+/// again: where the forward and the weight gradient share a Winograd plan whose transform
+/// holds at most `keptInputTransformMaxExpansion` times the input's values. Same bits either
+/// way; only the time differs.
+public func conv2dKeepsInputTransform(_ geometry: Conv2dGeometry, algorithm: Conv2dAlgorithm = .automatic) -> Bool {
+    let forward = resolve(algorithm, geometry, pass: .forward)
+    guard forward == resolve(algorithm, geometry, pass: .backwardWeight), let (m, b) = forward.winogradTile else {
+        return false
+    }
+    let plan = WinogradPlan(g: geometry, outputTile: m, imagesPerChunk: b)
+    return Double(winogradInputTransformCount(plan)) <= keptInputTransformMaxExpansion * Double(Tensor.count(of: geometry.inputShape))
+}
+
+/// 3: F(4×4)'s transform of a 28×28 plane holds 2.25 times its values and is kept; F(2×2)'s
+/// holds 4 (14×14) to 5.2 (7×7) times them, and writing it out and reading it back cost more
+/// than transforming the input again from L2 (measured on a Zen 3 with 512 KiB of L2 per
+/// core: one user's personalisation 8.2-8.6 s keeping both, 6.3-7.1 s keeping F(4×4)'s
+/// only, 6.9-8.0 s keeping none, thread CPU time; the ResNet-20 training step alike within
+/// the noise; docs/benchmarks.md).
+let keptInputTransformMaxExpansion = 3.0
+
 /// `conv2dForward`, also returning the input's Winograd transform where the forward and the
 /// weight gradient both run the same Winograd plan (nil otherwise).
 public func conv2dForwardKeepingInputTransform(input: Tensor, weight: Tensor, bias: Tensor?,
@@ -81,24 +103,30 @@ private func checkForwardShapes(input: Tensor, weight: Tensor, bias: Tensor?, ge
                  "conv2d bias \(bias!.shape), expected [\(geometry.outChannels)]")
 }
 
-/// output = conv(input, weight) + bias, shape `geometry.outputShape`.
+/// output = conv(input, weight) + bias, shape `geometry.outputShape`, then `epilogue` (the
+/// batch norm, activation or residual join after it in an inference forward), applied by
+/// the im2col and Winograd kernels to each chunk of images while it is in cache.
 public func conv2dForward(input: Tensor, weight: Tensor, bias: Tensor?,
                           geometry: Conv2dGeometry,
-                          algorithm: Conv2dAlgorithm = .automatic) -> Tensor {
+                          algorithm: Conv2dAlgorithm = .automatic,
+                          epilogue: ConvolutionEpilogue? = nil) -> Tensor {
     checkForwardShapes(input: input, weight: weight, bias: bias, geometry: geometry)
+    epilogue?.check(outputShape: geometry.outputShape)
     let resolved = resolve(algorithm, geometry, pass: .forward)
     switch resolved {
     case .direct:
-        return directConv2dForward(input: input, weight: weight, bias: bias, geometry: geometry)
+        let y = directConv2dForward(input: input, weight: weight, bias: bias, geometry: geometry)
+        return epilogue?.applied(to: y) ?? y
     case .depthwise3x3:
-        return depthwise3x3Forward(input: input, weight: weight, bias: bias, geometry: geometry)
+        let y = depthwise3x3Forward(input: input, weight: weight, bias: bias, geometry: geometry)
+        return epilogue?.applied(to: y) ?? y
     case .im2colGemm(let b):
         return gemmConv2dForward(input: input, weight: weight, bias: bias, geometry: geometry,
-                                 imagesPerChunk: b)
+                                 imagesPerChunk: b, epilogue: epilogue)
     case .winograd, .winograd4x4:
         let (m, b) = resolved.winogradTile!
         return winogradConv2dForward(input: input, weight: weight, bias: bias, geometry: geometry,
-                                     outputTile: m, imagesPerChunk: b)
+                                     outputTile: m, imagesPerChunk: b, epilogue: epilogue)
     case .automatic:
         preconditionFailure("resolve never returns .automatic")
     }

@@ -4,7 +4,7 @@
 // dcol = W_gᵀ · dY, dx += col2im(dcol); dW_g += dY · colᵀ.
 
 func gemmConv2dForward(input: Tensor, weight: Tensor, bias: Tensor?, geometry g: Conv2dGeometry,
-                       imagesPerChunk B: Int) -> Tensor {
+                       imagesPerChunk B: Int, epilogue: ConvolutionEpilogue? = nil) -> Tensor {
     let G = g.groups, cg = g.inChannels / G, kg = g.outChannels / G
     let crs = cg * g.kernelHeight * g.kernelWidth, P = g.outHeight * g.outWidth
     let K = g.outChannels, inImage = g.inChannels * g.height * g.width
@@ -53,6 +53,7 @@ func gemmConv2dForward(input: Tensor, weight: Tensor, bias: Tensor?, geometry g:
                                 }
                             }
                         }
+                        epilogue?.apply(to: y, images: n0..<(n0 + nb), channels: K, plane: P)
                     }
                 }
             }

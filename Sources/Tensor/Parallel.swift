@@ -17,11 +17,50 @@ public enum Parallel {
         guard count > 0 else { return }
         let n = max(1, min(chunks ?? workers, count))
         if n == 1 { body(0, 0..<count); return }
+        // Inside a task of `forEachTask` the other workers are busy with other tasks: the
+        // same chunks, one after the other on this thread (same bits, no oversubscription).
+        if isInsideTask {
+            for i in 0..<n { body(i, (count * i / n)..<(count * (i + 1) / n)) }
+            return
+        }
         DispatchQueue.concurrentPerform(iterations: n) { i in
             body(i, (count * i / n)..<(count * (i + 1) / n))
         }
     }
+
+    /// Calls `body(task)` for every task in 0..<count, up to `workers` at a time, for
+    /// independent pieces of work too small to split well inside (one exit head's training
+    /// step on a batch of 32). Kernels called from `body` run their chunks on the calling
+    /// thread, so each task computes exactly what it would alone: the bits depend neither
+    /// on the worker count nor on which worker takes which task. Tasks are started in
+    /// `order` (a permutation of 0..<count; give the longest first and a free worker takes
+    /// the next, which balances unequal tasks). Runs in order on this thread with one
+    /// worker, or when already inside a task.
+    public static func forEachTask(count: Int, order: [Int]? = nil, _ body: (_ task: Int) -> Void) {
+        guard count > 0 else { return }
+        precondition(order.map { $0.sorted() == Array(0..<count) } ?? true, "order \(order!) is not a permutation of 0..<\(count)")
+        if workers == 1 || count == 1 || isInsideTask {
+            for task in 0..<count { body(task) }
+            return
+        }
+        // concurrentPerform hands out iterations in increasing order as workers come free.
+        DispatchQueue.concurrentPerform(iterations: count) { i in
+            pthread_setspecific(insideTaskKey, UnsafeRawPointer(bitPattern: 1))
+            defer { pthread_setspecific(insideTaskKey, nil) }
+            body(order?[i] ?? i)
+        }
+    }
+
+    /// Whether this thread is running a task of `forEachTask`.
+    public static var isInsideTask: Bool { pthread_getspecific(insideTaskKey) != nil }
 }
+
+/// Thread-specific marker of `Parallel.forEachTask`'s tasks (non-nil inside one).
+private let insideTaskKey: pthread_key_t = {
+    var key = pthread_key_t()
+    precondition(pthread_key_create(&key, nil) == 0, "pthread_key_create failed")
+    return key
+}()
 
 @inline(__always) private func ProcessInfo_activeCores() -> Int {
     #if canImport(Glibc)

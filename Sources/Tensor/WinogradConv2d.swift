@@ -96,7 +96,8 @@ private func winogradScratchCount(_ p: WinogradPlan) -> Int {
 
 func winogradConv2dForward(input: Tensor, weight: Tensor, bias: Tensor?, geometry g: Conv2dGeometry,
                            outputTile: Int, imagesPerChunk: Int,
-                           keepingInputTransformIn kept: UnsafeMutablePointer<Float>? = nil) -> Tensor {
+                           keepingInputTransformIn kept: UnsafeMutablePointer<Float>? = nil,
+                           epilogue: ConvolutionEpilogue? = nil) -> Tensor {
     precondition(winogradApplies(g))
     let p = WinogradPlan(g: g, outputTile: outputTile, imagesPerChunk: imagesPerChunk)
     let n2 = p.positions
@@ -122,6 +123,7 @@ func winogradConv2dForward(input: Tensor, weight: Tensor, bias: Tensor?, geometr
                             withOptionalPointer(biasValues) { bp in
                                 p.transformOutput(m, images: nb, bias: bp, into: y + n0 * outImage, rows: rows)
                             }
+                            epilogue?.apply(to: y, images: n0..<(n0 + nb), channels: K, plane: g.outHeight * g.outWidth)
                         }
                     }
                 }

@@ -86,3 +86,111 @@ import Testing
         expectGradientsMatch(net, input: x, eps: 1e-3, skipKinks: true)
     }
 }
+
+/// Conv, batch norm (, activation or residual join) in an inference forward: the batch norm
+/// and what follows it run in the convolution's epilogue (`ConvolutionEpilogue`), with the
+/// bits of the separate kernels and layers, for every convolution algorithm.
+@Suite struct ConvolutionEpilogueTests {
+    static func bits(_ t: Tensor) -> [UInt32] { t.scalars.map(\.bitPattern) }
+
+    static let cases: [(Conv2dGeometry, Conv2dAlgorithm)] = {
+        let dense = Conv2dGeometry(batch: 5, inChannels: 8, height: 18, width: 17, outChannels: 6,
+                                   kernelSize: (3, 3), padding: (1, 1))
+        let strided = Conv2dGeometry(batch: 3, inChannels: 4, height: 9, width: 9, outChannels: 6,
+                                     kernelSize: (3, 3), stride: (2, 2), padding: (1, 1))
+        let depthwise = Conv2dGeometry(batch: 3, inChannels: 6, height: 8, width: 7, outChannels: 6,
+                                       kernelSize: (3, 3), padding: (1, 1), groups: 6)
+        return [(dense, .automatic), (dense, .im2colGemm(imagesPerChunk: 1)), (dense, .im2colGemm(imagesPerChunk: 2)),
+                (dense, .winograd(imagesPerChunk: 2)), (dense, .winograd4x4(imagesPerChunk: 2)),
+                (strided, .automatic), (depthwise, .depthwise3x3), (depthwise, .direct)]
+    }()
+
+    @Test(arguments: 0..<cases.count)
+    func theEpilogueGivesTheBitsOfTheSeparateKernels(_ index: Int) {
+        let (g, algorithm) = Self.cases[index]
+        var rng = SeededGenerator(seed: 64)
+        let x = randomTensor(g.inputShape, &rng, scale: 2), w = randomTensor(g.weightShape, &rng)
+        let k = g.outChannels
+        let scale = (0..<k).map { _ in rng.nextNormal() * 2 }, shift = (0..<k).map { _ in rng.nextNormal() }
+        let residual = randomTensor(g.outputShape, &rng, scale: 2)
+        for bias in [nil, randomTensor([k], &rng)] {
+            let y = conv2dForward(input: x, weight: w, bias: bias, geometry: g, algorithm: algorithm)
+            func fused(_ e: ConvolutionEpilogue) -> [UInt32] {
+                Self.bits(conv2dForward(input: x, weight: w, bias: bias, geometry: g, algorithm: algorithm, epilogue: e))
+            }
+            let affine = channelAffine(y, scale: scale, shift: shift)
+            #expect(fused(ConvolutionEpilogue(scale: scale, shift: shift)) == Self.bits(affine))
+            for cap in [Float.infinity, 6] {
+                #expect(fused(ConvolutionEpilogue(scale: scale, shift: shift, activationCap: cap))
+                        == Self.bits(clampedReLUForward(affine, cap: cap)), "cap \(cap)")
+            }
+            for relu in [false, true] {
+                #expect(fused(ConvolutionEpilogue(scale: scale, shift: shift, residual: residual, reLUAfterResidual: relu))
+                        == Self.bits(addForward(affine, residual, relu: relu)), "residual, relu \(relu)")
+            }
+        }
+    }
+
+    static func batchNorm(_ channels: Int, _ rng: inout SeededGenerator) -> BatchNorm2d {
+        let bn = BatchNorm2d(channels: channels)
+        for ch in 0..<channels {
+            bn.weight.value.scalars[ch] = rng.nextNormal() * 2
+            bn.bias.value.scalars[ch] = rng.nextNormal()
+            bn.runningMean.value.scalars[ch] = rng.nextNormal()
+            bn.runningVar.value.scalars[ch] = rng.nextUniform() + 0.5
+        }
+        return bn
+    }
+
+    /// A basic block (conv-bn-relu-conv-bn, then add and ReLU) with a projection or an
+    /// identity shortcut, in inference, against its layers run one by one.
+    @Test(arguments: [false, true])
+    func aResidualBlockInInferenceGivesTheBitsOfItsLayersOneByOne(projection: Bool) {
+        var rng = SeededGenerator(seed: 65)
+        let c = 8, out = projection ? 12 : 8, stride = projection ? 2 : 1
+        let conv1 = Conv2d(inChannels: c, outChannels: out, kernelSize: 3, stride: stride, padding: 1, generator: &rng)
+        let bn1 = Self.batchNorm(out, &rng), relu = ReLU()
+        let conv2 = Conv2d(inChannels: out, outChannels: out, kernelSize: 3, padding: 1, generator: &rng)
+        let bn2 = Self.batchNorm(out, &rng)
+        let main = Sequential([("conv1", conv1), ("bn1", bn1), ("relu", relu), ("conv2", conv2), ("bn2", bn2)]
+                              as [(name: String, layer: any Layer)])
+        var shortcut: Sequential?
+        if projection {
+            let conv = Conv2d(inChannels: c, outChannels: out, kernelSize: 1, stride: 2, generator: &rng)
+            shortcut = Sequential([("0", conv), ("1", Self.batchNorm(out, &rng))] as [(name: String, layer: any Layer)])
+        }
+        let block = ResidualBlock(main: main, shortcut: shortcut)
+        let x = randomTensor([6, c, 16, 16], &rng, scale: 2)
+        var a = x
+        for child in main.children { a = child.layer.forward(a, mode: .inference) }
+        var b = x
+        for child in shortcut?.children ?? [] { b = child.layer.forward(b, mode: .inference) }
+        let expected = addForward(a, b, relu: true)
+        #expect(Self.bits(block.forward(x, mode: .inference)) == Self.bits(expected))
+        // As the frozen prefix of a training pass (an exit head's backbone): the same.
+        block.setFrozen(true)
+        #expect(Self.bits(block.forward(x, mode: .training(inputGradient: false))) == Self.bits(expected))
+    }
+
+    /// A frozen conv-bn-relu before a trainable conv-bn: the frozen three run as one
+    /// kernel, the trainable batch norm after the boundary keeps its batch statistics.
+    @Test func theFusionStopsAtTheFrozenPrefix() {
+        var rng = SeededGenerator(seed: 66)
+        let conv1 = Conv2d(inChannels: 3, outChannels: 5, kernelSize: 3, padding: 1, generator: &rng)
+        let bn1 = Self.batchNorm(5, &rng), relu = ReLU()
+        let conv2 = Conv2d(inChannels: 5, outChannels: 4, kernelSize: 3, padding: 1, generator: &rng)
+        let bn2 = Self.batchNorm(4, &rng)
+        for layer in [conv1, bn1] as [any Layer] { layer.setFrozen(true) }
+        conv2.setFrozen(true)
+        let net = Sequential([("conv1", conv1), ("bn1", bn1), ("relu", relu), ("conv2", conv2), ("bn2", bn2)]
+                             as [(name: String, layer: any Layer)])
+        let x = randomTensor([4, 3, 10, 10], &rng)
+        var h = x
+        for layer in [conv1, bn1, relu, conv2] as [any Layer] { h = layer.forward(h, mode: .inference) }
+        let (expected, _) = batchNormForwardTraining(h, gamma: bn2.weight.value.scalars, beta: bn2.bias.value.scalars,
+                                                     eps: bn2.eps)
+        #expect(Self.bits(net.forward(x, mode: .training(inputGradient: false))) == Self.bits(expected))
+        #expect(net.backward(randomTensor(expected.shape, &rng)) == nil)
+        #expect(bn2.weight.gradient.scalars.contains { $0 != 0 })
+    }
+}

@@ -265,6 +265,27 @@ import Training
         #expect(EngineFixture.state(other.model.exits[0].head) != EngineFixture.state(a.model.exits[0].head))
     }
 
+    /// The heads train side by side (`Parallel.forEachTask`): one worker or several, the
+    /// same heads and losses to the bit.
+    @Test func theHeadsTrainToTheSameBitsOnOneWorkerOrSeveral() throws {
+        let data = EngineFixture.data(classPattern: [0, 1, 3], count: 24, labelled: { $0 % 3 == 0 }, seed: 19)
+        let c = EngineFixture.quick(epochs: 2)
+        #expect(base.exits.count >= 2)
+        let saved = Parallel.workers
+        defer { Parallel.workers = saved }
+        var runs: [PersonalisationResult] = []
+        for workers in [1, 2] {
+            Parallel.workers = workers
+            runs.append(try ExitPersonaliser(configuration: c).personalise(base, on: data))
+        }
+        for run in runs.dropFirst() {
+            #expect(run.epochLosses == runs[0].epochLosses)
+            for (x, y) in zip(run.model.exits, runs[0].model.exits) {
+                #expect(EngineFixture.state(x.head) == EngineFixture.state(y.head))
+            }
+        }
+    }
+
     @Test func badInputIsRefusedWithAnError() throws {
         let data = EngineFixture.data(classPattern: [0], count: 4, seed: 20)
         var c = PersonalisationConfig()

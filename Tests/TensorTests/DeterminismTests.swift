@@ -1,3 +1,4 @@
+import Foundation
 import Testing
 @testable import Tensor
 
@@ -113,5 +114,84 @@ import Testing
         conv2dBackwardWeight(dOutput: dyo, input: xo, geometry: other, accumulatingInto: &b, algorithm: algorithm,
                              inputTransform: kept)
         #expect(bitPattern(a) == bitPattern(b))
+    }
+}
+
+/// Which training forwards keep the input transform: F(4×4)'s (2.25 times the input) but
+/// not F(2×2)'s (4 times and more), nor any where the forward or the weight gradient
+/// runs im2col.
+@Suite struct KeptInputTransformRuleTests {
+    func geometry(batch: Int, channels: Int, size: Int, stride: Int = 1) -> Conv2dGeometry {
+        Conv2dGeometry(batch: batch, inChannels: channels, height: size, width: size, outChannels: channels,
+                       kernelSize: (3, 3), stride: (stride, stride), padding: (1, 1))
+    }
+
+    @Test func onlyTransformsAtMostThreeTimesTheInputAreKept() {
+        #expect(conv2dKeepsInputTransform(geometry(batch: 32, channels: 16, size: 28)))
+        #expect(!conv2dKeepsInputTransform(geometry(batch: 32, channels: 32, size: 14)))
+        #expect(!conv2dKeepsInputTransform(geometry(batch: 32, channels: 64, size: 7)))
+        #expect(!conv2dKeepsInputTransform(geometry(batch: 32, channels: 16, size: 28, stride: 2)))
+        #expect(conv2dKeepsInputTransform(geometry(batch: 5, channels: 8, size: 20), algorithm: .winograd4x4(imagesPerChunk: 2)))
+        #expect(!conv2dKeepsInputTransform(geometry(batch: 5, channels: 8, size: 20), algorithm: .winograd(imagesPerChunk: 2)))
+        #expect(!conv2dKeepsInputTransform(geometry(batch: 5, channels: 8, size: 20), algorithm: .im2colGemm(imagesPerChunk: 2)))
+    }
+}
+
+/// `Parallel.forEachTask`: every task once; inside a task, kernels keep their chunks but run
+/// them in order on the task's thread; a convolution computed inside tasks gives the bits
+/// of the same convolution alone.
+@Suite(.serialized) struct ParallelTaskTests {
+    /// One slot per task, written by that task only.
+    final class Slots<T>: @unchecked Sendable {
+        let values: UnsafeMutableBufferPointer<T>
+        init(_ count: Int, _ initial: T) { values = .allocate(capacity: count); values.initialize(repeating: initial) }
+        deinit { values.deinitialize(); values.deallocate() }
+        var array: [T] { Array(values) }
+    }
+
+    @Test func everyTaskRunsOnceAndItsKernelsKeepTheirChunksOnItsThread() {
+        let saved = Parallel.workers
+        defer { Parallel.workers = saved }
+        for workers in [1, 2, 3] {
+            Parallel.workers = workers
+            let runs = Slots(7, 0), inside = Slots(7, false), nested = Slots(7, [Range<Int>]())
+            let sameThread = Slots(7, true)
+            #expect(!Parallel.isInsideTask)
+            Parallel.forEachTask(count: 7) { task in
+                runs.values[task] += 1
+                inside.values[task] = Parallel.isInsideTask
+                let thread = pthread_self()
+                Parallel.forEachChunk(count: 10) { _, range in
+                    if pthread_equal(pthread_self(), thread) == 0 { sameThread.values[task] = false }
+                    nested.values[task].append(range)
+                }
+            }
+            #expect(!Parallel.isInsideTask)
+            #expect(runs.array == [Int](repeating: 1, count: 7))
+            #expect(inside.array == [Bool](repeating: workers > 1, count: 7))
+            #expect(sameThread.array == [Bool](repeating: true, count: 7))
+            let n = min(workers, 10)
+            let chunks = (0..<n).map { (10 * $0 / n)..<(10 * ($0 + 1) / n) }
+            #expect(nested.array == [[Range<Int>]](repeating: chunks, count: 7))
+        }
+    }
+
+    @Test func convolutionsInsideTasksGiveTheBitsOfOneAlone() {
+        let g = Conv2dGeometry(batch: 6, inChannels: 8, height: 12, width: 12, outChannels: 8,
+                               kernelSize: (3, 3), stride: (1, 1), padding: (1, 1), groups: 1)
+        var rng = SeededGenerator(seed: 41)
+        let inputs = (0..<4).map { _ in
+            Tensor(shape: g.inputShape, scalars: (0..<Tensor.count(of: g.inputShape)).map { _ in rng.nextNormal() })
+        }
+        let weight = Tensor(shape: g.weightShape, scalars: (0..<Tensor.count(of: g.weightShape)).map { _ in rng.nextNormal() })
+        let saved = Parallel.workers
+        defer { Parallel.workers = saved }
+        Parallel.workers = 2
+        let alone = inputs.map { conv2dForward(input: $0, weight: weight, bias: nil, geometry: g).scalars.map(\.bitPattern) }
+        let outputs = Slots(4, [UInt32]())
+        Parallel.forEachTask(count: 4) { task in
+            outputs.values[task] = conv2dForward(input: inputs[task], weight: weight, bias: nil, geometry: g).scalars.map(\.bitPattern)
+        }
+        #expect(outputs.array == alone)
     }
 }

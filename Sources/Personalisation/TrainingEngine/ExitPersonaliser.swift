@@ -72,6 +72,7 @@ public struct ExitPersonaliser {
         let loop = EpochLoop(count: data.count, batchSize: c.batchSize, epochs: c.epochs, seed: c.seed,
                              schedule: EpochLoop.cosine(base: c.learningRate, epochs: c.epochs))
         let featureIndex = heads.map { head in cache.points.firstIndex(of: head.point)! }
+        var headSeconds = [Double](repeating: 0, count: heads.count)
         let outcome = try loop.run { step, _ in
             let indices = step.indices
             let weights = indices.map { hardWeights[$0] }
@@ -79,15 +80,29 @@ public struct ExitPersonaliser {
             optimizer.learningRate = step.learningRate
             let labels = indices.map { hardLabels[$0] }
             let teacher = cache.finalLogits.map { gatherRows($0, indices) }
-            let features = cache.features(for: indices)
-            var batchLoss = 0.0
-            for (h, exit) in heads.enumerated() {
-                let logits = exit.head.forward(features[featureIndex[h]], mode: .training(inputGradient: false))
-                let loss = PersonalisationLoss.loss(logits: logits, hardLabels: labels, hardWeights: weights,
-                                                    teacherLogits: teacher, configuration: c)
-                _ = exit.head.backward(loss.dLogits)
-                batchLoss += Double(loss.loss)
-            }
+            // A recomputing cache runs the backbone once for all points; a stored one is
+            // copied from by each head's task.
+            let recomputed = cache.storage == .cached ? nil : cache.features(for: indices)
+            // The heads share nothing but their inputs: each trains on a worker of its own
+            // (`Parallel.forEachTask`; the same bits as one after the other), its loss kept
+            // in its slot and the losses summed in head order. The heads that took longest
+            // so far start first (the order changes which worker runs what, never the bits).
+            var headLosses = [Float](repeating: 0, count: heads.count)
+            let order = heads.indices.sorted { headSeconds[$0] > headSeconds[$1] }
+            headLosses.withUnsafeMutableBufferPointer { slots in headSeconds.withUnsafeMutableBufferPointer { seconds in
+                Parallel.forEachTask(count: heads.count, order: order) { h in
+                    let started = DispatchTime.now().uptimeNanoseconds
+                    let head = heads[h].head
+                    let x = recomputed?[featureIndex[h]] ?? cache.storedFeatures(point: featureIndex[h], for: indices)
+                    let logits = head.forward(x, mode: .training(inputGradient: false))
+                    let loss = PersonalisationLoss.loss(logits: logits, hardLabels: labels, hardWeights: weights,
+                                                        teacherLogits: teacher, configuration: c)
+                    _ = head.backward(loss.dLogits)
+                    slots[h] = loss.loss
+                    seconds[h] += Double(DispatchTime.now().uptimeNanoseconds - started) / 1e9
+                }
+            }}
+            let batchLoss = headLosses.reduce(0.0) { $0 + Double($1) }
             return .loss(batchLoss / Double(heads.count)) {
                 optimizer.step()
                 for exit in heads { exit.head.zeroGradients() }

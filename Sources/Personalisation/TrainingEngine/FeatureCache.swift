@@ -103,14 +103,7 @@ public final class FeatureCache {
     public func features(for indices: ArraySlice<Int>) -> [Tensor] {
         switch storage {
         case .cached:
-            return points.indices.map { p in
-                let shape = points[p].featureShape
-                let row = Tensor.count(of: shape)
-                var out: [Float] = []
-                out.reserveCapacity(indices.count * row)
-                for i in indices { out.append(contentsOf: stored[p][(i * row)..<((i + 1) * row)]) }
-                return Tensor(shape: [indices.count] + shape, scalars: out)
-            }
+            return points.indices.map { storedFeatures(point: $0, for: indices) }
         case .recomputed:
             var x = Batches.make(from: images, indices: indices, normalization: normalization)
             var out: [Tensor] = []
@@ -123,6 +116,18 @@ public final class FeatureCache {
             backboneFLOPs += recomputationFLOPsPerSample * indices.count
             return out
         }
+    }
+
+    /// Point `p`'s features of samples `indices`, copied out of the cache (`storage` must be
+    /// `.cached`). Safe to call from several threads at once.
+    public func storedFeatures(point p: Int, for indices: ArraySlice<Int>) -> Tensor {
+        precondition(storage == .cached, "storedFeatures of a cache that recomputes its features")
+        let shape = points[p].featureShape
+        let row = Tensor.count(of: shape)
+        var out: [Float] = []
+        out.reserveCapacity(indices.count * row)
+        for i in indices { out.append(contentsOf: stored[p][(i * row)..<((i + 1) * row)]) }
+        return Tensor(shape: [indices.count] + shape, scalars: out)
     }
 
     /// The features at one point for samples `indices`.

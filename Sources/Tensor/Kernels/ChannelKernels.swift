@@ -27,10 +27,9 @@ public func channelAffine(_ input: Tensor, scale: [Float], shift: [Float]?, acti
                         maskActivationGradient(x.baseAddress! + base, output: m.baseAddress! + base, cap: maskCap,
                                                count: hw, into: y.baseAddress! + base)
                         for j in base..<(base + hw) { y[j] = y[j] * a + b }
-                    } else if let cap = activationCap {
-                        for j in base..<(base + hw) { y[j] = min(max(x[j] * a + b, 0), cap) }
                     } else {
-                        for j in base..<(base + hw) { y[j] = x[j] * a + b }
+                        channelAffinePlane(x.baseAddress! + base, into: y.baseAddress! + base, count: hw,
+                                           scale: a, shift: b, activationCap: activationCap)
                     }
                 }
             }
