@@ -6,6 +6,18 @@ import Testing
 @testable import NN
 @testable import Tensor
 
+/// A batch norm with random gamma (times `gammaScale`), beta and running statistics.
+func randomBatchNorm(_ channels: Int, _ rng: inout SeededGenerator, gammaScale: Float) -> BatchNorm2d {
+    let bn = BatchNorm2d(channels: channels)
+    for ch in 0..<channels {
+        bn.weight.value.scalars[ch] = rng.nextNormal() * gammaScale
+        bn.bias.value.scalars[ch] = rng.nextNormal()
+        bn.runningMean.value.scalars[ch] = rng.nextNormal()
+        bn.runningVar.value.scalars[ch] = rng.nextUniform() + 0.5
+    }
+    return bn
+}
+
 @Suite struct FusionTests {
     static let shapes: [[Int]] = [[2, 3, 5, 7], [5, 16, 13, 11], [1, 1, 1, 3]]
 
@@ -41,13 +53,7 @@ import Testing
     /// children are run one by one.
     static func pair(_ activation: () -> any Layer, channels: Int, frozenBatchNorm: Bool) -> (BatchNorm2d, any Layer) {
         var rng = SeededGenerator(seed: 61)
-        let bn = BatchNorm2d(channels: channels)
-        for ch in 0..<channels {
-            bn.weight.value.scalars[ch] = rng.nextNormal() * 3
-            bn.bias.value.scalars[ch] = rng.nextNormal()
-            bn.runningMean.value.scalars[ch] = rng.nextNormal()
-            bn.runningVar.value.scalars[ch] = rng.nextUniform() + 0.5
-        }
+        let bn = randomBatchNorm(channels, &rng, gammaScale: 3)
         bn.setFrozen(frozenBatchNorm)
         return (bn, activation())
     }
@@ -132,14 +138,7 @@ import Testing
     }
 
     static func batchNorm(_ channels: Int, _ rng: inout SeededGenerator) -> BatchNorm2d {
-        let bn = BatchNorm2d(channels: channels)
-        for ch in 0..<channels {
-            bn.weight.value.scalars[ch] = rng.nextNormal() * 2
-            bn.bias.value.scalars[ch] = rng.nextNormal()
-            bn.runningMean.value.scalars[ch] = rng.nextNormal()
-            bn.runningVar.value.scalars[ch] = rng.nextUniform() + 0.5
-        }
-        return bn
+        randomBatchNorm(channels, &rng, gammaScale: 2)
     }
 
     /// A basic block (conv-bn-relu-conv-bn, then add and ReLU) with a projection or an
