@@ -51,6 +51,15 @@ public enum Parallel {
         }
     }
 
+    /// `forEachTask`, collecting each task's result in task order.
+    public static func mapTasks<T>(count: Int, order: [Int]? = nil, _ body: (_ task: Int) -> T) -> [T] {
+        [T](unsafeUninitializedCapacity: count) { buffer, initialized in
+            let slots = buffer.baseAddress!
+            forEachTask(count: count, order: order) { task in (slots + task).initialize(to: body(task)) }
+            initialized = count
+        }
+    }
+
     /// Whether this thread is running a task of `forEachTask`.
     public static var isInsideTask: Bool { pthread_getspecific(insideTaskKey) != nil }
 }

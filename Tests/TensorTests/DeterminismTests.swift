@@ -173,6 +173,7 @@ import Testing
             let n = min(workers, 10)
             let chunks = (0..<n).map { (10 * $0 / n)..<(10 * ($0 + 1) / n) }
             #expect(nested.array == [[Range<Int>]](repeating: chunks, count: 7))
+            #expect(Parallel.mapTasks(count: 7, order: [6, 5, 4, 3, 2, 1, 0]) { $0 * $0 } == (0..<7).map { $0 * $0 })
         }
     }
 

@@ -84,25 +84,22 @@ public struct ExitPersonaliser {
             // copied from by each head's task.
             let recomputed = cache.storage == .cached ? nil : cache.features(for: indices)
             // The heads share nothing but their inputs: each trains on a worker of its own
-            // (`Parallel.forEachTask`; the same bits as one after the other), its loss kept
-            // in its slot and the losses summed in head order. The heads that took longest
+            // (`Parallel.mapTasks`; the same bits as one after the other), the losses summed
+            // in head order. The heads that took longest
             // so far start first (the order changes which worker runs what, never the bits).
-            var headLosses = [Float](repeating: 0, count: heads.count)
             let order = heads.indices.sorted { headSeconds[$0] > headSeconds[$1] }
-            headLosses.withUnsafeMutableBufferPointer { slots in headSeconds.withUnsafeMutableBufferPointer { seconds in
-                Parallel.forEachTask(count: heads.count, order: order) { h in
-                    let started = DispatchTime.now().uptimeNanoseconds
-                    let head = heads[h].head
-                    let x = recomputed?[featureIndex[h]] ?? cache.storedFeatures(point: featureIndex[h], for: indices)
-                    let logits = head.forward(x, mode: .training(inputGradient: false))
-                    let loss = PersonalisationLoss.loss(logits: logits, hardLabels: labels, hardWeights: weights,
-                                                        teacherLogits: teacher, configuration: c)
-                    _ = head.backward(loss.dLogits)
-                    slots[h] = loss.loss
-                    seconds[h] += Double(DispatchTime.now().uptimeNanoseconds - started) / 1e9
-                }
-            }}
-            let batchLoss = headLosses.reduce(0.0) { $0 + Double($1) }
+            let outcomes = Parallel.mapTasks(count: heads.count, order: order) { h -> (loss: Float, seconds: Double) in
+                let started = DispatchTime.now().uptimeNanoseconds
+                let head = heads[h].head
+                let x = recomputed?[featureIndex[h]] ?? cache.storedFeatures(point: featureIndex[h], for: indices)
+                let logits = head.forward(x, mode: .training(inputGradient: false))
+                let loss = PersonalisationLoss.loss(logits: logits, hardLabels: labels, hardWeights: weights,
+                                                    teacherLogits: teacher, configuration: c)
+                _ = head.backward(loss.dLogits)
+                return (loss.loss, Double(DispatchTime.now().uptimeNanoseconds - started) / 1e9)
+            }
+            for (h, outcome) in outcomes.enumerated() { headSeconds[h] += outcome.seconds }
+            let batchLoss = outcomes.reduce(0.0) { $0 + Double($1.loss) }
             return .loss(batchLoss / Double(heads.count)) {
                 optimizer.step()
                 for exit in heads { exit.head.zeroGradients() }
