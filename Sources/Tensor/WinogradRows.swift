@@ -29,13 +29,21 @@ func splitRowByParity(_ row: UnsafePointer<Float>, half: Int,
         v.evenHalf.store(even + j)
         v.oddHalf.store(odd + j)
     }
-    if half >= 4 {
-        var j = 0
-        while j + 4 <= half { split(j); j += 4 }
-        if j < half { split(half - 4) }
-    } else {
-        for j in 0..<half { even[j] = row[2 * j]; odd[j] = row[2 * j + 1] }
+    forEachOverlappingStepOf4(count: half, split) { j in even[j] = row[2 * j]; odd[j] = row[2 * j + 1] }
+}
+
+/// vector(j) for j = 0, 4, 8, ... and, where `count` is not a multiple of 4, once more at
+/// count - 4 (overlapping the step before: it rewrites the same values); with fewer than 4,
+/// scalar(j) for each j instead.
+@inline(__always)
+func forEachOverlappingStepOf4(count: Int, _ vector: (Int) -> Void, _ scalar: (Int) -> Void) {
+    guard count >= 4 else {
+        for j in 0..<count { scalar(j) }
+        return
     }
+    var j = 0
+    while j + 4 <= count { vector(j); j += 4 }
+    if j < count { vector(count - 4) }
 }
 
 /// dst[i] += padded[i + offset] for i in 0..<count, where padded column 2j is `even[j]`
@@ -116,15 +124,9 @@ func splitRowByPhase4(_ row: UnsafePointer<Float>, count: Int, onlyFirstTwo: Boo
             o.oddHalf.store(p3 + m)
         }
     }
-    if count >= 4 {
-        var m = 0
-        while m + 4 <= count { split(m); m += 4 }
-        if m < count { split(count - 4) }
-    } else {
-        for m in 0..<count {
-            p0[m] = row[4 * m]; p1[m] = row[4 * m + 1]
-            if !onlyFirstTwo { p2[m] = row[4 * m + 2]; p3[m] = row[4 * m + 3] }
-        }
+    forEachOverlappingStepOf4(count: count, split) { m in
+        p0[m] = row[4 * m]; p1[m] = row[4 * m + 1]
+        if !onlyFirstTwo { p2[m] = row[4 * m + 2]; p3[m] = row[4 * m + 3] }
     }
 }
 
