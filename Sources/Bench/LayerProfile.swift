@@ -29,14 +29,16 @@ public enum ProfiledStep: String, Codable, Sendable, CaseIterable {
 
 public enum LayerProfile {
     /// Times each top-level child of `network` at `batch` in `step` (a training step's
-    /// images need no gradient, so the first child computes no dInput). With `.threadCPU`
-    /// the kernels run on one worker (`Parallel.workers` is restored afterwards). Children
+    /// images need no gradient, so the first child computes no dInput) on `workers` kernel
+    /// workers (one with `.threadCPU`; `Parallel.workers` is restored afterwards). Children
     /// run one by one, so a top-level batch norm and the ReLU after it are timed apart
     /// (inside residual blocks and heads, `Sequential` runs them fused).
     public static func run(_ network: BenchmarkNetwork = .resnet20, batch: Int = 128, repeats: Int = 5,
-                           clock: BenchmarkClock = .wall, step: ProfiledStep = .train) -> [LayerTiming] {
+                           workers: Int = Parallel.workers, clock: BenchmarkClock = .wall,
+                           step: ProfiledStep = .train) -> [LayerTiming] {
+        precondition(workers >= 1 && (clock == .wall || workers == 1), "thread CPU time measures one worker")
         let savedWorkers = Parallel.workers
-        if clock == .threadCPU { Parallel.workers = 1 }
+        Parallel.workers = workers
         defer { Parallel.workers = savedWorkers }
         var rng = SeededGenerator(seed: 21)
         let model: Backbone

@@ -95,6 +95,7 @@ struct BenchCommand: ParsableCommand {
                 throw ValidationError("--step '\(step)': use train, exit (resnet20 only) or inference")
             }
             let rows = LayerProfile.run(network, batch: batch, repeats: repeats,
+                                        workers: cpuTime ? 1 : workers ?? Parallel.workers,
                                         clock: cpuTime ? .threadCPU : .wall, step: profiled)
             print("layer          output            fwd MFLOP   fwd ms   bwd ms")
             for r in rows {
