@@ -79,15 +79,32 @@ public final class BatchNorm2d: Layer {
         return output
     }
 
-    private func normalize(_ input: Tensor, mode: Mode, activationCap: Float?) -> Tensor {
+    /// activation(batchNorm(input) + residual), ReLU when `reLU`: the last batch norm of a
+    /// residual block's main branch and the block's join, which `Sequential` runs in one pass
+    /// over memory in a training forward. The join's activation is the block's: the next
+    /// `backward` takes the gradient at the join, as after a plain forward. Same bits as the
+    /// batch norm and then `addForward`.
+    func forward(_ input: Tensor, mode: Mode, joining residual: Tensor, reLU: Bool) -> Tensor {
+        precondition(input.rank == 4 && input.shape[1] == channels,
+                     "BatchNorm2d(\(channels)) got input \(input.shape)")
+        computesInputGradient = mode.computesInputGradient
+        activation = nil
         guard mode.isTraining, usesBatchStatistics else {
+            return addForward(normalize(input, mode: mode, activationCap: nil), residual, relu: reLU)
+        }
+        return normalize(input, mode: mode, activationCap: reLU ? .infinity : nil, adding: residual)
+    }
+
+    private func normalize(_ input: Tensor, mode: Mode, activationCap: Float?, adding residual: Tensor? = nil) -> Tensor {
+        guard mode.isTraining, usesBatchStatistics else {
+            precondition(residual == nil, "the join runs fused only with batch statistics")
             let (scale, shift) = runningAffine()
             cache = mode.isTraining ? .running(scale: scale) : nil
             return channelAffine(input, scale: scale, shift: shift, activationCap: activationCap)
         }
         let (output, stats) = batchNormForwardTraining(input, gamma: weight.value.scalars,
                                                        beta: bias.value.scalars, eps: eps,
-                                                       activationCap: activationCap)
+                                                       activationCap: activationCap, adding: residual)
         let m = Float(input.count / channels)
         let unbiased = m > 1 ? m / (m - 1) : 1
         for c in 0..<channels {

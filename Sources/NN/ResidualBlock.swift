@@ -6,8 +6,8 @@ import Tensor
 ///
 /// Names follow torchvision: the main branch's children appear directly under the block
 /// (`conv1.weight`, `bn1.running_mean`), the shortcut under `shortcutName`
-/// (`downsample.0.weight`). The add and the ReLU are one fused kernel; in an inference
-/// forward they run in the epilogue of the main branch's last convolution.
+/// (`downsample.0.weight`). The add and the ReLU run in the pass of the main branch's last
+/// batch norm (training) or in the epilogue of its last convolution (inference).
 public final class ResidualBlock: Layer {
     public let main: Sequential
     public let shortcut: (any Layer)?
@@ -29,16 +29,10 @@ public final class ResidualBlock: Layer {
         let effective = (mode.isTraining && !mode.computesInputGradient && !hasTrainableParameters) ? .inference : mode
         isTrainingPass = effective.isTraining
         computesInputGradient = effective.computesInputGradient
-        let y: Tensor
-        if effective.isTraining {
-            let a = main.forward(input, mode: effective)
-            let b = shortcut?.forward(input, mode: effective) ?? input
-            y = addForward(a, b, relu: appliesReLU)
-        } else {
-            // Shortcut first: the main branch's last convolution joins it in its epilogue.
-            let b = shortcut?.forward(input, mode: effective) ?? input
-            y = main.forward(input, mode: effective, joining: b, reLU: appliesReLU)
-        }
+        // Shortcut first: the main branch's last convolution (inference) or batch norm
+        // (training) joins it in its own pass.
+        let b = shortcut?.forward(input, mode: effective) ?? input
+        let y = main.forward(input, mode: effective, joining: b, reLU: appliesReLU)
         cachedOutput = (effective.isTraining && appliesReLU) ? y : nil
         return y
     }

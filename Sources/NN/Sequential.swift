@@ -62,7 +62,8 @@ public final class Sequential: Layer {
 
     /// forward(input) + residual, then ReLU when `reLU`: a residual block's main branch and
     /// its join. Where the branch ends in a convolution and a batch norm run as inference,
-    /// the join is part of the convolution's epilogue.
+    /// the join is part of the convolution's epilogue; where it ends in a batch norm otherwise,
+    /// part of the batch norm's pass.
     func forward(_ input: Tensor, mode: Mode, joining residual: Tensor, reLU: Bool) -> Tensor {
         run(input, mode: mode, joining: (residual, reLU))
     }
@@ -88,6 +89,12 @@ public final class Sequential: Layer {
                 x = conv.forwardInference(x, epilogue: epilogue)
                 activation?.forwardFused()
                 i += span
+            } else if let residual, i == children.count - 1, let bn = children[i].layer as? BatchNorm2d {
+                // The branch's last batch norm and the join in one pass (training, or a lone
+                // batch norm of an inference pass).
+                x = bn.forward(x, mode: childMode, joining: residual.tensor, reLU: residual.reLU)
+                joined = true
+                i += 1
             } else if fusesNext[i], let bn = children[i].layer as? BatchNorm2d,
                let activation = children[i + 1].layer as? any FusableActivation {
                 x = bn.forward(x, mode: childMode, activationCap: activation.cap)

@@ -16,12 +16,16 @@ public struct BatchNormStatistics: Sendable {
 }
 
 /// y = (x - mean) * invStd * gamma + beta with batch statistics; returns y and the statistics.
-/// With `activationCap` c, y = min(max(that, 0), c) in the same pass: batch norm followed by
-/// ReLU (c = .infinity) or ReLU6 (c = 6), the same bits as the two kernels one after the other.
+/// With `residual` r, y + r in the same pass (a residual block's join after its last batch
+/// norm); with `activationCap` c, then min(max(·, 0), c): batch norm (and the join) followed by
+/// ReLU (c = .infinity) or ReLU6 (c = 6). The same bits as the kernels one after the other
+/// (`addForward`, `clampedReLUForward`).
 public func batchNormForwardTraining(_ input: Tensor, gamma: [Float], beta: [Float], eps: Float,
-                                     activationCap: Float? = nil)
+                                     activationCap: Float? = nil, adding residual: Tensor? = nil)
     -> (output: Tensor, statistics: BatchNormStatistics) {
     precondition(input.rank == 4, "batch norm needs NCHW, got \(input.shape)")
+    precondition(residual == nil || residual!.shape == input.shape,
+                 "residual \(residual!.shape) vs batch norm input \(input.shape)")
     let n = input.shape[0], c = input.shape[1], hw = input.shape[2] * input.shape[3]
     precondition(gamma.count == c && beta.count == c, "\(c) channels, gamma \(gamma.count), beta \(beta.count)")
     precondition(n * hw > 0, "batch norm over an empty batch \(input.shape)")
@@ -30,7 +34,7 @@ public func batchNormForwardTraining(_ input: Tensor, gamma: [Float], beta: [Flo
     var variance = [Float](repeating: 0, count: c)
     var invStd = [Float](repeating: 0, count: c)
     let output = Tensor.filled(shape: input.shape) { y in
-        input.withUnsafeBufferPointer { x in
+        input.withUnsafeBufferPointer { x in withOptionalPointer(residual) { r in
             mean.withUnsafeMutableBufferPointer { pMean in
             variance.withUnsafeMutableBufferPointer { pVar in
             invStd.withUnsafeMutableBufferPointer { pInv in
@@ -48,16 +52,21 @@ public func batchNormForwardTraining(_ input: Tensor, gamma: [Float], beta: [Flo
                         let a = gamma[ch] * inv, b = beta[ch] - mu * a
                         for i in 0..<n {
                             let base = (i * c + ch) * hw
-                            if let cap = activationCap {
+                            switch (activationCap, r) {
+                            case (let cap?, let r?):
+                                for j in base..<(base + hw) { y[j] = min(max(x[j] * a + b + r[j], 0), cap) }
+                            case (let cap?, nil):
                                 for j in base..<(base + hw) { y[j] = min(max(x[j] * a + b, 0), cap) }
-                            } else {
+                            case (nil, let r?):
+                                for j in base..<(base + hw) { y[j] = x[j] * a + b + r[j] }
+                            case (nil, nil):
                                 for j in base..<(base + hw) { y[j] = x[j] * a + b }
                             }
                         }
                     }
                 }
             }}}
-        }
+        }}
     }
     return (output, BatchNormStatistics(mean: mean, variance: variance, invStd: invStd))
 }
@@ -86,22 +95,21 @@ public func batchNormBackwardTraining(dOutput: Tensor, input: Tensor, statistics
         input.withUnsafeBufferPointer { x in dOutput.withUnsafeBufferPointer { dOut in
         activationOutput.withUnsafeBufferPointer { yb in
         dGamma.withUnsafeMutableBufferPointer { pdg in dBeta.withUnsafeMutableBufferPointer { pdb in
+            let x0 = x.baseAddress!, dx0 = dx.baseAddress!
             Parallel.forEachChunk(count: c) { _, range in
-                // Fused activation: one plane of the masked gradient at a time, in scratch.
-                withScratch(activation == nil ? 0 : hw) { masked in
                 for ch in range {
                     let mu = statistics.mean[ch], inv = statistics.invStd[ch]
-                    // dy of plane `base`: dOutput itself, or its masked copy.
-                    @inline(__always) func plane(_ base: Int) -> UnsafePointer<Float> {
-                        guard activation != nil else { return dOut.baseAddress! + base }
-                        maskActivationGradient(dOut.baseAddress! + base, output: yb.baseAddress! + base, cap: cap,
-                                               count: hw, into: masked)
-                        return UnsafePointer(masked)
-                    }
+                    // dy of each plane: dOutput itself, or (fused activation) its masked copy,
+                    // written where that plane's dInput goes and overwritten by it below.
+                    let dyBase = activation == nil ? dOut.baseAddress! : UnsafePointer(dx0)
                     var sumDy: Double = 0, sumDyXc: Double = 0
                     for i in 0..<n {
                         let base = (i * c + ch) * hw
-                        let (s, sx) = runGradientSums(plane(base), x.baseAddress! + base, hw, mean: mu)
+                        if activation != nil {
+                            maskActivationGradient(dOut.baseAddress! + base, output: yb.baseAddress! + base, cap: cap,
+                                                   count: hw, into: dx0 + base)
+                        }
+                        let (s, sx) = runGradientSums(dyBase + base, x0 + base, hw, mean: mu)
                         sumDy += Double(s); sumDyXc += Double(sx)
                     }
                     let dg = Float(sumDyXc) * inv, db = Float(sumDy)
@@ -109,13 +117,9 @@ public func batchNormBackwardTraining(dOutput: Tensor, input: Tensor, statistics
                     let a = gamma[ch] * inv, meanDy = db / m, meanDyXhat = dg / m
                     for i in 0..<n {
                         let base = (i * c + ch) * hw
-                        let dy = plane(base), xp = x.baseAddress! + base, out = dx.baseAddress! + base
-                        for j in 0..<hw {
-                            let xhat = (xp[j] - mu) * inv
-                            out[j] = a * (dy[j] - meanDy - xhat * meanDyXhat)
-                        }
+                        runBatchNormInputGradient(dyBase + base, x0 + base, hw, mean: mu, invStd: inv, scale: a,
+                                                  meanDy: meanDy, meanDyXhat: meanDyXhat, into: dx0 + base)
                     }
-                }
                 }
             }
         }}}}}
@@ -124,14 +128,48 @@ public func batchNormBackwardTraining(dOutput: Tensor, input: Tensor, statistics
 }
 
 /// out[j] = dy[j] where 0 < y[j] < cap, else 0 (the activation's backward, as in
-/// `clampedReLUBackward`).
+/// `clampedReLUBackward`), 8 lanes at a time: the same selects, the same bits.
 @inline(__always)
 func maskActivationGradient(_ dy: UnsafePointer<Float>, output y: UnsafePointer<Float>, cap: Float, count: Int,
                             into out: UnsafeMutablePointer<Float>) {
+    let zero = SIMD8<Float>(repeating: 0), capV = SIMD8<Float>(repeating: cap)
+    var j = 0
     if cap == .infinity {
-        for j in 0..<count { let g = dy[j]; out[j] = y[j] > 0 ? g : 0 }
+        while j + 8 <= count {
+            SIMD8<Float>.load(dy + j).replacing(with: 0, where: .!(SIMD8<Float>.load(y + j) .> zero)).store(out + j)
+            j += 8
+        }
+        while j < count { let g = dy[j]; out[j] = y[j] > 0 ? g : 0; j += 1 }
     } else {
-        for j in 0..<count { let g = dy[j], v = y[j]; out[j] = (v > 0) == (v < cap) ? g : 0 }
+        while j + 8 <= count {
+            let v = SIMD8<Float>.load(y + j)
+            SIMD8<Float>.load(dy + j).replacing(with: 0, where: (v .> zero) .^ (v .< capV)).store(out + j)
+            j += 8
+        }
+        while j < count { let g = dy[j], v = y[j]; out[j] = (v > 0) == (v < cap) ? g : 0; j += 1 }
+    }
+}
+
+/// out[j] = scale * (dy[j] - meanDy - xhat * meanDyXhat), xhat = (x[j] - mean) * invStd: batch
+/// norm's input gradient over one plane, 8 lanes at a time (the same operations per
+/// element as the scalar tail). `out` may be `dy` itself.
+@inline(__always)
+func runBatchNormInputGradient(_ dy: UnsafePointer<Float>, _ x: UnsafePointer<Float>, _ count: Int,
+                               mean: Float, invStd: Float, scale: Float, meanDy: Float, meanDyXhat: Float,
+                               into out: UnsafeMutablePointer<Float>) {
+    let mu = SIMD8<Float>(repeating: mean), inv = SIMD8<Float>(repeating: invStd)
+    let a = SIMD8<Float>(repeating: scale), md = SIMD8<Float>(repeating: meanDy)
+    let mdx = SIMD8<Float>(repeating: meanDyXhat)
+    var j = 0
+    while j + 8 <= count {
+        let xhat = (SIMD8<Float>.load(x + j) - mu) * inv
+        (a * (SIMD8<Float>.load(dy + j) - md - xhat * mdx)).store(out + j)
+        j += 8
+    }
+    while j < count {
+        let xhat = (x[j] - mean) * invStd
+        out[j] = scale * (dy[j] - meanDy - xhat * meanDyXhat)
+        j += 1
     }
 }
 
