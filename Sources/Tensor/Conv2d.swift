@@ -35,10 +35,10 @@ public enum Conv2dAlgorithm: Hashable, Sendable {
     }
 }
 
-/// The Winograd transform of a convolution's input (V of every chunk), kept by a training
-/// forward for the weight gradient of the same input: `conv2dBackwardWeight` and
-/// `conv2dBackward` given it skip transforming that input again. Same values either way, so
-/// the same bits.
+/// The transform of a convolution's input that its weight gradient reads (the Winograd V
+/// of every chunk, or the im2col columns of every chunk), kept by a training forward for the
+/// weight gradient of the same input: `conv2dBackwardWeight` and `conv2dBackward` given it
+/// skip transforming that input again. Same values either way, so the same bits.
 public struct Conv2dInputTransform: Sendable {
     let geometry: Conv2dGeometry
     /// The resolved Winograd algorithm that computed it.
@@ -55,16 +55,32 @@ public struct Conv2dInputTransform: Sendable {
 
 /// Whether a training forward should keep the input's transform for the weight gradient
 /// (`conv2dForwardKeepingInputTransform`) rather than let the backward transform the input
-/// again: where the forward and the weight gradient share a Winograd plan whose transform
-/// holds at most `keptInputTransformMaxExpansion` times the input's values. Same bits either
-/// way; only the time differs.
+/// again: where the transform holds at most `keptInputTransformMaxExpansion` times the
+/// input's values and the forward can compute it as the weight gradient reads it (a shared
+/// Winograd plan, or im2col in both passes). Same bits either way; only the time differs.
 public func conv2dKeepsInputTransform(_ geometry: Conv2dGeometry, algorithm: Conv2dAlgorithm = .automatic) -> Bool {
-    let forward = resolve(algorithm, geometry, pass: .forward)
-    guard forward == resolve(algorithm, geometry, pass: .backwardWeight), let (m, b) = forward.winogradTile else {
-        return false
+    guard let (_, count) = keptInputTransformPlan(geometry, algorithm) else { return false }
+    return Double(count) <= keptInputTransformMaxExpansion * Double(Tensor.count(of: geometry.inputShape))
+}
+
+/// The weight gradient's algorithm and the floats of its input transform for every chunk,
+/// where a forward can keep that transform: a Winograd plan both passes share, or im2col
+/// columns where both passes run im2col (the forward then unfolds the weight gradient's
+/// chunks of images). Nil elsewhere, and where the weight gradient unfolds nothing (a 1×1
+/// convolution at stride 1 over one image per chunk reads the input itself).
+private func keptInputTransformPlan(_ g: Conv2dGeometry, _ algorithm: Conv2dAlgorithm)
+    -> (backwardWeight: Conv2dAlgorithm, count: Int)? {
+    let forward = resolve(algorithm, g, pass: .forward), weightPass = resolve(algorithm, g, pass: .backwardWeight)
+    switch (forward, weightPass) {
+    case (.winograd, .winograd), (.winograd4x4, .winograd4x4):
+        guard forward == weightPass, let (m, b) = forward.winogradTile else { return nil }
+        return (weightPass, winogradInputTransformCount(WinogradPlan(g: g, outputTile: m, imagesPerChunk: b)))
+    case (.im2colGemm, .im2colGemm(let b)):
+        guard !(b == 1 && gemmConvolutionIsPointwise(g)) else { return nil }
+        return (weightPass, im2colColumnCount(g, imagesPerChunk: b))
+    default:
+        return nil
     }
-    let plan = WinogradPlan(g: geometry, outputTile: m, imagesPerChunk: b)
-    return Double(winogradInputTransformCount(plan)) <= keptInputTransformMaxExpansion * Double(Tensor.count(of: geometry.inputShape))
 }
 
 /// 3: F(4×4)'s transform of a 28×28 plane holds 2.25 times its values and is kept; F(2×2)'s
@@ -75,23 +91,29 @@ public func conv2dKeepsInputTransform(_ geometry: Conv2dGeometry, algorithm: Con
 /// the noise; docs/benchmarks.md).
 let keptInputTransformMaxExpansion = 3.0
 
-/// `conv2dForward`, also returning the input's Winograd transform where the forward and the
-/// weight gradient both run the same Winograd plan (nil otherwise).
+/// `conv2dForward`, also returning the input's transform as the weight gradient reads it
+/// where a forward can keep it (a Winograd plan both passes share, or im2col in both; nil
+/// otherwise). The output has the same bits as `conv2dForward`'s.
 public func conv2dForwardKeepingInputTransform(input: Tensor, weight: Tensor, bias: Tensor?,
                                                geometry: Conv2dGeometry, algorithm: Conv2dAlgorithm = .automatic)
     -> (output: Tensor, inputTransform: Conv2dInputTransform?) {
-    let forward = resolve(algorithm, geometry, pass: .forward)
-    guard forward == resolve(algorithm, geometry, pass: .backwardWeight), let (m, b) = forward.winogradTile else {
+    guard let (weightPass, count) = keptInputTransformPlan(geometry, algorithm) else {
         return (conv2dForward(input: input, weight: weight, bias: bias, geometry: geometry, algorithm: algorithm), nil)
     }
     checkForwardShapes(input: input, weight: weight, bias: bias, geometry: geometry)
-    let plan = WinogradPlan(g: geometry, outputTile: m, imagesPerChunk: b)
     var output: Tensor?
-    let values = Tensor(shape: [winogradInputTransformCount(plan)]) { kept in
-        output = winogradConv2dForward(input: input, weight: weight, bias: bias, geometry: geometry,
-                                       outputTile: m, imagesPerChunk: b, keepingInputTransformIn: kept)
+    let values = Tensor(shape: [count]) { kept in
+        switch weightPass {
+        case .im2colGemm(let b):
+            output = gemmConv2dForward(input: input, weight: weight, bias: bias, geometry: geometry,
+                                       imagesPerChunk: b, keepingColumnsIn: kept)
+        default:
+            let (m, b) = weightPass.winogradTile!
+            output = winogradConv2dForward(input: input, weight: weight, bias: bias, geometry: geometry,
+                                           outputTile: m, imagesPerChunk: b, keepingInputTransformIn: kept)
+        }
     }
-    return (output!, Conv2dInputTransform(geometry: geometry, algorithm: forward, values: values))
+    return (output!, Conv2dInputTransform(geometry: geometry, algorithm: weightPass, values: values))
 }
 
 private func checkForwardShapes(input: Tensor, weight: Tensor, bias: Tensor?, geometry: Conv2dGeometry) {
@@ -177,8 +199,10 @@ public func conv2dBackwardWeight(dOutput: Tensor, input: Tensor, geometry: Conv2
         depthwise3x3BackwardWeight(dOutput: dOutput, input: input, geometry: geometry,
                                    accumulatingInto: &dWeight)
     case .im2colGemm(let b):
-        gemmConv2dBackwardWeight(dOutput: dOutput, input: input, geometry: geometry,
-                                 imagesPerChunk: b, accumulatingInto: &dWeight)
+        withOptionalPointer(inputTransform?.values(for: geometry, algorithm)) { kept in
+            gemmConv2dBackwardWeight(dOutput: dOutput, input: input, geometry: geometry,
+                                     imagesPerChunk: b, columns: kept, accumulatingInto: &dWeight)
+        }
     case .winograd, .winograd4x4:
         let (m, b) = resolved.winogradTile!
         withOptionalPointer(inputTransform?.values(for: geometry, algorithm)) { kept in

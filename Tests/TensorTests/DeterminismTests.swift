@@ -80,19 +80,36 @@ import Testing
 }
 
 /// The input transform a training forward keeps gives the weight gradient the same bits as
-/// transforming the input again, for both Winograd tile sizes, alone and in the fused backward.
+/// transforming the input again, for both Winograd tile sizes and for im2col columns, alone
+/// and in the fused backward; the forward keeping it gives the plain forward's bits.
 @Suite struct KeptInputTransformTests {
     @Test(arguments: [Conv2dAlgorithm.automatic, .winograd(imagesPerChunk: 2), .winograd4x4(imagesPerChunk: 2)])
     func weightGradientBitIdenticalWithTheKeptTransform(_ algorithm: Conv2dAlgorithm) {
-        let g = Conv2dGeometry(batch: 5, inChannels: 8, height: 18, width: 17, outChannels: 9,
-                               kernelSize: (3, 3), padding: (1, 1))
+        check(Conv2dGeometry(batch: 5, inChannels: 8, height: 18, width: 17, outChannels: 9,
+                             kernelSize: (3, 3), padding: (1, 1)), algorithm)
+    }
+
+    /// im2col columns: stride 2 (3×3 as ResNet-20's downsampling convolutions, and 1×1 as its
+    /// projections), two groups, and chunks of images that leave a shorter last chunk.
+    @Test(arguments: [Conv2dAlgorithm.automatic, .im2colGemm(imagesPerChunk: 2), .im2colGemm(imagesPerChunk: 4)])
+    func weightGradientBitIdenticalWithKeptColumns(_ algorithm: Conv2dAlgorithm) {
+        check(Conv2dGeometry(batch: 5, inChannels: 6, height: 13, width: 12, outChannels: 10,
+                             kernelSize: (3, 3), stride: (2, 2), padding: (1, 1)), algorithm, bias: true)
+        check(Conv2dGeometry(batch: 5, inChannels: 6, height: 13, width: 12, outChannels: 10,
+                             kernelSize: (1, 1), stride: (2, 2)), algorithm)
+        check(Conv2dGeometry(batch: 5, inChannels: 6, height: 11, width: 11, outChannels: 8,
+                             kernelSize: (3, 3), stride: (2, 2), padding: (1, 1), groups: 2), algorithm, bias: true)
+    }
+
+    func check(_ g: Conv2dGeometry, _ algorithm: Conv2dAlgorithm, bias: Bool = false) {
         var rng = SeededGenerator(seed: 41)
         let x = randomTensor(g.inputShape, &rng), w = randomTensor(g.weightShape, &rng)
         let dy = randomTensor(g.outputShape, &rng), start = randomTensor(g.weightShape, &rng)
-        let (y, kept) = conv2dForwardKeepingInputTransform(input: x, weight: w, bias: nil, geometry: g,
+        let b = bias ? randomTensor([g.outChannels], &rng) : nil
+        let (y, kept) = conv2dForwardKeepingInputTransform(input: x, weight: w, bias: b, geometry: g,
                                                            algorithm: algorithm)
-        #expect(kept != nil, "\(algorithm) runs Winograd in the forward and the weight gradient")
-        #expect(bitPattern(y) == bitPattern(conv2dForward(input: x, weight: w, bias: nil, geometry: g,
+        #expect(kept != nil, "\(algorithm) on \(g) computes the weight gradient's input transform in the forward")
+        #expect(bitPattern(y) == bitPattern(conv2dForward(input: x, weight: w, bias: b, geometry: g,
                                                           algorithm: algorithm)))
         var plain = start, withKept = start
         conv2dBackwardWeight(dOutput: dy, input: x, geometry: g, accumulatingInto: &plain, algorithm: algorithm)
@@ -106,20 +123,22 @@ import Testing
                                     algorithm: algorithm, inputTransform: kept)
         #expect(bitPattern(fusedPlain) == bitPattern(fusedKept) && bitPattern(dx) == bitPattern(dxKept))
         // A transform kept for another geometry is ignored, not misread.
-        let other = Conv2dGeometry(batch: 4, inChannels: 8, height: 18, width: 17, outChannels: 9,
-                                   kernelSize: (3, 3), padding: (1, 1))
+        let other = Conv2dGeometry(batch: g.batch - 1, inChannels: g.inChannels, height: g.height, width: g.width,
+                                   outChannels: g.outChannels, kernelSize: (g.kernelHeight, g.kernelWidth),
+                                   stride: (g.strideH, g.strideW), padding: (g.padH, g.padW), groups: g.groups)
         let xo = randomTensor(other.inputShape, &rng), dyo = randomTensor(other.outputShape, &rng)
-        var a = start, b = start
+        var a = start, c = start
         conv2dBackwardWeight(dOutput: dyo, input: xo, geometry: other, accumulatingInto: &a, algorithm: algorithm)
-        conv2dBackwardWeight(dOutput: dyo, input: xo, geometry: other, accumulatingInto: &b, algorithm: algorithm,
+        conv2dBackwardWeight(dOutput: dyo, input: xo, geometry: other, accumulatingInto: &c, algorithm: algorithm,
                              inputTransform: kept)
-        #expect(bitPattern(a) == bitPattern(b))
+        #expect(bitPattern(a) == bitPattern(c))
     }
 }
 
 /// Which training forwards keep the input transform: F(4×4)'s (2.25 times the input) but
-/// not F(2×2)'s (4 times and more), nor any where the forward or the weight gradient
-/// runs im2col.
+/// not F(2×2)'s (4 times and more); im2col columns of 3×3 stride-2 convolutions (2.25 times)
+/// and 1×1 ones (a quarter), not those of stride 1 (9 times), nor where the forward and the
+/// weight gradient run different algorithms or the weight gradient unfolds nothing.
 @Suite struct KeptInputTransformRuleTests {
     func geometry(batch: Int, channels: Int, size: Int, stride: Int = 1) -> Conv2dGeometry {
         Conv2dGeometry(batch: batch, inChannels: channels, height: size, width: size, outChannels: channels,
@@ -130,10 +149,19 @@ import Testing
         #expect(conv2dKeepsInputTransform(geometry(batch: 32, channels: 16, size: 28)))
         #expect(!conv2dKeepsInputTransform(geometry(batch: 32, channels: 32, size: 14)))
         #expect(!conv2dKeepsInputTransform(geometry(batch: 32, channels: 64, size: 7)))
-        #expect(!conv2dKeepsInputTransform(geometry(batch: 32, channels: 16, size: 28, stride: 2)))
+        #expect(conv2dKeepsInputTransform(geometry(batch: 32, channels: 16, size: 28, stride: 2)))
+        #expect(conv2dKeepsInputTransform(geometry(batch: 32, channels: 32, size: 14, stride: 2)))
         #expect(conv2dKeepsInputTransform(geometry(batch: 5, channels: 8, size: 20), algorithm: .winograd4x4(imagesPerChunk: 2)))
         #expect(!conv2dKeepsInputTransform(geometry(batch: 5, channels: 8, size: 20), algorithm: .winograd(imagesPerChunk: 2)))
         #expect(!conv2dKeepsInputTransform(geometry(batch: 5, channels: 8, size: 20), algorithm: .im2colGemm(imagesPerChunk: 2)))
+        // ResNet-20's stem (one channel): its columns hold 9 times the input.
+        #expect(!conv2dKeepsInputTransform(Conv2dGeometry(batch: 32, inChannels: 1, height: 28, width: 28, outChannels: 16,
+                                                          kernelSize: (3, 3), padding: (1, 1))))
+        let projection = Conv2dGeometry(batch: 32, inChannels: 16, height: 28, width: 28, outChannels: 32,
+                                        kernelSize: (1, 1), stride: (2, 2))
+        #expect(conv2dKeepsInputTransform(projection))
+        let pointwise = Conv2dGeometry(batch: 32, inChannels: 16, height: 28, width: 28, outChannels: 32, kernelSize: (1, 1))
+        #expect(!conv2dKeepsInputTransform(pointwise, algorithm: .im2colGemm(imagesPerChunk: 1)))
     }
 }
 
