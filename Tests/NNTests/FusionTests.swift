@@ -35,6 +35,17 @@ func randomBatchNorm(_ channels: Int, _ rng: inout SeededGenerator, gammaScale: 
             let (fused, fusedStats) = batchNormForwardTraining(x, gamma: gamma, beta: beta, eps: 1e-5, activationCap: cap)
             #expect(fused == activated, "forward cap \(cap)")
             #expect(fusedStats.mean == stats.mean && fusedStats.invStd == stats.invStd)
+            // A residual block's join in the batch norm's pass: add, then the activation.
+            let residual = Tensor(shape: shape, scalars: (0..<x.count).map { _ in rng.nextNormal() * 2 })
+            let (joined, joinedStats) = batchNormForwardTraining(x, gamma: gamma, beta: beta, eps: 1e-5,
+                                                                 activationCap: cap, adding: residual)
+            #expect(bits(joined) == bits(clampedReLUForward(addForward(y, residual, relu: false), cap: cap)))
+            #expect(joinedStats.mean == stats.mean && joinedStats.invStd == stats.invStd)
+            if cap == .infinity {
+                #expect(bits(joined) == bits(addForward(y, residual, relu: true)), "the join's ReLU")
+                #expect(bits(batchNormForwardTraining(x, gamma: gamma, beta: beta, eps: 1e-5, adding: residual).output)
+                        == bits(addForward(y, residual, relu: false)), "the join without an activation")
+            }
             let masked = clampedReLUBackward(dOutput: dy, output: activated, cap: cap)
             let separate = batchNormBackwardTraining(dOutput: masked, input: x, statistics: stats, gamma: gamma)
             let together = batchNormBackwardTraining(dOutput: dy, input: x, statistics: stats, gamma: gamma,
@@ -47,6 +58,50 @@ func randomBatchNorm(_ channels: Int, _ rng: inout SeededGenerator, gammaScale: 
             #expect(channelAffine(dy, scale: gamma, shift: nil, mask: (output: affine, cap: cap))
                     == channelAffine(clampedReLUBackward(dOutput: dy, output: affine, cap: cap), scale: gamma, shift: nil))
         }
+    }
+
+    func bits(_ t: Tensor) -> [UInt32] { t.scalars.map(\.bitPattern) }
+
+    /// A basic block in a training pass (its join in the last batch norm's pass) against its
+    /// layers run one by one: the same output, input gradient and parameter gradients, bit
+    /// for bit, with a projection and with an identity shortcut.
+    @Test(arguments: [false, true])
+    func aResidualBlockInTrainingGivesTheBitsOfItsLayersOneByOne(projection: Bool) {
+        var rng = SeededGenerator(seed: 67)
+        let c = 8, out = projection ? 12 : 8, stride = projection ? 2 : 1
+        let main = Sequential([
+            ("conv1", Conv2d(inChannels: c, outChannels: out, kernelSize: 3, stride: stride, padding: 1, generator: &rng)),
+            ("bn1", randomBatchNorm(out, &rng, gammaScale: 2)), ("relu", ReLU()),
+            ("conv2", Conv2d(inChannels: out, outChannels: out, kernelSize: 3, padding: 1, generator: &rng)),
+            ("bn2", randomBatchNorm(out, &rng, gammaScale: 2)),
+        ] as [(name: String, layer: any Layer)])
+        var shortcut: Sequential?
+        if projection {
+            shortcut = Sequential([("0", Conv2d(inChannels: c, outChannels: out, kernelSize: 1, stride: 2, generator: &rng)),
+                                   ("1", randomBatchNorm(out, &rng, gammaScale: 2))] as [(name: String, layer: any Layer)])
+        }
+        let block = ResidualBlock(main: main, shortcut: shortcut)
+        let x = randomTensor([6, c, 16, 16], &rng, scale: 2)
+        let dy = randomTensor(block.outputShape(for: x.shape), &rng)
+        let mode = Mode.training(inputGradient: true)
+        // One by one: every child forward, the join, then back in reverse order.
+        let layers = main.children.map(\.layer), shortcutLayers = shortcut?.children.map(\.layer) ?? []
+        var a = x
+        for layer in layers { a = layer.forward(a, mode: mode) }
+        var b = x
+        for layer in shortcutLayers { b = layer.forward(b, mode: mode) }
+        let y = addForward(a, b, relu: true)
+        let dSum = clampedReLUBackward(dOutput: dy, output: y)
+        var da: Tensor = dSum
+        for layer in layers.reversed() { da = layer.backward(da)! }
+        var db: Tensor = dSum
+        for layer in shortcutLayers.reversed() { db = layer.backward(db)! }
+        let dx = addForward(da, db, relu: false)
+        let gradients = block.parameters.map { bits($0.gradient) }
+        block.zeroGradients()
+        #expect(bits(block.forward(x, mode: mode)) == bits(y))
+        #expect(bits(block.backward(dy)!) == bits(dx))
+        #expect(block.parameters.map { bits($0.gradient) } == gradients)
     }
 
     /// Two identical networks (same weights): one a `Sequential` that fuses, one whose

@@ -93,4 +93,29 @@ import Testing
             }
         }
     }
+
+    /// Deeper than a depth block (`chainGemmDepthBlock`): every element is still the one chain
+    /// of fused multiply-adds over p in order, bit for bit, with and without accumulating.
+    @Test func deepProductsAreOneChainAcrossDepthBlocks() {
+        var rng = SeededGenerator(seed: 34)
+        let m = 7, n = 21, k = 2 * chainGemmDepthBlock + 45
+        let a = randomTensor([m * k], &rng).scalars, b = randomTensor([k * n], &rng).scalars
+        let start = randomTensor([m * n], &rng).scalars
+        for accumulate in [false, true] {
+            var got = start
+            a.withUnsafeBufferPointer { pa in b.withUnsafeBufferPointer { pb in
+                got.withUnsafeMutableBufferPointer { pc in
+                    chainGemm(m: m, n: n, k: k, a: pa.baseAddress!, rowStride: k, columnStride: 1,
+                              b: pb.baseAddress!, ldb: n, c: pc.baseAddress!, ldc: n, accumulate: accumulate)
+                }
+            }}
+            for i in 0..<m {
+                for j in 0..<n {
+                    var chain: Float = accumulate ? start[i * n + j] : 0
+                    for p in 0..<k { chain.addProduct(a[i * k + p], b[p * n + j]) }
+                    #expect(got[i * n + j].bitPattern == chain.bitPattern, "(\(i), \(j)) += \(accumulate)")
+                }
+            }
+        }
+    }
 }
