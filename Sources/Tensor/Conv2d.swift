@@ -215,8 +215,7 @@ public func conv2dBackwardWeight(dOutput: Tensor, input: Tensor, geometry: Conv2
 }
 
 /// Both gradients of a convolution: returns dInput (shape `geometry.inputShape`) and adds
-/// dWeight into `dWeight`. Same bits as `conv2dBackwardInput` followed by
-/// `conv2dBackwardWeight`; faster where both run Winograd, which then transforms dOutput once.
+/// dWeight into `dWeight`: `conv2dBackwardInput` followed by `conv2dBackwardWeight`.
 public func conv2dBackward(dOutput: Tensor, input: Tensor, weight: Tensor, geometry: Conv2dGeometry,
                            accumulatingInto dWeight: inout Tensor,
                            algorithm: Conv2dAlgorithm = .automatic,
@@ -229,13 +228,6 @@ public func conv2dBackward(dOutput: Tensor, input: Tensor, weight: Tensor, geome
                  "conv2d weight \(weight.shape), geometry expects \(geometry.weightShape)")
     precondition(dWeight.shape == geometry.weightShape,
                  "conv2d dWeight \(dWeight.shape), geometry expects \(geometry.weightShape)")
-    let inputPass = resolve(algorithm, geometry, pass: .backwardInput)
-    if inputPass == resolve(algorithm, geometry, pass: .backwardWeight), let (m, b) = inputPass.winogradTile {
-        return withOptionalPointer(inputTransform?.values(for: geometry, algorithm)) { kept in
-            winogradConv2dBackward(dOutput: dOutput, input: input, weight: weight, geometry: geometry,
-                                   outputTile: m, imagesPerChunk: b, inputTransform: kept, accumulatingInto: &dWeight)
-        }
-    }
     let dInput = conv2dBackwardInput(dOutput: dOutput, weight: weight, geometry: geometry, algorithm: algorithm)
     conv2dBackwardWeight(dOutput: dOutput, input: input, geometry: geometry, accumulatingInto: &dWeight,
                          algorithm: algorithm, inputTransform: inputTransform)
@@ -262,7 +254,7 @@ func resolve(_ algorithm: Conv2dAlgorithm, _ g: Conv2dGeometry, pass: Conv2dPass
         return .im2colGemm(imagesPerChunk: max(1, min(b, g.batch)))
     case .winograd, .winograd4x4:
         let (m, b) = algorithm.winogradTile!
-        precondition(winogradApplies(g), "Winograd F(\(m)x\(m),3x3) needs a 3x3 kernel, stride 1 and one group")
+        precondition(winogradApplies(g), "Winograd F(\(m)x\(m),3x3) needs a 3x3 kernel, stride 1, one group and padding at most 2")
         precondition(b >= 1, "imagesPerChunk must be at least 1, got \(b)")
         let chunk = max(1, min(b, g.batch))
         return m == 4 ? .winograd4x4(imagesPerChunk: chunk) : .winograd(imagesPerChunk: chunk)
@@ -276,13 +268,13 @@ func resolve(_ algorithm: Conv2dAlgorithm, _ g: Conv2dGeometry, pass: Conv2dPass
         // channels (below, the transforms cost more than the GEMM they save), with enough
         // tiles in the batch to pay for transforming K·C weights on every call (F(2×2) tiles at
         // least half the larger channel count: at batch 1 the 64-channel 7×7 stage is faster
-        // with im2col, from batch 2 and at batch 1 on 14×14 planes Winograd), and for the input
-        // gradient only from 10×10 outputs (at 7×7 a quarter of the tiles are padding).
+        // with im2col, from batch 2 and at batch 1 on 14×14 planes Winograd). The input
+        // gradient too, as the forward of the rotated kernel: at 7×7 (64 channels, batch 128)
+        // 5.2-6.3 ms against im2col's 8.4-9.2 (docs/benchmarks.md).
         // F(4×4, 3×3) from 16×16 outputs (28×28 planes measured 1.1-1.3× F(2×2)'s speed in
         // every pass; at 14×14 and 7×7 a quarter or more of its 4×4 tiles is padding).
         let tiles = g.batch * ((g.outHeight + 1) / 2) * ((g.outWidth + 1) / 2)
-        if winogradApplies(g) && g.inChannels >= 8 && 2 * tiles >= max(g.inChannels, g.outChannels)
-            && (g.outHeight * g.outWidth >= 100 || pass != .backwardInput) {
+        if winogradApplies(g) && g.inChannels >= 8 && 2 * tiles >= max(g.inChannels, g.outChannels) {
             if g.outHeight >= 16 && g.outWidth >= 16 {
                 return .winograd4x4(imagesPerChunk: defaultWinogradImagesPerChunk(g, outputTile: 4, pass: pass))
             }
@@ -308,8 +300,9 @@ func defaultImagesPerChunk(_ g: Conv2dGeometry, pass: Conv2dPass) -> Int {
 }
 
 /// Images per Winograd chunk: about 256 tile columns per GEMM (the weight gradient's
-/// products are dot products along the columns, slower when short), except in the forward
-/// of F(2×2, 3×3), whose chunks keep to about 32 columns so that V and M stay in L2 between
+/// products are dot products along the columns, slower when short), except in the forwards
+/// of F(2×2, 3×3) (that of the input gradient included, which is one over dOutput), whose
+/// chunks keep to about 32 columns so that V and M stay in L2 between
 /// the transforms and the GEMMs (7×7 planes of 64 channels: 2 images, 262 KB, against 16
 /// images, 2 MB; measured 1.1-1.3x faster on a Zen 3 with 512 KiB of L2, docs/benchmarks.md).
 /// Only F(4×4)'s forward keeps its chunks for the weight gradient's (its kept transform,
@@ -318,7 +311,7 @@ func defaultImagesPerChunk(_ g: Conv2dGeometry, pass: Conv2dPass) -> Int {
 /// and the pass only.
 func defaultWinogradImagesPerChunk(_ g: Conv2dGeometry, outputTile m: Int, pass: Conv2dPass) -> Int {
     let tiles = ceilDiv(g.outHeight, m) * ceilDiv(g.outWidth, m)
-    let targetColumns = m == 2 && pass == .forward ? 32 : 256
+    let targetColumns = m == 2 && pass != .backwardWeight ? 32 : 256
     return max(1, min(g.batch, targetColumns / tiles))
 }
 

@@ -25,18 +25,6 @@ private func inputTransform6<L: FloatLanes>(_ d: (L, L, L, L, L, L)) -> (L, L, L
             d.1 * 4 - d.3 * 5 + d.5)
 }
 
-/// B x: the adjoint of `inputTransform6`.
-@inline(__always)
-private func inputAdjoint6<L: FloatLanes>(_ x: (L, L, L, L, L, L)) -> (L, L, L, L, L, L) {
-    let x12 = x.1 + x.2, x34 = x.3 + x.4
-    return (x.0 * 4,
-            (x.2 - x.1) * 4 + (x.4 - x.3) * 2 + x.5 * 4,
-            -(x.0 * 5) - x12 * 4 - x34,
-            (x.1 - x.2) + (x.3 - x.4) * 2 - x.5 * 5,
-            x.0 + x12 + x34,
-            x.5)
-}
-
 /// Aᵀ m: six transformed values to four outputs.
 @inline(__always)
 private func outputTransform6<L: FloatLanes>(_ m: (L, L, L, L, L, L)) -> (L, L, L, L) {
@@ -166,13 +154,10 @@ func winograd4AddWeightGradient(_ du: UnsafePointer<Float>, K: Int, C: Int, into
 /// Row scratch of the F(4×4, 3×3) transforms, the largest of: the input transform's 24
 /// phase planes of (TH + 1) × TW and its padded plane of (4·TH + 2) × (4·TW + 4), each
 /// twice; the output transform's 16 phase planes; the dY transform's 16 phase planes and
-/// 16 of padding, each twice; the input-gradient transform's 36 planes of s and 16 phase
-/// accumulators of (TH + 1) × (TW + 1).
+/// 16 of padding, each twice.
 func winograd4RowScratch(tilesH TH: Int, tilesW TW: Int) -> Int {
-    let tiles = TH * TW
     let input = 2 * (24 * (TH + 1) * TW + (4 * TH + 2) * (4 * TW + 4))
-    let inputGradient = 36 * tiles + 16 * (TH + 1) * (TW + 1)
-    return max(input, 64 * tiles, inputGradient) + 16
+    return max(input, 64 * TH * TW) + 16
 }
 
 // MARK: - Input
@@ -317,49 +302,4 @@ func winograd4TransformOutputGradient(_ dy: UnsafePointer<Float>, images: Int, p
         forEachLane(tiles, { tile(SIMD8<Float>.self, $0) }, { tile(SIMD4<Float>.self, $0) }, { tile(Float.self, $0) })
     }
     runPlanePipeline(planes: planes, copy: copyPlane, split: splitPlane, transform: transformTiles)
-}
-
-// MARK: - Input gradient
-
-/// dx (NCHW, `images` images) += B dV Bᵀ summed over the overlapping 6×6 input tiles; `rows`
-/// is scratch of `WinogradPlan.rowScratch` floats.
-///
-/// Per plane, s = B dV Bᵀ of every tile goes to 36 planes (one vector loop over the tiles),
-/// and each s_ij is then added, a strip of tiles at a time, into the phase accumulator of
-/// padded pixel (4ty + i, 4tx + j): phase (i mod 4, j mod 4) at (ty + i / 4)·(TW + 1) + tx + j / 4,
-/// unit stride along tx. Every accumulator element takes its terms in the fixed order of
-/// (i, j, ty); each input row is then interleaved from its four phases and added into dx.
-func winograd4AddInputGradient(_ dv: UnsafePointer<Float>, images: Int, plan p: WinogradPlan,
-                               into dx: UnsafeMutablePointer<Float>, rows: UnsafeMutablePointer<Float>) {
-    let g = p.g, C = p.C, H = g.height, W = g.width, T = p.columns
-    let TH = p.tilesH, TW = p.tilesW, CT = C * T, tiles = p.tilesPerImage
-    let accWidth = TW + 1, accSize = (TH + 1) * accWidth, acc = rows + 36 * tiles
-    for plane in 0..<images * C {
-        let base = dv + (plane % C) * T + (plane / C) * tiles
-        @inline(__always) func tile<L: FloatLanes>(_: L.Type, _ t: Int) {
-            // Row a of dV times Bᵀ (the adjoint along the row), then each column times B.
-            separable6x6(inputAdjoint6, load: { a, j in L.load(base + t + (6 * a + j) * CT) },
-                         store: { i, j, value in value.store(rows + t + (6 * i + j) * tiles) })
-        }
-        forEachLane(tiles, { tile(SIMD8<Float>.self, $0) }, { tile(SIMD4<Float>.self, $0) }, { tile(Float.self, $0) })
-        zeroFloats(acc, count: 16 * accSize)
-        for i in 0..<6 {
-            for j in 0..<6 {
-                let src = UnsafePointer(rows + (6 * i + j) * tiles)
-                let dst = acc + ((i % 4) * 4 + j % 4) * accSize + (i / 4) * accWidth + j / 4
-                for ty in 0..<TH {
-                    let s = src + ty * TW, d = dst + ty * accWidth
-                    forEachLane(TW, { (SIMD8<Float>.load(d + $0) + SIMD8<Float>.load(s + $0)).store(d + $0) },
-                                { (SIMD4<Float>.load(d + $0) + SIMD4<Float>.load(s + $0)).store(d + $0) },
-                                { d[$0] += s[$0] })
-                }
-            }
-        }
-        let out = dx + plane * H * W
-        for ih in 0..<H {
-            let pr = ih + g.padH
-            interleave4(acc + (pr % 4) * 4 * accSize + (pr / 4) * accWidth, stride: accSize, offset: g.padW,
-                        count: W, bias: 0, adding: true, into: out + ih * W)
-        }
-    }
 }

@@ -12,14 +12,19 @@
 // F(4×4, 3×3): the matrices in Winograd4x4Transforms.swift.
 //
 // The sum over input channels becomes n² GEMMs per chunk, M_ξ (K×T) = U_ξ (K×C) · V_ξ (C×T):
-// 2.25× (m = 2) or 4× (m = 4) fewer multiplies than direct convolution. The backward passes
-// are the exact adjoints of this computation: dV_ξ = U_ξᵀ dM_ξ with dM = A dY Aᵀ and
-// dd = B dV Bᵀ for the input, and dU_ξ = Σ_T dM_ξ V_ξᵀ, dg = Gᵀ dU G for the weights.
-// Transforms run along whole rows so the compiler vectorises them.
+// 2.25× (m = 2) or 4× (m = 4) fewer multiplies than direct convolution. The weight gradient
+// is the exact adjoint of this computation: dU_ξ = Σ_T dM_ξ V_ξᵀ with dM = A dY Aᵀ, and
+// dg = Gᵀ dU G. The input gradient of a stride-1 3×3 convolution is itself one: the forward
+// of dY with the kernel rotated 180° and its channels swapped, at padding 2 - pad, so it
+// runs this forward (whose input transform writes each tile once, where the adjoint's would
+// add the overlapping tiles into dx). Transforms run along whole rows so the compiler
+// vectorises them.
 
-/// Whether Winograd computes this geometry.
+/// Whether Winograd computes this geometry (padding at most 2: the input gradient's forward
+/// pads by 2 - pad).
 func winogradApplies(_ g: Conv2dGeometry) -> Bool {
     g.kernelHeight == 3 && g.kernelWidth == 3 && g.strideH == 1 && g.strideW == 1 && g.groups == 1
+        && g.padH <= 2 && g.padW <= 2
 }
 
 /// Tile bookkeeping of one geometry, output tile size and chunk size.
@@ -79,11 +84,6 @@ struct WinogradPlan {
         if outputTile == 4 { winograd4TransformOutputGradient(dy, images: images, plan: self, into: dm, rows: rows) }
         else { winogradTransformOutputGradient(dy, images: images, plan: self, into: dm, rows: rows) }
     }
-    func addInputGradient(_ dv: UnsafePointer<Float>, images: Int, into dx: UnsafeMutablePointer<Float>,
-                          rows: UnsafeMutablePointer<Float>) {
-        if outputTile == 4 { winograd4AddInputGradient(dv, images: images, plan: self, into: dx, rows: rows) }
-        else { winogradAddInputGradient(dv, images: images, plan: self, into: dx, rows: rows) }
-    }
 }
 
 /// Floats of V for every chunk of the batch (n²·C·T each), as a training forward keeps them.
@@ -135,34 +135,21 @@ func winogradConv2dForward(input: Tensor, weight: Tensor, bias: Tensor?, geometr
 func winogradConv2dBackwardInput(dOutput: Tensor, weight: Tensor, geometry g: Conv2dGeometry,
                                  outputTile: Int, imagesPerChunk: Int) -> Tensor {
     precondition(winogradApplies(g))
-    let p = WinogradPlan(g: g, outputTile: outputTile, imagesPerChunk: imagesPerChunk)
-    let n2 = p.positions
-    let C = p.C, K = p.K, T = p.columns, inImage = C * g.height * g.width
-    let outImage = K * g.outHeight * g.outWidth
-    var dInput = Tensor(zeros: g.inputShape)
-    dInput.withUnsafeMutableBufferPointer { dxb in
-        dOutput.withUnsafeBufferPointer { dyb in weight.withUnsafeBufferPointer { wb in
-            withScratch(n2 * K * C) { u in
-                p.transformWeights(wb.baseAddress!, into: u)
-                Parallel.forEachChunk(count: p.chunks) { _, chunkRange in
-                    withScratch(winogradScratchCount(p)) { scratch in
-                        let dv = scratch, dm = scratch + n2 * C * T, rows = dm + n2 * K * T
-                        for chunk in chunkRange {
-                            let n0 = chunk * imagesPerChunk, nb = min(imagesPerChunk, g.batch - n0)
-                            let cols = nb * p.tilesPerImage
-                            p.transformOutputGradient(dyb.baseAddress! + n0 * outImage, images: nb, into: dm, rows: rows)
-                            for xi in 0..<n2 {
-                                chainGemm(m: C, n: cols, k: K, a: u + xi * K * C, rowStride: 1, columnStride: C,
-                                          b: dm + xi * K * T, ldb: T, c: dv + xi * C * T, ldc: T)
-                            }
-                            p.addInputGradient(dv, images: nb, into: dxb.baseAddress! + n0 * inImage, rows: rows)
-                        }
-                    }
+    let K = g.outChannels, C = g.inChannels
+    let transposed = Conv2dGeometry(batch: g.batch, inChannels: K, height: g.outHeight, width: g.outWidth,
+                                    outChannels: C, kernelSize: (3, 3), padding: (2 - g.padH, 2 - g.padW))
+    // w'[c][k][r][s] = w[k][c][2 - r][2 - s].
+    let rotated = Tensor(shape: transposed.weightShape) { wt in
+        weight.withUnsafeBufferPointer { w in
+            for k in 0..<K {
+                for c in 0..<C {
+                    for tap in 0..<9 { wt[(c * K + k) * 9 + 8 - tap] = w[(k * C + c) * 9 + tap] }
                 }
             }
-        }}
+        }
     }
-    return dInput
+    return winogradConv2dForward(input: dOutput, weight: rotated, bias: nil, geometry: transposed,
+                                 outputTile: outputTile, imagesPerChunk: imagesPerChunk)
 }
 
 func winogradConv2dBackwardWeight(dOutput: Tensor, input: Tensor, geometry g: Conv2dGeometry,
@@ -197,56 +184,4 @@ func winogradConv2dBackwardWeight(dOutput: Tensor, input: Tensor, geometry g: Co
             }
         }}
     }
-}
-
-/// Both gradients in one pass over the batch, sharing the transform of dY. Bit-identical to
-/// `winogradConv2dBackwardInput` followed by `winogradConv2dBackwardWeight` with the same
-/// chunking: each chunk runs the same operations, and dU uses the same lanes.
-/// `inputTransform`, where given, is V of every chunk as a training forward of the same
-/// input, geometry and plan kept it (`winogradInputTransformCount` floats): the same values
-/// the transform would compute again.
-func winogradConv2dBackward(dOutput: Tensor, input: Tensor, weight: Tensor, geometry g: Conv2dGeometry,
-                            outputTile: Int, imagesPerChunk: Int, inputTransform kept: UnsafePointer<Float>? = nil,
-                            accumulatingInto dWeight: inout Tensor) -> Tensor {
-    precondition(winogradApplies(g))
-    let p = WinogradPlan(g: g, outputTile: outputTile, imagesPerChunk: imagesPerChunk)
-    let n2 = p.positions
-    let C = p.C, K = p.K, T = p.columns, inImage = C * g.height * g.width
-    let outImage = K * g.outHeight * g.outWidth
-    var dInput = Tensor(zeros: g.inputShape)
-    dInput.withUnsafeMutableBufferPointer { dxb in
-        dWeight.withUnsafeMutableBufferPointer { dwb in
-            dOutput.withUnsafeBufferPointer { dyb in input.withUnsafeBufferPointer { xb in
-                weight.withUnsafeBufferPointer { wb in
-                    withScratch(2 * n2 * K * C) { uBuffers in
-                        let u = uBuffers, du = uBuffers + n2 * K * C
-                        p.transformWeights(wb.baseAddress!, into: u)
-                        du.update(repeating: 0, count: n2 * K * C)
-                        let scratchCount = winogradScratchCount(p) + n2 * C * T
-                        reduceInLanes(chunks: p.chunks, size: n2 * K * C, scratch: scratchCount,
-                                      addingInto: du) { chunk, partial, scratch in
-                            let dm = scratch + n2 * C * T, rows = dm + n2 * K * T
-                            let dv = rows + p.rowScratch
-                            let n0 = chunk * imagesPerChunk, nb = min(imagesPerChunk, g.batch - n0)
-                            let cols = nb * p.tilesPerImage
-                            p.transformOutputGradient(dyb.baseAddress! + n0 * outImage, images: nb, into: dm, rows: rows)
-                            let v = UnsafePointer(kept.map { $0 + chunk * n2 * C * T }) ?? UnsafePointer(scratch)
-                            if kept == nil {
-                                p.transformInput(xb.baseAddress! + n0 * inImage, images: nb, into: scratch, rows: rows)
-                            }
-                            for xi in 0..<n2 {
-                                chainGemm(m: C, n: cols, k: K, a: u + xi * K * C, rowStride: 1, columnStride: C,
-                                          b: dm + xi * K * T, ldb: T, c: dv + xi * C * T, ldc: T)
-                                chainGemmTransposedB(m: K, n: C, k: cols, a: dm + xi * K * T, lda: T, b: v + xi * C * T, ldb: T,
-                                                     c: partial + xi * K * C, ldc: C, accumulate: true)
-                            }
-                            p.addInputGradient(dv, images: nb, into: dxb.baseAddress! + n0 * inImage, rows: rows)
-                        }
-                        p.addWeightGradient(du, into: dwb.baseAddress!)
-                    }
-                }
-            }}
-        }
-    }
-    return dInput
 }

@@ -46,30 +46,6 @@ func forEachOverlappingStepOf4(count: Int, _ vector: (Int) -> Void, _ scalar: (I
     if j < count { vector(count - 4) }
 }
 
-/// dst[i] += padded[i + offset] for i in 0..<count, where padded column 2j is `even[j]`
-/// and 2j + 1 is `odd[j]`: the interleave and the add in one pass, straight from the two
-/// halves (each dst element gets one add, as from an interleaved buffer).
-@inline(__always)
-func addInterleaved(even: UnsafePointer<Float>, odd: UnsafePointer<Float>, offset: Int, count: Int,
-                    into dst: UnsafeMutablePointer<Float>) {
-    // dst[2m] takes first[m], dst[2m + 1] takes second[m].
-    let base = offset / 2
-    let first = offset % 2 == 0 ? even + base : odd + base
-    let second = offset % 2 == 0 ? odd + base : even + base + 1
-    var m = 0
-    while 2 * m + 8 <= count {
-        let a = SIMD4<Float>.load(first + m), b = SIMD4<Float>.load(second + m)
-        let v = SIMD8<Float>(a[0], b[0], a[1], b[1], a[2], b[2], a[3], b[3])
-        (SIMD8<Float>.load(dst + 2 * m) + v).store(dst + 2 * m)
-        m += 4
-    }
-    while 2 * m < count {
-        dst[2 * m] += first[m]
-        if 2 * m + 1 < count { dst[2 * m + 1] += second[m] }
-        m += 1
-    }
-}
-
 /// out[2j] = even[j] + bias, out[2j + 1] = odd[j] + bias for the first `count` of those
 /// (count <= 2·half): the interleave and the bias add in one pass.
 @inline(__always)
