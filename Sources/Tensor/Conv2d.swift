@@ -41,7 +41,7 @@ public enum Conv2dAlgorithm: Hashable, Sendable {
 /// skip transforming that input again. Same values either way, so the same bits.
 public struct Conv2dInputTransform: Sendable {
     let geometry: Conv2dGeometry
-    /// The resolved Winograd algorithm that computed it.
+    /// The weight gradient's resolved algorithm (Winograd, or im2col) it was computed for.
     let algorithm: Conv2dAlgorithm
     let values: Tensor
 

@@ -45,12 +45,12 @@ struct WinogradPlan {
     var chunks: Int { ceilDiv(g.batch, imagesPerChunk) }
     /// Row scratch of every transform. F(2×2): the input transform's eight phase planes of
     /// (TH + 1) × TW and its padded plane of (2·TH + 2) × (2·TW + 2), each twice (a pipeline
-    /// over the planes), or the other transforms' rows (16 padded rows plus a padded row);
-    /// F(4×4): `winograd4RowScratch`.
+    /// over the planes), which holds the output transform's four phase planes and the dY
+    /// transform's 16·TH·TW floats too; F(4×4): `winograd4RowScratch`.
     var rowScratch: Int {
         let TH = tilesH, TW = tilesW
         if outputTile == 4 { return winograd4RowScratch(tilesH: TH, tilesW: TW) }
-        return max(2 * (8 * (TH + 1) * TW + (2 * TH + 2) * (2 * TW + 2)), 18 * (TW + 1)) + 8
+        return 2 * (8 * (TH + 1) * TW + (2 * TH + 2) * (2 * TW + 2)) + 8
     }
 
     init(g: Conv2dGeometry, outputTile: Int, imagesPerChunk: Int) {
